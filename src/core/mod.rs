@@ -1,0 +1,14 @@
+//! Domain types shared by every layer: ops, regions, edit parameters, steps. No I/O, no async.
+
+mod op;
+mod params;
+mod region;
+mod step;
+
+pub use op::{Op, ParseOpError};
+pub use params::EditParams;
+pub use region::{ParseRegionError, Rect, Region};
+pub use step::{EngineId, ImageRef, Status, Step, StepId};
+
+/// The zedit version recorded in every step and session.
+pub const ZEDIT_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,59 @@
+//! The built-in CPU engine: real edits with no model weights.
+
+mod relight;
+
+use super::{EditRequest, Engine, EngineError, Flow, Progress};
+use crate::core::{EngineId, Op};
+use image::RgbImage;
+
+/// Bumped whenever an op's output bytes change, so replay can tell old results from new.
+pub const CLASSIC_VERSION: &str = "1";
+
+#[derive(Debug, Default)]
+pub struct ClassicEngine;
+
+impl ClassicEngine {
+    pub fn new() -> Self {
+        ClassicEngine
+    }
+}
+
+impl Engine for ClassicEngine {
+    fn id(&self) -> EngineId {
+        EngineId { name: "classic".into(), version: CLASSIC_VERSION.into(), model_digest: None }
+    }
+
+    fn run(
+        &mut self,
+        req: &EditRequest,
+        on_step: &mut dyn FnMut(Progress) -> Flow,
+    ) -> Result<RgbImage, EngineError> {
+        if let Some(mask) = &req.mask {
+            if mask.dimensions() != req.image.dimensions() {
+                return Err(EngineError::BadInput(format!(
+                    "mask is {}x{} but the image is {}x{}",
+                    mask.width(),
+                    mask.height(),
+                    req.image.width(),
+                    req.image.height()
+                )));
+            }
+        }
+        if on_step(Progress { step: 0, total: 1 }) == Flow::Cancel {
+            return Err(EngineError::Cancelled);
+        }
+        let out = match req.op {
+            Op::Relight => relight::run(req)?,
+            op => return Err(unsupported(op, &req.instruction)),
+        };
+        on_step(Progress { step: 1, total: 1 });
+        Ok(out)
+    }
+}
+
+fn unsupported(op: Op, instruction: &str) -> EngineError {
+    EngineError::Unsupported(format!(
+        "the classic engine cannot {op} \"{instruction}\": that needs a generative model; \
+         run it with `--engine zimage`"
+    ))
+}

@@ -1,0 +1,10 @@
+//! zedit: a keyboard-driven terminal studio for instruction-based image editing.
+
+pub mod cli;
+pub mod core;
+pub mod engine;
+pub mod plan;
+pub mod preview;
+pub mod session;
+pub mod tui;
+pub mod worker;

@@ -1,0 +1,5 @@
+//! zedit entry: parse the command line; open the studio when no command is given.
+
+fn main() -> std::process::ExitCode {
+    zedit::cli::main()
+}

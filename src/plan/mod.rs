@@ -1,0 +1,1 @@
+//! Instruction -> ordered chain of steps (Chinese and English), rule-based.

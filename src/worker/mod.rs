@@ -1,0 +1,1 @@
+//! Persistent worker daemon and its client.
