@@ -1,5 +1,6 @@
 //! The built-in CPU engine: real edits with no model weights.
 
+mod mask;
 mod relight;
 
 use super::{EditRequest, Engine, EngineError, Flow, Progress};
@@ -28,22 +29,12 @@ impl Engine for ClassicEngine {
         req: &EditRequest,
         on_step: &mut dyn FnMut(Progress) -> Flow,
     ) -> Result<RgbImage, EngineError> {
-        if let Some(mask) = &req.mask {
-            if mask.dimensions() != req.image.dimensions() {
-                return Err(EngineError::BadInput(format!(
-                    "mask is {}x{} but the image is {}x{}",
-                    mask.width(),
-                    mask.height(),
-                    req.image.width(),
-                    req.image.height()
-                )));
-            }
-        }
+        let mask = mask::resolve(req)?;
         if on_step(Progress { step: 0, total: 1 }) == Flow::Cancel {
             return Err(EngineError::Cancelled);
         }
         let out = match req.op {
-            Op::Relight => relight::run(req)?,
+            Op::Relight => relight::run(req, mask.as_ref())?,
             op => return Err(unsupported(op, &req.instruction)),
         };
         on_step(Progress { step: 1, total: 1 });

@@ -45,7 +45,7 @@ pub fn plan_light(instruction: &str, amount: Option<f32>) -> LightPlan {
     plan
 }
 
-pub fn run(req: &EditRequest) -> Result<RgbImage, EngineError> {
+pub fn run(req: &EditRequest, mask: Option<&image::GrayImage>) -> Result<RgbImage, EngineError> {
     let plan = plan_light(&req.instruction, req.params.amount);
     if plan == LightPlan::default() {
         return Err(EngineError::BadInput(format!(
@@ -54,7 +54,7 @@ pub fn run(req: &EditRequest) -> Result<RgbImage, EngineError> {
             req.instruction
         )));
     }
-    Ok(apply(&req.image, plan, req.mask.as_ref()))
+    Ok(apply(&req.image, plan, mask))
 }
 
 /// Applies exposure and white balance through per-channel lookup tables, blended by the mask.
