@@ -9,14 +9,16 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct EditParams {
     /// Denoise strength in [0, 1] for generative engines.
+    #[serde(serialize_with = "short::f32")]
     pub strength: f32,
     /// Denoising steps for generative engines.
     pub steps: u32,
     /// Classifier-free guidance scale (0 disables it).
+    #[serde(serialize_with = "short::f32")]
     pub cfg: f32,
     pub seed: u64,
     /// Explicit amount for classic ops (relight exposure, etc.), overriding the instruction's words.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "short::opt_f32")]
     pub amount: Option<f32>,
     /// Region that makes a soft rectangular mask when no mask file is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,14 +36,35 @@ pub struct EditParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Text size in pixels for add.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "short::opt_f32")]
     pub size: Option<f32>,
     /// Top-left position in pixels for add.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<(i32, i32)>,
     /// Scale factor for an overlay image in add.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "short::opt_f32")]
     pub scale: Option<f32>,
+}
+
+/// Writes f32 values with their shortest decimal form (0.6, not 0.6000000238418579), so session
+/// files stay readable; reading them back gives the same f32.
+mod short {
+    use serde::Serializer;
+
+    fn widen(v: f32) -> f64 {
+        v.to_string().parse().unwrap_or(v as f64)
+    }
+
+    pub fn f32<S: Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(widen(*v))
+    }
+
+    pub fn opt_f32<S: Serializer>(v: &Option<f32>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_some(&widen(*v)),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 fn is_zero(v: &u32) -> bool {
@@ -96,15 +119,25 @@ mod tests {
     #[test]
     fn validates_ranges() {
         assert!(EditParams::default().validate().is_ok());
-        let bad = EditParams { strength: 1.5, ..Default::default() };
+        let bad = EditParams {
+            strength: 1.5,
+            ..Default::default()
+        };
         assert!(bad.validate().unwrap_err().contains("strength 1.5"));
-        let bad = EditParams { steps: 0, ..Default::default() };
+        let bad = EditParams {
+            steps: 0,
+            ..Default::default()
+        };
         assert!(bad.validate().unwrap_err().contains("steps 0"));
     }
 
     #[test]
     fn round_trips_through_toml_without_empty_fields() {
-        let p = EditParams { amount: Some(0.5), region: Some(Region::Left), ..Default::default() };
+        let p = EditParams {
+            amount: Some(0.5),
+            region: Some(Region::Left),
+            ..Default::default()
+        };
         let text = toml::to_string(&p).unwrap();
         assert!(!text.contains("grow"));
         assert_eq!(toml::from_str::<EditParams>(&text).unwrap(), p);

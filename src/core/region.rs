@@ -148,9 +148,38 @@ mod tests {
 
     #[test]
     fn rectangles_cover_the_named_part_and_clip() {
-        assert_eq!(Region::Right.rect_in(101, 50), Rect { x: 51, y: 0, w: 50, h: 50 });
-        assert_eq!(Region::BottomLeft.rect_in(100, 80), Rect { x: 0, y: 40, w: 50, h: 40 });
-        let big = Region::Rect(Rect { x: 90, y: 0, w: 50, h: 500 });
-        assert_eq!(big.rect_in(100, 100), Rect { x: 90, y: 0, w: 10, h: 100 });
+        assert_eq!(
+            Region::Right.rect_in(101, 50),
+            Rect {
+                x: 51,
+                y: 0,
+                w: 50,
+                h: 50
+            }
+        );
+        assert_eq!(
+            Region::BottomLeft.rect_in(100, 80),
+            Rect {
+                x: 0,
+                y: 40,
+                w: 50,
+                h: 40
+            }
+        );
+        let big = Region::Rect(Rect {
+            x: 90,
+            y: 0,
+            w: 50,
+            h: 500,
+        });
+        assert_eq!(
+            big.rect_in(100, 100),
+            Rect {
+                x: 90,
+                y: 0,
+                w: 10,
+                h: 100
+            }
+        );
     }
 }

@@ -21,7 +21,11 @@ impl ClassicEngine {
 
 impl Engine for ClassicEngine {
     fn id(&self) -> EngineId {
-        EngineId { name: "classic".into(), version: CLASSIC_VERSION.into(), model_digest: None }
+        EngineId {
+            name: "classic".into(),
+            version: CLASSIC_VERSION.into(),
+            model_digest: None,
+        }
     }
 
     fn run(

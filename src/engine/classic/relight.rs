@@ -121,7 +121,14 @@ mod tests {
     #[test]
     fn warm_raises_red_over_blue() {
         let img = RgbImage::from_pixel(4, 4, image::Rgb([120, 120, 120]));
-        let out = apply(&img, LightPlan { exposure: 0.0, warmth: 0.5 }, None);
+        let out = apply(
+            &img,
+            LightPlan {
+                exposure: 0.0,
+                warmth: 0.5,
+            },
+            None,
+        );
         let p = out.get_pixel(0, 0).0;
         assert!(p[0] > 120 && p[2] < 120, "{p:?}");
     }

@@ -5,5 +5,7 @@ use super::{Engine, EngineError, EngineOptions};
 /// Opens the zimage engine: resolves the model folder and loads the weights.
 pub fn open(opts: &EngineOptions) -> Result<Box<dyn Engine>, EngineError> {
     let _ = opts;
-    Err(EngineError::Unavailable("the zimage engine is not available in this build yet".into()))
+    Err(EngineError::Unavailable(
+        "the zimage engine is not available in this build yet".into(),
+    ))
 }

@@ -1,0 +1,246 @@
+//! `zedit edit`: plan the instruction (unless told the op), then run and record each step.
+
+use super::{absolute, Ctx};
+use crate::core::{EditParams, ImageRef, Op, Region, Status, Step};
+use crate::engine::{self, EngineOptions, Flow};
+use crate::session::{read_image, Session, StepRequest};
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct EditArgs {
+    /// Session name, or path to a session folder
+    pub session: String,
+    /// What to change, in Chinese or English
+    pub instruction: String,
+    /// Run one step of this op instead of planning: delete, add, replace, recolor, relight,
+    /// restyle, edit
+    #[arg(long)]
+    pub op: Option<Op>,
+    /// Send the instruction as one step without planning (op inferred as `edit` unless --op)
+    #[arg(long)]
+    pub no_plan: bool,
+    /// Denoise strength in [0, 1] (default: the plan's suggestion, else 0.6)
+    #[arg(long)]
+    pub strength: Option<f32>,
+    /// Denoising steps
+    #[arg(long, default_value_t = 8)]
+    pub steps: u32,
+    /// Guidance scale (0 disables classifier-free guidance)
+    #[arg(long, default_value_t = 0.0)]
+    pub cfg: f32,
+    /// Seed (default: a fresh one, recorded in the step)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Mask image: white marks what to change; must have the image's size
+    #[arg(long, conflicts_with = "region")]
+    pub mask: Option<PathBuf>,
+    /// Region for a soft rectangular mask: left, right, top, bottom, center, top-left,
+    /// top-right, bottom-left, bottom-right, or x,y,w,h
+    #[arg(long)]
+    pub region: Option<Region>,
+    /// Pixels to grow the mask by
+    #[arg(long, default_value_t = 0)]
+    pub grow: u32,
+    /// Pixels of soft edge on the mask
+    #[arg(long, default_value_t = 0)]
+    pub feather: u32,
+    /// Engine: classic (built in) or zimage
+    #[arg(long, env = "ZEDIT_ENGINE", default_value = "classic")]
+    pub engine: String,
+    /// Model folder or name, for generative engines
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Device for generative engines: cpu, cuda, cuda:N, metal
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Amount for classic ops (relight: stops of exposure), overriding the instruction's words
+    #[arg(long, allow_negative_numbers = true)]
+    pub amount: Option<f32>,
+    /// Colour name for recolor or for text (深棕色, navy, light grey...)
+    #[arg(long)]
+    pub color: Option<String>,
+    /// Text to add
+    #[arg(long)]
+    pub text: Option<String>,
+    /// Text size in pixels
+    #[arg(long)]
+    pub size: Option<f32>,
+    /// Image to composite for add (with alpha)
+    #[arg(long)]
+    pub overlay: Option<PathBuf>,
+    /// Position x,y in pixels for add
+    #[arg(long, value_parser = parse_point)]
+    pub at: Option<(i32, i32)>,
+    /// Scale for the overlay image
+    #[arg(long)]
+    pub scale: Option<f32>,
+    /// Print the recorded steps as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_point(s: &str) -> Result<(i32, i32), String> {
+    let bad = || format!("'{s}' is not a position: use x,y in pixels");
+    let (x, y) = s.split_once(',').ok_or_else(bad)?;
+    Ok((
+        x.trim().parse().map_err(|_| bad())?,
+        y.trim().parse().map_err(|_| bad())?,
+    ))
+}
+
+/// One step to run: op, instruction, region and suggested strength.
+struct Planned {
+    op: Op,
+    instruction: String,
+    region: Option<Region>,
+    strength: Option<f32>,
+}
+
+pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let dir = ctx.session_dir(&args.session)?;
+    if args.instruction.trim().is_empty() {
+        bail!("the instruction is empty: say what to change");
+    }
+    let planned = plan_steps(&args)?;
+    if planned.len() > 1 {
+        eprintln!("planned {} steps:", planned.len());
+        for (i, p) in planned.iter().enumerate() {
+            eprintln!("  {}. {} \"{}\"", i + 1, p.op, p.instruction);
+        }
+    }
+    let session = Session::load(&dir)?;
+    let mask = args
+        .mask
+        .as_deref()
+        .map(|m| import_mask(&session, m))
+        .transpose()?;
+    let overlay = args
+        .overlay
+        .as_deref()
+        .map(|o| import_overlay(&session, o))
+        .transpose()?;
+    let opts = EngineOptions {
+        name: args.engine.clone(),
+        model: args.model.clone(),
+        device: args.device.clone(),
+    };
+    let mut engine = engine::open(&opts)?;
+    let seed = args.seed.unwrap_or_else(fresh_seed);
+    let mut parent = session.doc.head;
+    let mut done = Vec::new();
+    for p in planned {
+        let req = StepRequest {
+            parent,
+            op: p.op,
+            instruction: p.instruction,
+            params: EditParams {
+                strength: args.strength.or(p.strength).unwrap_or(0.6),
+                steps: args.steps,
+                cfg: args.cfg,
+                seed,
+                amount: args.amount,
+                region: args.region.or(p.region).filter(|_| mask.is_none()),
+                grow: args.grow,
+                feather: args.feather,
+                color: args.color.clone(),
+                text: args.text.clone(),
+                size: args.size,
+                at: args.at,
+                scale: args.scale,
+            },
+            mask: mask.clone(),
+            overlay: overlay.clone(),
+        };
+        let step =
+            crate::worker::execute_step(&dir, &req, engine.as_mut(), &mut |_| Flow::Continue)?;
+        report_step(&dir, &step, args.json)?;
+        if step.status != Status::Done {
+            let why = step
+                .error
+                .clone()
+                .unwrap_or_else(|| step.status.to_string());
+            bail!(
+                "step {} ({} \"{}\") {}: {why}",
+                step.id,
+                step.op,
+                step.instruction,
+                step.status
+            );
+        }
+        parent = Some(step.id);
+        done.push(step);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plan_steps(args: &EditArgs) -> anyhow::Result<Vec<Planned>> {
+    if let Some(op) = args.op {
+        return Ok(vec![Planned {
+            op,
+            instruction: args.instruction.clone(),
+            region: None,
+            strength: None,
+        }]);
+    }
+    if args.no_plan {
+        return Ok(vec![Planned {
+            op: Op::Edit,
+            instruction: args.instruction.clone(),
+            region: None,
+            strength: None,
+        }]);
+    }
+    let plan = crate::plan::plan(&args.instruction)?;
+    Ok(plan
+        .steps
+        .into_iter()
+        .map(|s| Planned {
+            op: s.op,
+            instruction: s.instruction,
+            region: s.region,
+            strength: Some(s.strength),
+        })
+        .collect())
+}
+
+fn report_step(dir: &Path, step: &Step, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(step)?);
+    } else if let Some(out) = &step.output {
+        println!("{}", absolute(&dir.join(&out.path)).display());
+    }
+    Ok(())
+}
+
+/// Stores the mask file in the session, after checking it matches the head image's size.
+fn import_mask(session: &Session, path: &Path) -> anyhow::Result<ImageRef> {
+    let mask = read_image(path)?;
+    let head = session.load_image(session.doc.head_image())?;
+    if (mask.width(), mask.height()) != (head.width(), head.height()) {
+        bail!(
+            "{}: the mask is {}x{} but the image is {}x{}; masks must match the image size",
+            path.display(),
+            mask.width(),
+            mask.height(),
+            head.width(),
+            head.height()
+        );
+    }
+    let gray = image::DynamicImage::ImageLuma8(mask.to_luma8());
+    Ok(session.put_image(&gray)?)
+}
+
+fn import_overlay(session: &Session, path: &Path) -> anyhow::Result<ImageRef> {
+    let overlay = read_image(path).with_context(|| "cannot read the overlay".to_string())?;
+    Ok(session.put_image(&image::DynamicImage::ImageRgba8(overlay.to_rgba8()))?)
+}
+
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    (nanos ^ (u64::from(std::process::id()) << 32)) % 1_000_000_000
+}

@@ -1,0 +1,173 @@
+//! `zedit new`, `log`, `undo`, `checkout`, `export`: making a session and moving through its tree.
+
+use super::{absolute, Ctx};
+use crate::core::{Step, StepId};
+use crate::session::{export_png, Session};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// The source image (PNG, JPEG or WebP)
+    pub image: PathBuf,
+    /// Session name (default: the image's file name)
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SessionArg {
+    /// Session name, or path to a session folder
+    pub session: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    /// Session name, or path to a session folder
+    pub session: String,
+    /// Print the whole history as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckoutArgs {
+    /// Session name, or path to a session folder
+    pub session: String,
+    /// Step id (`3` or `#3`), or `source`
+    pub step: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Session name, or path to a session folder
+    pub session: String,
+    /// The PNG file to write
+    pub out: PathBuf,
+    /// Step to export (default: head)
+    #[arg(long)]
+    pub step: Option<StepId>,
+}
+
+pub fn new(args: NewArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let name = match args.name {
+        Some(n) => n,
+        None => free_name(ctx, &args.image),
+    };
+    let session = Session::create(&ctx.root, &name, &args.image)?;
+    println!("{}", session.name());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The image's file stem, made a valid name, with `-2`, `-3`... when taken.
+fn free_name(ctx: &Ctx, image: &std::path::Path) -> String {
+    let stem = image
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut base: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    base = base.trim_matches('-').to_string();
+    if base.is_empty() {
+        base = "session".into();
+    }
+    (1..)
+        .map(|i| {
+            if i == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{i}")
+            }
+        })
+        .find(|n| !ctx.root.join(n).exists())
+        .unwrap_or(base)
+}
+
+pub fn log(args: LogArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let session = Session::load(&ctx.session_dir(&args.session)?)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&session.doc)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", render_tree(&session));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The step tree, one line a step, branches indented, head marked with `*`.
+pub fn render_tree(session: &Session) -> String {
+    let doc = &session.doc;
+    let head_mark = |id: Option<StepId>| if doc.head == id { "*" } else { " " };
+    let mut out = format!(
+        "session {} ({} steps)\n{} source {}\n",
+        doc.name,
+        doc.steps.len(),
+        head_mark(None),
+        doc.source_name.as_deref().unwrap_or(&doc.source.path)
+    );
+    fn walk(
+        doc: &crate::session::SessionDoc,
+        parent: Option<StepId>,
+        depth: usize,
+        out: &mut String,
+    ) {
+        let children: Vec<&Step> = doc.steps.iter().filter(|s| s.parent == parent).collect();
+        for s in children {
+            let mark = if doc.head == Some(s.id) { "*" } else { " " };
+            let took = s.took_ms.map(|t| format!(" {t}ms")).unwrap_or_default();
+            let err = s
+                .error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "{mark} {}#{} {} \"{}\" [{}] {}{took}{err}\n",
+                "  ".repeat(depth + 1),
+                s.id,
+                s.op,
+                s.instruction,
+                s.engine.name,
+                s.status
+            ));
+            walk(doc, Some(s.id), depth + 1, out);
+        }
+    }
+    walk(doc, None, 0, &mut out);
+    out
+}
+
+pub fn undo(args: SessionArg, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let head = Session::undo(&ctx.session_dir(&args.session)?)?;
+    println!(
+        "head is now {}",
+        head.map_or("the source".into(), |h| format!("step {h}"))
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn checkout(args: CheckoutArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let target = match args.step.as_str() {
+        "source" | "0" => None,
+        s => Some(s.parse::<StepId>().map_err(anyhow::Error::msg)?),
+    };
+    let head = Session::checkout(&ctx.session_dir(&args.session)?, target)?;
+    println!(
+        "head is now {}",
+        head.map_or("the source".into(), |h| format!("step {h}"))
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn export(args: ExportArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let session = Session::load(&ctx.session_dir(&args.session)?)?;
+    export_png(&session, args.step, &args.out)?;
+    println!("{}", absolute(&args.out).display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,148 @@
+//! `zedit replay`: re-run a chain on its source (optionally verifying every output) or on a
+//! batch of other images, continuing past failures.
+
+use super::{absolute, Ctx};
+use crate::core::{EngineId, StepId};
+use crate::engine::{self, Engine, EngineOptions, Flow};
+use crate::session::replay::{png_bytes, replay_chain, ReplayInput};
+use crate::session::{read_image, write_atomic, Session, StepRequest};
+use anyhow::bail;
+use image::DynamicImage;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// Session name, or path to a session folder
+    pub session: String,
+    /// Compare every output with the recorded one; fail on the first difference
+    #[arg(long, conflicts_with = "on")]
+    pub verify: bool,
+    /// Replay up to this step (default: head)
+    #[arg(long)]
+    pub step: Option<StepId>,
+    /// Apply the chain to these images instead of the source
+    #[arg(long, num_args = 1.., value_name = "IMG", requires = "out")]
+    pub on: Vec<PathBuf>,
+    /// Folder for the batch outputs
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Model folder or name, for steps made by generative engines
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Device for generative engines
+    #[arg(long)]
+    pub device: Option<String>,
+}
+
+/// Opens each engine the chain names once, and runs steps on it.
+struct Runner {
+    model: Option<PathBuf>,
+    device: Option<String>,
+    engines: HashMap<String, Box<dyn Engine>>,
+}
+
+impl Runner {
+    fn run(&mut self, input: ReplayInput) -> Result<(DynamicImage, EngineId), String> {
+        let step = input.step;
+        let name = step.engine.name.clone();
+        if !self.engines.contains_key(&name) {
+            let opts = EngineOptions {
+                name: name.clone(),
+                model: self.model.clone(),
+                device: self.device.clone(),
+            };
+            let engine = engine::open(&opts).map_err(|e| e.to_string())?;
+            self.engines.insert(name.clone(), engine);
+        }
+        let engine = self.engines.get_mut(&name).ok_or("engine vanished")?;
+        let req = StepRequest {
+            parent: step.parent,
+            op: step.op,
+            instruction: step.instruction.clone(),
+            params: step.params.clone(),
+            mask: None,
+            overlay: None,
+        };
+        let edit = crate::worker::build_request(
+            &req,
+            &input.image,
+            input.mask.as_ref(),
+            input.overlay.as_ref(),
+        )
+        .map_err(|e| e.to_string())?;
+        let out = engine
+            .run(&edit, &mut |_| Flow::Continue)
+            .map_err(|e| e.to_string())?;
+        Ok((DynamicImage::ImageRgb8(out), engine.id()))
+    }
+}
+
+pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let session = Session::load(&ctx.session_dir(&args.session)?)?;
+    let mut runner = Runner {
+        model: args.model.clone(),
+        device: args.device.clone(),
+        engines: HashMap::new(),
+    };
+    let mut run = |input: ReplayInput| runner.run(input);
+    if args.on.is_empty() {
+        let (_, report) = replay_chain(&session, args.step, None, args.verify, &mut run)?;
+        for r in &report {
+            let verdict = match r.matches {
+                Some(true) => "identical",
+                _ => "replayed",
+            };
+            println!("step {}: {verdict} {}", r.id, &r.blake3[..16]);
+            for w in &r.warnings {
+                eprintln!("warning: step {}: {w}", r.id);
+            }
+        }
+        let what = if args.verify {
+            "all outputs identical"
+        } else {
+            "done"
+        };
+        println!(
+            "replayed {} steps of '{}': {what}",
+            report.len(),
+            session.name()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(out_dir) = args.out.as_ref() else {
+        bail!("--on needs --out DIR")
+    };
+    std::fs::create_dir_all(out_dir).map_err(|e| anyhow::anyhow!("{}: {e}", out_dir.display()))?;
+    let (mut done, mut failed) = (0, Vec::new());
+    for img in &args.on {
+        let result = (|| -> anyhow::Result<PathBuf> {
+            let start = read_image(img)?;
+            let (out, _) = replay_chain(&session, args.step, Some(start), false, &mut run)?;
+            let stem = img
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let path = out_dir.join(format!("{stem}.png"));
+            write_atomic(&path, &png_bytes(&out)?)?;
+            Ok(path)
+        })();
+        match result {
+            Ok(path) => {
+                done += 1;
+                println!("{}", absolute(&path).display());
+            }
+            Err(e) => failed.push((img.clone(), super::one_line(&e))),
+        }
+    }
+    println!("{done} done, {} failed", failed.len());
+    for (img, why) in &failed {
+        println!("  failed: {}: {why}", img.display());
+    }
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
