@@ -18,7 +18,11 @@ pub struct EditParams {
     pub cfg: f32,
     pub seed: u64,
     /// Explicit amount for classic ops (relight exposure, etc.), overriding the instruction's words.
-    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "short::opt_f32")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "short::opt_f32"
+    )]
     pub amount: Option<f32>,
     /// Region that makes a soft rectangular mask when no mask file is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,13 +40,21 @@ pub struct EditParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Text size in pixels for add.
-    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "short::opt_f32")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "short::opt_f32"
+    )]
     pub size: Option<f32>,
     /// Top-left position in pixels for add.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<(i32, i32)>,
     /// Scale factor for an overlay image in add.
-    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "short::opt_f32")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "short::opt_f32"
+    )]
     pub scale: Option<f32>,
 }
 

@@ -31,11 +31,6 @@ pub struct SessionDoc {
     pub steps: Vec<Step>,
 }
 
-#[derive(Deserialize)]
-struct FormatOnly {
-    format: Option<u32>,
-}
-
 impl SessionDoc {
     /// Parses and checks a session file's text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<SessionDoc, SessionError> {
@@ -44,8 +39,12 @@ impl SessionDoc {
             message,
         };
         // Look at the format first, so a future file gets "upgrade" instead of a parse error.
-        let probe: FormatOnly = toml::from_str(text).map_err(|e| malformed(one_line(&e)))?;
-        match probe.format {
+        let table: toml::Table = toml::from_str(text).map_err(|e| malformed(one_line(&e)))?;
+        match table
+            .get("format")
+            .and_then(|f| f.as_integer())
+            .map(|f| f as u32)
+        {
             None => return Err(malformed("missing 'format'".into())),
             Some(f) if f > FORMAT => {
                 return Err(SessionError::FutureFormat {
@@ -56,7 +55,7 @@ impl SessionDoc {
             Some(f) if f < 1 => return Err(malformed(format!("unknown format {f}"))),
             Some(_) => {}
         }
-        let doc: SessionDoc = toml::from_str(text).map_err(|e| malformed(one_line(&e)))?;
+        let doc: SessionDoc = table.try_into().map_err(|e| malformed(one_line(&e)))?;
         doc.check(path)?;
         Ok(doc)
     }
@@ -107,8 +106,8 @@ impl SessionDoc {
     pub fn mark_interrupted(&mut self) -> bool {
         let mut changed = false;
         for s in &mut self.steps {
-            let dead = s.runner_pid.is_none_or(|pid| !process_alive(pid));
-            if matches!(s.status, Status::Running | Status::Pending) && dead {
+            let unfinished = matches!(s.status, Status::Running | Status::Pending);
+            if unfinished && s.runner_pid.is_none_or(|pid| !process_alive(pid)) {
                 s.status = Status::Interrupted;
                 s.runner_pid = None;
                 changed = true;
