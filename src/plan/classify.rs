@@ -176,7 +176,8 @@ pub fn read(clause: &str) -> Reading {
             }
         }
         Verb::Swap | Verb::SwapWith | Verb::UseFor => {
-            let (x, y) = swap_slots(clause, before, after, verb);
+            let word = &lower[at..at + len];
+            let (x, y) = swap_slots(clause, before, after, (word, verb));
             decide(Mode::Replace, x, y)
         }
         Verb::Paint | Verb::Make => {
@@ -355,7 +356,7 @@ fn swap_slots(
     clause: &str,
     before: &str,
     after: Option<String>,
-    verb: Verb,
+    (word, verb): (&str, Verb),
 ) -> (Option<String>, Option<String>) {
     let after_text = after.clone().unwrap_or_default();
     // 用Y替换X: the new value comes first.
@@ -366,7 +367,9 @@ fn swap_slots(
         return split_at_any(&after_text, &[" for "]).map_or((None, after), |(y, x)| (x, y));
     }
     let zh_x = zh_subject(before);
-    if lexicon_zh(clause) && zh_x.is_some() {
+    // "改成", "换为" carry their own "into": what follows is the new value even when the
+    // subject is left implicit ("改成吉卜力动画风").
+    if lexicon_zh(clause) && (zh_x.is_some() || word.ends_with(['成', '为', '回'])) {
         return (zh_x, after);
     }
     // "替换X为Y", "replace X with Y", "change X to Y".

@@ -40,7 +40,7 @@ const PLACE_PREFIXES_ZH: &[&str] = &[
 ];
 const LOCATION_MARKERS_ZH: &[&str] = &["坐在", "站在", "躺在", "靠在", "蹲在", "趴在", "在", "于"];
 const NUMERALS_ZH: &str = "一两二三四五六七八九十几数半每这那";
-const CLASSIFIERS_ZH: &str = "个只张盆朵棵条件位台辆本杯块幅株座头匹群些片双对把顶束瓶碗盘盏艘架";
+const CLASSIFIERS_ZH: &str = "个只张盆朵棵条件位台辆本杯块幅株座头匹群些片双对把顶束瓶碗盘盏艘架轮枝根道";
 const DETERMINERS_EN: &[&str] = &[
     "the", "a", "an", "this", "that", "these", "those", "some", "all", "any", "every", "his",
     "her", "their", "its", "my", "our", "your", "one", "two", "three", "few", "several",
@@ -212,7 +212,13 @@ fn head_en(phrase: &str) -> Option<String> {
     while end < words.len() {
         let w = lower[end].as_str();
         let kept_of = w == "of" && end > start && MEASURES_EN.contains(&lower[end - 1].as_str());
-        if end > start && STOPS_EN.contains(&w) && !kept_of {
+        // "black and white cat" is one phrase: "and" between colours does not end it.
+        let colours_joined = w == "and"
+            && [end.checked_sub(1), Some(end + 1)].iter().all(|i| {
+                i.and_then(|i| lower.get(i))
+                    .is_some_and(|w| super::lexicon::COLOURS_EN.contains(&w.as_str()))
+            });
+        if end > start && STOPS_EN.contains(&w) && !kept_of && !colours_joined {
             break;
         }
         end += 1;
@@ -224,7 +230,9 @@ fn head_en(phrase: &str) -> Option<String> {
 /// Whether the head names a person or an animal.
 pub fn is_being(head: &str) -> bool {
     if is_chinese(head) {
-        return BEINGS_ZH.iter().any(|w| head.contains(w));
+        // The noun that ends the head decides: "路人" is a person, "三人座" a sofa.
+        let bare = head.trim_end_matches(|c: char| !is_cjk(c));
+        return BEINGS_ZH.iter().any(|w| bare.ends_with(w));
     }
     head.split_whitespace().any(|w| {
         let w = w.to_ascii_lowercase();
@@ -385,6 +393,7 @@ mod tests {
     fn beings_and_whole_image() {
         assert!(is_being("男人") && is_being("小狗") && is_being("dogs") && is_being("old man"));
         assert!(!is_being("沙发") && !is_being("sofa") && !is_being("manhole"));
+        assert!(!is_being("复古皮质三人座") && is_being("人物") && is_being("猫咪"));
         assert!(is_whole_image("照片") && is_whole_image("全部产品图") && is_whole_image("it"));
         assert!(is_whole_image("the whole scene a little") && !is_whole_image("天空"));
         assert!(!is_whole_image("the sky"));
