@@ -1,0 +1,417 @@
+//! Target extraction: the short noun phrase a step acts on ("坐在沙发上的男人" → "男人",
+//! "the man sitting on the sofa" → "man"), and the location a subject is described by.
+
+use super::lexicon::{is_chinese, is_cjk, BEINGS_EN, BEINGS_ZH, WHOLE_IMAGE_EN};
+
+/// Place words that may open a Chinese noun phrase without being part of the thing.
+const PLACE_PREFIXES_ZH: &[&str] = &[
+    "画面中",
+    "画面里",
+    "画面上",
+    "画面",
+    "图中",
+    "图里",
+    "图片中",
+    "图片里",
+    "照片中",
+    "照片里",
+    "背景里",
+    "背景中",
+    "背景上",
+    "左上角",
+    "右上角",
+    "左下角",
+    "右下角",
+    "左侧",
+    "右侧",
+    "左边",
+    "右边",
+    "中间",
+    "上方",
+    "下方",
+    "这个",
+    "那个",
+    "这些",
+    "那些",
+    "这位",
+    "那位",
+    "所有",
+    "全部",
+];
+const LOCATION_MARKERS_ZH: &[&str] = &["坐在", "站在", "躺在", "靠在", "蹲在", "趴在", "在", "于"];
+const NUMERALS_ZH: &str = "一两二三四五六七八九十几数半每这那";
+const CLASSIFIERS_ZH: &str = "个只张盆朵棵条件位台辆本杯块幅株座头匹群些片双对把顶束瓶碗盘盏艘架轮枝根道";
+const DETERMINERS_EN: &[&str] = &[
+    "the", "a", "an", "this", "that", "these", "those", "some", "all", "any", "every", "his",
+    "her", "their", "its", "my", "our", "your", "one", "two", "three", "few", "several",
+];
+/// Words that end an English noun phrase ("the man | sitting on the sofa").
+const STOPS_EN: &[&str] = &[
+    "on",
+    "in",
+    "at",
+    "with",
+    "from",
+    "near",
+    "behind",
+    "beside",
+    "next",
+    "by",
+    "under",
+    "over",
+    "above",
+    "below",
+    "that",
+    "which",
+    "who",
+    "whose",
+    "sitting",
+    "standing",
+    "lying",
+    "leaning",
+    "wearing",
+    "holding",
+    "to",
+    "into",
+    "for",
+    "of",
+    "and",
+    "so",
+    "a",
+    "an",
+    "as",
+    "completely",
+    "entirely",
+    "please",
+];
+/// Containers that keep their "of" ("a cup of coffee").
+const MEASURES_EN: &[&str] = &[
+    "cup", "glass", "bowl", "vase", "bunch", "pair", "piece", "bottle", "plate", "pile", "stack",
+    "box", "bouquet", "group", "flock", "pot", "basket", "jar", "slice", "herd",
+];
+/// Objects of a location that are parts of the frame, not things to keep.
+const FRAME_WORDS: &[&str] = &[
+    "left",
+    "right",
+    "top",
+    "bottom",
+    "corner",
+    "center",
+    "centre",
+    "middle",
+    "background",
+    "foreground",
+    "side",
+    "image",
+    "photo",
+    "picture",
+    "frame",
+    "edge",
+    "左",
+    "右",
+    "上",
+    "下",
+    "中",
+    "角",
+    "背景",
+    "画面",
+    "图",
+];
+
+/// The short noun phrase naming what `phrase` points at; `None` when nothing is left.
+pub fn head(phrase: &str) -> Option<String> {
+    let found = if is_chinese(phrase) {
+        head_zh(phrase)
+    } else {
+        head_en(phrase)
+    };
+    found.filter(|h| !h.is_empty())
+}
+
+fn head_zh(phrase: &str) -> Option<String> {
+    let mut s = phrase.trim_matches(|c: char| !c.is_alphanumeric());
+    // The head noun follows the last modifier ("坐在沙发上的男人" → "男人").
+    if let Some(at) = s.rfind('的') {
+        let tail = &s[at + '的'.len_utf8()..];
+        if tail.chars().any(char::is_alphanumeric) {
+            s = tail;
+        } else {
+            s = &s[..at];
+        }
+    }
+    for marker in LOCATION_MARKERS_ZH {
+        if let Some(at) = s.find(marker).filter(|at| *at > 0) {
+            s = &s[..at];
+        }
+    }
+    loop {
+        let before = s.len();
+        for prefix in PLACE_PREFIXES_ZH {
+            if let Some(rest) = s.strip_prefix(prefix).filter(|r| !r.is_empty()) {
+                s = rest;
+            }
+        }
+        s = strip_numeral(s);
+        s = strip_colour(s);
+        if s.len() == before {
+            break;
+        }
+    }
+    let s = s.trim_matches(|c: char| !c.is_alphanumeric());
+    // The head is at the end of a Chinese phrase; keep a readable tail of an over-long one.
+    let chars: Vec<char> = s.chars().collect();
+    Some(chars[chars.len().saturating_sub(12)..].iter().collect())
+}
+
+/// "一盆绿植" → "绿植".
+fn strip_numeral(s: &str) -> &str {
+    let mut chars = s.char_indices();
+    let (Some((_, n)), Some((_, c))) = (chars.next(), chars.next()) else {
+        return s;
+    };
+    match chars.next() {
+        Some((at, _)) if NUMERALS_ZH.contains(n) && CLASSIFIERS_ZH.contains(c) => &s[at..],
+        _ => s,
+    }
+}
+
+/// "红色T恤" → "T恤": a leading colour is a modifier, the thing comes after it.
+fn strip_colour(s: &str) -> &str {
+    let Some(at) = s.find('色') else { return s };
+    let rest = s[at + '色'.len_utf8()..].trim_start_matches('的');
+    let modifier = &s[..at];
+    let short = modifier.chars().count() <= 3;
+    if short && !rest.is_empty() && super::lexicon::is_colour_only(&s[..at + '色'.len_utf8()]) {
+        rest
+    } else {
+        s
+    }
+}
+
+fn head_en(phrase: &str) -> Option<String> {
+    let words: Vec<&str> = phrase
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '\''))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    let mut start = 0;
+    // "the colour of the car" is about the car.
+    if let Some(of) = lower.iter().position(|w| w == "of") {
+        if lower[..of]
+            .iter()
+            .any(|w| ["color", "colour", "shade", "tone"].contains(&w.as_str()))
+        {
+            start = of + 1;
+        }
+    }
+    while start < words.len() && DETERMINERS_EN.contains(&lower[start].as_str()) {
+        start += 1;
+    }
+    let mut end = start;
+    while end < words.len() {
+        let w = lower[end].as_str();
+        let kept_of = w == "of" && end > start && MEASURES_EN.contains(&lower[end - 1].as_str());
+        // "black and white cat" is one phrase: "and" between colours does not end it.
+        let colours_joined = w == "and"
+            && [end.checked_sub(1), Some(end + 1)].iter().all(|i| {
+                i.and_then(|i| lower.get(i))
+                    .is_some_and(|w| super::lexicon::COLOURS_EN.contains(&w.as_str()))
+            });
+        if end > start && STOPS_EN.contains(&w) && !kept_of && !colours_joined {
+            break;
+        }
+        end += 1;
+    }
+    let from = start.max(end.saturating_sub(4));
+    Some(words[from..end].join(" "))
+}
+
+/// Whether the head names a person or an animal.
+pub fn is_being(head: &str) -> bool {
+    if is_chinese(head) {
+        // The noun that ends the head decides: "路人" is a person, "三人座" a sofa.
+        let bare = head.trim_end_matches(|c: char| !is_cjk(c));
+        return BEINGS_ZH.iter().any(|w| bare.ends_with(w));
+    }
+    head.split_whitespace().any(|w| {
+        let w = w.to_ascii_lowercase();
+        let singular = w.strip_suffix('s').unwrap_or(&w);
+        BEINGS_EN.contains(&w.as_str()) || BEINGS_EN.contains(&singular)
+    })
+}
+
+/// Whether a subject means the whole picture ("照片", "the whole scene", "it").
+pub fn is_whole_image(phrase: &str) -> bool {
+    const ZH_ENDINGS: &[&str] = &["照片", "图片", "画面", "图像", "相片", "场景", "图", "整体"];
+    const ZH_ANYWHERE: &[&str] = &[
+        "整体", "整张", "全图", "整幅", "全部", "所有", "整个", "全局",
+    ];
+    let lower = phrase.trim().to_ascii_lowercase();
+    if is_chinese(&lower) {
+        let bare = lower.trim_end_matches(|c: char| !is_cjk(c));
+        return ZH_ENDINGS.iter().any(|w| bare.ends_with(w))
+            || ZH_ANYWHERE.iter().any(|w| lower.contains(w));
+    }
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    let h = head_en(&lower).unwrap_or_default();
+    words
+        .iter()
+        .any(|w| ["whole", "entire", "overall", "everything"].contains(w))
+        || WHOLE_IMAGE_EN.contains(&h.as_str())
+}
+
+/// Whether a subject is a part of the frame (the background) rather than an object.
+pub fn is_frame_part(head: &str) -> bool {
+    let h = head.to_ascii_lowercase();
+    ["背景", "前景", "background", "foreground"].contains(&h.as_str())
+}
+
+/// A subject described by where it is: what to call it without the place, the place phrase
+/// for the thing that replaces it, and the thing to keep while deleting it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub core: String,
+    pub place: Option<String>,
+    pub keep: Option<String>,
+}
+
+/// "坐在沙发上的男人" → core "男人", place "坐在沙发上", keep "沙发";
+/// "the man sitting on the sofa" → core "the man", place "sitting on the sofa", keep "the sofa".
+pub fn locate(subject: &str) -> Located {
+    let plain = Located {
+        core: subject.to_string(),
+        place: None,
+        keep: None,
+    };
+    if is_chinese(subject) {
+        let Some(at) = subject.find('在') else {
+            return plain;
+        };
+        let Some(de) = subject[at..].find('的').map(|d| at + d) else {
+            return plain;
+        };
+        let posture_at = subject[..at]
+            .char_indices()
+            .last()
+            .filter(|(_, c)| "坐站躺靠蹲趴停挂摆放".contains(*c))
+            .map_or(at, |(i, _)| i);
+        let place = &subject[posture_at..de];
+        let object = subject[at + '在'.len_utf8()..de]
+            .trim_end_matches(|c: char| "上里中旁边前后下内外面".contains(c));
+        let core = format!(
+            "{}{}",
+            &subject[..posture_at],
+            &subject[de + '的'.len_utf8()..]
+        );
+        let keep = (!object.is_empty() && !FRAME_WORDS.iter().any(|w| object.contains(w)))
+            .then(|| object.to_string());
+        return Located {
+            core,
+            place: Some(place.to_string()),
+            keep,
+        };
+    }
+    let words: Vec<&str> = subject.split_whitespace().collect();
+    const PLACE_OPENERS: &[&str] = &[
+        "sitting", "standing", "lying", "leaning", "on", "in", "at", "by", "near", "next",
+        "beside", "under", "behind",
+    ];
+    let Some(at) = words
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, w)| PLACE_OPENERS.contains(&w.to_ascii_lowercase().as_str()))
+        .map(|(i, _)| i)
+    else {
+        return plain;
+    };
+    let place = words[at..].join(" ");
+    let last_prep = words
+        .iter()
+        .rposition(|w| {
+            [
+                "on", "in", "at", "by", "near", "beside", "under", "behind", "to",
+            ]
+            .contains(&w.to_ascii_lowercase().as_str())
+        })
+        .filter(|p| *p >= at);
+    let keep = last_prep
+        .map(|p| words[p + 1..].join(" "))
+        .filter(|k| !k.is_empty())
+        .filter(|k| {
+            !FRAME_WORDS
+                .iter()
+                .any(|w| k.to_ascii_lowercase().split(' ').any(|x| x == *w))
+        });
+    Located {
+        core: words[..at].join(" "),
+        place: Some(place),
+        keep,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_heads() {
+        for (phrase, want) in [
+            ("坐在沙发上的男人", "男人"),
+            ("画面右侧的垃圾桶", "垃圾桶"),
+            ("人物的裙子", "裙子"),
+            ("背景里的路人", "路人"),
+            ("一盆绿植", "绿植"),
+            ("红色T恤", "T恤"),
+            ("左上角的logo", "logo"),
+            ("一只猫在沙发上", "猫"),
+            ("穿旗袍的女人坐在沙发上", "女人"),
+            ("墙面", "墙面"),
+        ] {
+            assert_eq!(head(phrase).as_deref(), Some(want), "{phrase}");
+        }
+    }
+
+    #[test]
+    fn english_heads() {
+        for (phrase, want) in [
+            ("the man sitting on the sofa", "man"),
+            ("the person on the right", "person"),
+            ("a cup of coffee on the table", "cup of coffee"),
+            ("the red sofa", "red sofa"),
+            ("the trash can", "trash can"),
+            ("the colour of the car", "car"),
+            ("a bench in its place", "bench"),
+        ] {
+            assert_eq!(head(phrase).as_deref(), Some(want), "{phrase}");
+        }
+        assert_eq!(head("the"), None);
+    }
+
+    #[test]
+    fn beings_and_whole_image() {
+        assert!(is_being("男人") && is_being("小狗") && is_being("dogs") && is_being("old man"));
+        assert!(!is_being("沙发") && !is_being("sofa") && !is_being("manhole"));
+        assert!(!is_being("复古皮质三人座") && is_being("人物") && is_being("猫咪"));
+        assert!(is_whole_image("照片") && is_whole_image("全部产品图") && is_whole_image("it"));
+        assert!(is_whole_image("the whole scene a little") && !is_whole_image("天空"));
+        assert!(!is_whole_image("the sky"));
+    }
+
+    #[test]
+    fn locations_split_into_place_and_kept_object() {
+        let zh = locate("坐在沙发上的男人");
+        assert_eq!(
+            (zh.core.as_str(), zh.place.as_deref(), zh.keep.as_deref()),
+            ("男人", Some("坐在沙发上"), Some("沙发"))
+        );
+        let en = locate("the man sitting on the sofa");
+        assert_eq!(
+            (en.core.as_str(), en.place.as_deref(), en.keep.as_deref()),
+            ("the man", Some("sitting on the sofa"), Some("the sofa"))
+        );
+        assert_eq!(locate("the person on the right").keep, None);
+        assert_eq!(locate("左侧的女人").place, None);
+    }
+}
