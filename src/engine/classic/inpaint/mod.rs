@@ -71,7 +71,6 @@ pub fn inpaint(image: &RgbImage, hole: &GrayImage, seed: u64) -> RgbImage {
     out
 }
 
-
 /// Soft-thresholds a residual by half a grey level. On smooth areas the residual is only the
 /// 8-bit rounding of the source; copying that elsewhere would add rounding noise, not texture.
 fn shrink(v: f32) -> f32 {
@@ -94,4 +93,65 @@ fn bounding_box(m: &GrayImage) -> Option<(u32, u32, u32, u32)> {
         }
     }
     (x0 != u32::MAX).then_some((x0, y0, x1, y1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Luma, Rgb};
+
+    fn stripes(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| {
+            if (x + y) % 12 < 6 {
+                Rgb([30, 60, 200])
+            } else {
+                Rgb([220, 200, 40])
+            }
+        })
+    }
+
+    fn square_hole(w: u32, h: u32, x0: u32, y0: u32, s: u32) -> GrayImage {
+        GrayImage::from_fn(w, h, |x, y| {
+            let inside = (x0..x0 + s).contains(&x) && (y0..y0 + s).contains(&y);
+            Luma([if inside { 255 } else { 0 }])
+        })
+    }
+
+    #[test]
+    fn continues_a_periodic_texture_through_the_hole() {
+        let truth = stripes(120, 100);
+        let hole = square_hole(120, 100, 45, 35, 24);
+        let mut img = truth.clone();
+        for (x, y, m) in hole.enumerate_pixels() {
+            if m.0[0] > 0 {
+                img.put_pixel(x, y, Rgb([255, 0, 255]));
+            }
+        }
+        let out = inpaint(&img, &hole, 5);
+        let (mut se, mut n) = (0.0f64, 0.0f64);
+        for (x, y, m) in hole.enumerate_pixels() {
+            if m.0[0] > 0 {
+                for c in 0..3 {
+                    let d =
+                        f64::from(out.get_pixel(x, y).0[c]) - f64::from(truth.get_pixel(x, y).0[c]);
+                    se += d * d;
+                    n += 1.0;
+                }
+            }
+        }
+        let psnr = 10.0 * (255.0f64 * 255.0 / (se / n).max(1e-9)).log10();
+        assert!(psnr > 25.0, "PSNR inside the hole {psnr:.1} dB");
+    }
+
+    #[test]
+    fn empty_hole_changes_nothing() {
+        let img = stripes(20, 20);
+        assert_eq!(inpaint(&img, &GrayImage::new(20, 20), 0), img);
+    }
+
+    #[test]
+    fn bounding_box_is_tight() {
+        let hole = square_hole(50, 40, 10, 12, 5);
+        assert_eq!(bounding_box(&hole), Some((10, 12, 15, 17)));
+    }
 }
