@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-CASES = ["stripes", "bricks", "tiles", "gradient_linear", "gradient_radial", "grass", "gravel"]
+CASES = ["stripes", "bricks", "tiles", "gradient_linear", "gradient_radial", "grass", "gravel", "scratches"]
 RADIUS = 5
 RING = 8
 

@@ -148,6 +148,17 @@ def write_case(out, name, truth, mask, colour):
     Image.fromarray((mask * 255).astype(np.uint8)).save(os.path.join(out, f"{name}_mask.png"))
 
 
+def scratches_case(out):
+    """Thin scratches (2-4 px) across bricks: the masks diffusion methods are made for."""
+    truth = to_img(bricks(np.random.default_rng(1001)))
+    m = Image.new("L", (SIZE, SIZE), 0)
+    d = ImageDraw.Draw(m)
+    d.line([(10, 40), (300, 260)], fill=255, width=3)
+    d.line([(20, 300), (310, 20)], fill=255, width=2)
+    d.line([(0, 160), (320, 150)], fill=255, width=4)
+    write_case(out, "scratches", truth, np.asarray(m) > 0, (255, 0, 255))
+
+
 def bench_case(out):
     """1024x1024 bricks with a disc hole covering 5% of the image, for timing."""
     global SIZE
@@ -169,8 +180,9 @@ def main():
         rng = np.random.default_rng(1000 + k)
         truth = to_img(make(rng))
         write_case(out, name, truth, objects(rng), COLOURS[k % len(COLOURS)])
+    scratches_case(out)
     bench_case(out)
-    print(f"wrote {len(BACKGROUNDS) + 1} cases to {out}")
+    print(f"wrote {len(BACKGROUNDS) + 2} cases to {out}")
 
 
 if __name__ == "__main__":
