@@ -1,5 +1,7 @@
 //! The built-in CPU engine: real edits with no model weights.
 
+mod delete;
+mod inpaint;
 mod mask;
 mod relight;
 
@@ -39,6 +41,7 @@ impl Engine for ClassicEngine {
         }
         let out = match req.op {
             Op::Relight => relight::run(req, mask.as_ref())?,
+            Op::Delete => delete::run(req, mask.as_ref())?,
             op => return Err(unsupported(op, &req.instruction)),
         };
         on_step(Progress { step: 1, total: 1 });

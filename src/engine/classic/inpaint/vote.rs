@@ -1,0 +1,105 @@
+//! EM voting: every hole pixel becomes the weighted average of what the overlapping target
+//! patches' matches say it should be.
+
+use super::level::{Level, R};
+use super::patchmatch::Nnf;
+use super::plane::add;
+
+/// Rewrites the hole pixels of `img` from the field. Matches are weighted by how well they fit
+/// (`1 / (1 + d / sigma2)^2`, a rational stand-in for a Gaussian so the bytes do not depend on
+/// the platform's `exp`), with `sigma2` a low percentile of the current distances.
+pub fn vote(lv: &Level, img: &mut [[f32; 3]], nnf: &Nnf, uniform: bool) {
+    let sigma2 = if uniform {
+        f32::INFINITY
+    } else {
+        scale_of(lv, nnf)
+    };
+    let chunks = split(lv.holes.len(), lv.bands.len().max(1));
+    let src: &[[f32; 3]] = img;
+    let parts: Vec<Vec<[f32; 3]>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|&(a, b)| {
+                sc.spawn(move || {
+                    lv.holes[a..b]
+                        .iter()
+                        .map(|&p| vote_pixel(lv, src, nnf, p as usize, sigma2))
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    for (&(a, b), part) in chunks.iter().zip(parts) {
+        for (&p, v) in lv.holes[a..b].iter().zip(part) {
+            img[p as usize] = v;
+        }
+    }
+}
+
+fn vote_pixel(lv: &Level, img: &[[f32; 3]], nnf: &Nnf, p: usize, sigma2: f32) -> [f32; 3] {
+    let (w, h) = (lv.w as isize, lv.h as isize);
+    let (x, y) = ((p % lv.w) as isize, (p / lv.w) as isize);
+    let r = R as isize;
+    let mut acc = [0.0f32; 3];
+    let mut total = 0.0f32;
+    for ey in -r..=r {
+        let qy = y - ey;
+        if qy < 0 || qy >= h {
+            continue;
+        }
+        for ex in -r..=r {
+            let qx = x - ex;
+            if qx < 0 || qx >= w {
+                continue;
+            }
+            let q = (qy * w + qx) as usize;
+            if !lv.is_target[q] {
+                continue;
+            }
+            // q's patch maps q + e to src + e, and p = q + e.
+            let s = nnf.src[q] as isize + ey * w + ex;
+            let k = if sigma2.is_finite() {
+                1.0 / (1.0 + nnf.dist[q] / sigma2)
+            } else {
+                1.0
+            };
+            let k = k * k;
+            add(&mut acc, img[s as usize], k);
+            total += k;
+        }
+    }
+    if total > 0.0 {
+        [acc[0] / total, acc[1] / total, acc[2] / total]
+    } else {
+        img[p]
+    }
+}
+
+/// The distance scale for the weights: a low percentile of the target distances, so that the
+/// better matches dominate without one patch taking everything.
+fn scale_of(lv: &Level, nnf: &Nnf) -> f32 {
+    let mut d: Vec<f32> = lv
+        .targets
+        .iter()
+        .map(|&t| nnf.dist[t as usize])
+        .filter(|d| d.is_finite())
+        .collect();
+    if d.is_empty() {
+        return 1.0;
+    }
+    let k = d.len() / 4;
+    let (_, v, _) = d.select_nth_unstable_by(k, f32::total_cmp);
+    v.max(1e-3)
+}
+
+/// `n` items cut into `parts` contiguous, nearly equal ranges.
+fn split(n: usize, parts: usize) -> Vec<(usize, usize)> {
+    (0..parts)
+        .map(|i| (n * i / parts, n * (i + 1) / parts))
+        .filter(|(a, b)| a < b)
+        .collect()
+}
