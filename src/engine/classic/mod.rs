@@ -5,6 +5,7 @@ mod add;
 mod colors;
 mod light_words;
 mod mask;
+mod morph;
 mod num;
 mod recolor;
 mod relight;

@@ -55,60 +55,107 @@ pub fn run(req: &EditRequest, mask: Option<&GrayImage>) -> Result<RgbImage, Engi
 /// is 0 keep their exact bytes.
 pub fn apply(image: &RgbImage, mask: &GrayImage, target: &NamedColor, amount: f32) -> RgbImage {
     let lin = linear_table();
-    let src = image.as_raw();
-    let m = mask.as_raw();
-    // First pass: OkLab of every masked pixel and the mask-weighted mean lightness.
-    let mut labs: Vec<(usize, Lab)> = Vec::new();
-    let (mut sum_l, mut sum_w) = (0f64, 0f64);
-    for (i, &mv) in m.iter().enumerate() {
-        if mv == 0 {
-            continue;
-        }
-        let p = &src[3 * i..3 * i + 3];
-        let lab = linear_to_oklab(lin[p[0] as usize], lin[p[1] as usize], lin[p[2] as usize]);
-        sum_l += lab.l as f64 * mv as f64;
-        sum_w += mv as f64;
-        labs.push((i, lab));
-    }
     let mut out = image.clone();
-    if labs.is_empty() {
+    let (src, m) = (image.as_raw(), mask.as_raw());
+    // The two halves run on two threads. The split is fixed (not the machine's core count) and
+    // the halves' sums are added in a fixed order, so the bytes never depend on scheduling.
+    let half = m.len() / 2;
+    let (m1, m2) = m.split_at(half);
+    let (s1, s2) = src.split_at(3 * half);
+    let (first, second) = both(|| lightness(s1, m1, &lin), || lightness(s2, m2, &lin));
+    let (sum_l, sum_w) = (first.1 + second.1, first.2 + second.2);
+    if sum_w == 0.0 {
         return out;
     }
     let mean = (sum_l / sum_w) as f32;
-    let t = target.lab;
-    let new_mean = mean + LIGHTNESS_SHIFT * (t.l - mean);
-    // Shading scales with the light falling on the surface, so a darker target keeps
-    // proportionally smaller lightness swings; the bounds stop noise in near-black areas from
-    // being blown up when going light.
-    let detail = if mean > 1e-3 {
-        (new_mean / mean).clamp(0.5, 1.5)
-    } else {
-        1.0
-    };
-    let enc = encode_table(ONE, ONE as usize + 1);
-    let weight = (amount.clamp(0.0, 1.0) * 256.0 + 0.5) as u32;
-    let dst: &mut [u8] = out.as_mut();
-    for (i, lab) in labs {
-        let l = (new_mean + (lab.l - mean) * detail).clamp(0.0, 1.0);
-        // Chroma follows lightness: shaded parts of a coloured surface are less saturated.
-        let ratio = if new_mean > 1e-3 {
-            (l / new_mean).clamp(0.5, 1.3)
+    let new_mean = mean + LIGHTNESS_SHIFT * (target.lab.l - mean);
+    let paint = Paint {
+        mean,
+        new_mean,
+        // Shading scales with the light falling on the surface, so a darker target keeps
+        // proportionally smaller lightness swings; the bounds stop noise in near-black areas
+        // from being blown up when going light.
+        detail: if mean > 1e-3 {
+            (new_mean / mean).clamp(0.5, 1.5)
         } else {
             1.0
-        };
-        let rgb = in_gamut(Lab {
-            l,
-            a: t.a * ratio,
-            b: t.b * ratio,
-        });
-        let mv = (m[i] as u32 * weight + 128) >> 8;
-        for c in 0..3 {
-            let new = enc[(rgb[c] * ONE as f32 + 0.5) as usize] as u32;
-            let old = dst[3 * i + c] as u32;
-            dst[3 * i + c] = ((new * mv + old * (255 - mv) + 127) / 255) as u8;
+        },
+        target: target.lab,
+        weight: (amount.clamp(0.0, 1.0) * 256.0 + 0.5) as u32,
+        enc: encode_table(ONE, ONE as usize + 1),
+    };
+    let (d1, d2) = out.as_mut().split_at_mut(3 * half);
+    both(
+        || paint.run(d1, m1, &first.0),
+        || paint.run(d2, m2, &second.0),
+    );
+    out
+}
+
+/// Runs `a` here and `b` on a second thread; a panic in either is passed on.
+fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    std::thread::scope(|s| {
+        let hb = s.spawn(b);
+        let ra = a();
+        (
+            ra,
+            hb.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        )
+    })
+}
+
+/// OkLab lightness of every masked pixel (hue and chroma come from the target, so only
+/// lightness is kept), with the mask-weighted sum of lightness and of weights.
+fn lightness(src: &[u8], m: &[u8], lin: &[f32; 256]) -> (Vec<f32>, f64, f64) {
+    let mut lights = Vec::new();
+    let (mut sum_l, mut sum_w) = (0f64, 0f64);
+    for (p, &mv) in src.chunks_exact(3).zip(m) {
+        if mv == 0 {
+            continue;
+        }
+        let l = linear_to_oklab(lin[p[0] as usize], lin[p[1] as usize], lin[p[2] as usize]).l;
+        sum_l += l as f64 * mv as f64;
+        sum_w += mv as f64;
+        lights.push(l);
+    }
+    (lights, sum_l, sum_w)
+}
+
+/// The second pass: new colour per masked pixel, blended by the mask.
+struct Paint {
+    mean: f32,
+    new_mean: f32,
+    detail: f32,
+    target: Lab,
+    weight: u32,
+    enc: Vec<u8>,
+}
+
+impl Paint {
+    fn run(&self, dst: &mut [u8], m: &[u8], lights: &[f32]) {
+        let masked = dst.chunks_exact_mut(3).zip(m).filter(|(_, &mv)| mv > 0);
+        for ((px, &mv), &l0) in masked.zip(lights) {
+            let l = (self.new_mean + (l0 - self.mean) * self.detail).clamp(0.0, 1.0);
+            // Chroma follows lightness: shaded parts of a coloured surface are less saturated.
+            let ratio = if self.new_mean > 1e-3 {
+                (l / self.new_mean).clamp(0.5, 1.3)
+            } else {
+                1.0
+            };
+            let t = self.target;
+            let rgb = in_gamut(Lab {
+                l,
+                a: t.a * ratio,
+                b: t.b * ratio,
+            });
+            let mv = (mv as u32 * self.weight + 128) >> 8;
+            for c in 0..3 {
+                let new = self.enc[(rgb[c] * ONE as f32 + 0.5) as usize] as u32;
+                let old = px[c] as u32;
+                px[c] = ((new * mv + old * (255 - mv) + 127) / 255) as u8;
+            }
         }
     }
-    out
 }
 
 /// Linear RGB for `lab`, with chroma reduced step by step until it fits the sRGB gamut, so
