@@ -1,9 +1,19 @@
-//! The built-in CPU engine: real edits with no model weights.
+//! The built-in CPU engine: real edits with no model weights. Every op is deterministic: the
+//! same input and params give the same bytes on every machine.
 
+mod add;
+mod colors;
 mod delete;
 mod inpaint;
+mod light_words;
 mod mask;
+mod morph;
+mod num;
+mod recolor;
 mod relight;
+mod text;
+
+pub use relight::RELIGHT_HELP;
 
 use super::{EditRequest, Engine, EngineError, Flow, Progress};
 use crate::core::{EngineId, Op};
@@ -42,6 +52,8 @@ impl Engine for ClassicEngine {
         let out = match req.op {
             Op::Relight => relight::run(req, mask.as_ref())?,
             Op::Delete => delete::run(req, mask.as_ref())?,
+            Op::Recolor => recolor::run(req, mask.as_ref())?,
+            Op::Add => add::run(req, mask.as_ref())?,
             op => return Err(unsupported(op, &req.instruction)),
         };
         on_step(Progress { step: 1, total: 1 });

@@ -1,106 +1,364 @@
-//! Relight: global exposure and colour temperature, read from the instruction's words.
+//! Relight: exposure, contrast, shadows/highlights, white balance and a soft directional light,
+//! all through lookup tables and a 2-D light map, so 1 MP takes a few milliseconds.
 
 use super::super::{EditRequest, EngineError};
-use image::RgbImage;
+use super::light_words::plan_light;
+use super::num::{exp2, linear_table, pow, srgb_to_linear};
+use crate::core::{Rect, Region};
+use image::{GrayImage, RgbImage};
 
-/// What the instruction asks of the light.
+/// What `relight` can do on the CPU, for the CLI's help.
+pub const RELIGHT_HELP: &str = "\
+relight (classic engine, CPU): global exposure (brighter, darker, 提亮, 压暗), contrast (more/less \
+contrast, 对比度), shadows and highlights (lift shadows, recover highlights, 提亮暗部, 压高光), \
+colour temperature (warm, cool, 暖色调, 冷白光) and auto white balance (fix white balance, \
+自动白平衡). Directional light (\"sunlight from the window on the left\", 窗外阳光洒入, 傍晚, \
+golden hour, light from the top right) adds a soft 2-D light map: the side the light comes from \
+brightens (tinted warm for sun, orange for golden hour, blue-white for cool light) and the far \
+side falls a little darker. It has no depth and casts no shadows. With directional light, \
+--region names where the light comes from (a side, a corner, or x,y,w,h for a window); a --mask \
+limits the change to the mask. Amount words: a bit/slightly/一点/稍 halve it, much/very/很/大幅 \
+nearly double it; --amount sets the main change (light strength 0..1.5, else exposure in stops, \
+else warmth in -1..1).";
+
+/// What the instruction asks of the light. Zero fields change nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct LightPlan {
     /// Exposure in stops (positive is brighter).
     pub exposure: f32,
+    /// Contrast change in [-0.8, 0.8].
+    pub contrast: f32,
     /// Colour temperature shift in [-1, 1] (positive is warmer).
     pub warmth: f32,
+    /// Shadow lift in [-0.3, 0.6] (negative deepens).
+    pub shadows: f32,
+    /// Highlight change in [-0.6, 0.3] (negative recovers).
+    pub highlights: f32,
+    /// Neutralise the image's average colour cast (grey world) before the other changes.
+    pub auto_white_balance: bool,
+    /// A soft light falling from one side or a window.
+    pub light: Option<SideLight>,
 }
 
-const BRIGHTER: &[&str] = &["亮", "brighter", "brighten", "lighter", "bright", "lighten"];
-const DARKER: &[&str] = &["暗", "darker", "darken", "dim", "dark"];
-const WARMER: &[&str] = &["暖", "warm", "golden", "sunset", "夕阳", "阳光", "sunlight"];
-const COOLER: &[&str] = &["冷", "cool", "cold", "blue hour", "moonlight", "月光"];
+/// A directional light: where it comes from, how strong, and its colour (per-channel weights).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SideLight {
+    pub from: LightSource,
+    /// 0 is none, 0.6 the default, 1.5 the most.
+    pub strength: f32,
+    pub color: [f32; 3],
+}
 
-/// Reads the light change from the instruction; `amount` (in stops, or warmth for colour-only
-/// instructions) replaces the default strength of the words.
-pub fn plan_light(instruction: &str, amount: Option<f32>) -> LightPlan {
-    let text = instruction.to_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
-    let mut plan = LightPlan::default();
-    // "darker" contains "dark"; test darker words before brighter ones so "暗" wins over "亮" only
-    // when it is the only one present.
-    if has(BRIGHTER) && !has(DARKER) {
-        plan.exposure = 0.5;
-    } else if has(DARKER) && !has(BRIGHTER) {
-        plan.exposure = -0.5;
-    }
-    if has(WARMER) && !has(COOLER) {
-        plan.warmth = 0.3;
-    } else if has(COOLER) && !has(WARMER) {
-        plan.warmth = -0.3;
-    }
-    if let Some(a) = amount {
-        if plan.exposure != 0.0 || plan.warmth == 0.0 {
-            plan.exposure = a;
-        } else {
-            plan.warmth = a.clamp(-1.0, 1.0);
+/// The light's origin: a side or corner of the frame, or a window rectangle in pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LightSource {
+    Side(Region),
+    Window(Rect),
+}
+
+impl LightPlan {
+    /// Multiplies every amount by `k` (amount words such as "a bit" or "很").
+    pub(super) fn scale(&mut self, k: f32) {
+        self.exposure *= k;
+        self.contrast *= k;
+        self.warmth *= k;
+        self.shadows *= k;
+        self.highlights *= k;
+        if let Some(l) = &mut self.light {
+            l.strength *= k;
         }
     }
-    plan
+
+    /// Sets the main adjustment to `a` (see [`plan_light`]).
+    pub(super) fn set_amount(&mut self, a: f32) {
+        if let Some(l) = &mut self.light {
+            l.strength = a;
+        } else if self.exposure != 0.0 || self.warmth == 0.0 {
+            self.exposure = a;
+        } else {
+            self.warmth = a;
+        }
+    }
+
+    fn is_noop(&self) -> bool {
+        *self == LightPlan::default()
+    }
+
+    /// The plan with every amount inside the range where its curve stays monotonic.
+    fn clamped(&self) -> LightPlan {
+        LightPlan {
+            exposure: self.exposure.clamp(-3.0, 3.0),
+            contrast: self.contrast.clamp(-0.8, 0.8),
+            warmth: self.warmth.clamp(-1.0, 1.0),
+            shadows: self.shadows.clamp(-0.3, 0.6),
+            highlights: self.highlights.clamp(-0.6, 0.3),
+            auto_white_balance: self.auto_white_balance,
+            light: self.light.map(|l| SideLight {
+                strength: l.strength.clamp(0.0, 1.5),
+                ..l
+            }),
+        }
+    }
 }
 
-pub fn run(req: &EditRequest, mask: Option<&image::GrayImage>) -> Result<RgbImage, EngineError> {
-    let plan = plan_light(&req.instruction, req.params.amount);
-    if plan == LightPlan::default() {
+pub fn run(req: &EditRequest, mask: Option<&GrayImage>) -> Result<RgbImage, EngineError> {
+    let mut plan = plan_light(&req.instruction, req.params.amount);
+    if plan.is_noop() {
         return Err(EngineError::BadInput(format!(
-            "relight found no light change in \"{}\": say brighter, darker, warm or cool \
-             (亮, 暗, 暖, 冷), or give --amount",
+            "relight found no light change in \"{}\": say brighter, darker, warm, cool, more \
+             contrast, lift shadows, or light from the left (亮, 暗, 暖, 冷, 对比, 窗外阳光), or \
+             give --amount",
             req.instruction
         )));
     }
-    Ok(apply(&req.image, plan, mask))
+    let mut mask = mask;
+    // With a directional light, the region says where the light comes from (a window, a side)
+    // rather than what to limit the change to; light falls on the whole room. A mask file still
+    // limits it.
+    if let (Some(light), None, Some(region)) = (&mut plan.light, &req.mask, req.params.region) {
+        let (w, h) = req.image.dimensions();
+        match region {
+            Region::Background => {}
+            Region::Rect(_) | Region::Center => {
+                light.from = LightSource::Window(region.rect_in(w, h));
+                mask = None;
+            }
+            side => {
+                light.from = LightSource::Side(side);
+                mask = None;
+            }
+        }
+    }
+    Ok(apply(&req.image, &plan, mask))
 }
 
-/// Applies exposure and white balance through per-channel lookup tables, blended by the mask.
-pub fn apply(image: &RgbImage, plan: LightPlan, mask: Option<&image::GrayImage>) -> RgbImage {
-    let gain = 2f32.powf(plan.exposure);
-    let channel_gain = [
-        gain * (1.0 + 0.25 * plan.warmth),
-        gain * (1.0 + 0.05 * plan.warmth),
-        gain * (1.0 - 0.25 * plan.warmth),
-    ];
-    let luts: Vec<[u8; 256]> = channel_gain.iter().map(|&g| lut(g)).collect();
+/// Fixed-point linear light: 1.0 is `ONE`.
+const ONE: u32 = 1 << 15;
+/// Light gains are fixed point with this many fraction bits.
+const GAIN_BITS: u32 = 12;
+/// Steps of the light map's falloff value.
+const MAP_STEPS: usize = 1024;
+
+/// Applies `plan` to `image`, blended by `mask` (white is the full change).
+pub fn apply(image: &RgbImage, plan: &LightPlan, mask: Option<&GrayImage>) -> RgbImage {
+    let p = plan.clamped();
+    let lin = linear_table();
+    let wb = white_balance(image, &p, &lin);
+    let gain = exp2(p.exposure as f64);
+    // Per channel: byte -> tone curve -> linear light with exposure and white balance.
+    let global: Vec<Vec<u32>> = (0..3)
+        .map(|c| {
+            (0..256)
+                .map(|v| {
+                    let y = tone(v as f64 / 255.0, &p);
+                    (srgb_to_linear(y) * gain * wb[c] * ONE as f64).round() as u32
+                })
+                .collect()
+        })
+        .collect();
+    let light_gain = p.light.map(|l| light_gains(&l));
+    let max_light = light_gain.as_ref().map_or(1.0, |g| {
+        let top = (0..3)
+            .flat_map(|c| g[c].iter())
+            .copied()
+            .max()
+            .unwrap_or(1 << GAIN_BITS);
+        top as f64 / (1u32 << GAIN_BITS) as f64
+    });
+    let peak = (0..3).map(|c| global[c][255]).max().unwrap_or(ONE) as f64 / ONE as f64;
+    let top = (peak * max_light.max(1.0)).max(1.0);
+    let enc = encode_with_shoulder(top);
+    let last = enc.len() - 1;
     let mut out = image.clone();
-    for (i, px) in out.pixels_mut().enumerate() {
-        let m = mask.map_or(255u16, |m| m.as_raw()[i] as u16);
-        for c in 0..3 {
-            let new = luts[c][px.0[c] as usize] as u16;
-            let old = px.0[c] as u16;
-            px.0[c] = ((new * m + old * (255 - m) + 127) / 255) as u8;
+    let (w, h) = image.dimensions();
+    match (p.light, light_gain) {
+        (Some(light), Some(g)) => {
+            let map = LightMap::new(light.from, w, h);
+            let src = image.as_raw();
+            let dst: &mut [u8] = out.as_mut();
+            for y in 0..h as usize {
+                let dy2 = map.dy2[y];
+                for x in 0..w as usize {
+                    let f = 1.0 - (map.dx2[x] + dy2).sqrt() * map.inv_reach;
+                    let fi = if f > 0.0 {
+                        (f * f * MAP_STEPS as f32 + 0.5) as usize
+                    } else {
+                        0
+                    };
+                    let i = 3 * (y * w as usize + x);
+                    for c in 0..3 {
+                        let l = global[c][src[i + c] as usize] as u64 * g[c][fi] as u64;
+                        dst[i + c] = enc[((l >> GAIN_BITS) as usize).min(last)];
+                    }
+                }
+            }
         }
+        _ => {
+            let luts: Vec<Vec<u8>> = global
+                .iter()
+                .map(|t| t.iter().map(|&v| enc[(v as usize).min(last)]).collect())
+                .collect();
+            for px in out.as_mut().chunks_exact_mut(3) {
+                for c in 0..3 {
+                    px[c] = luts[c][px[c] as usize];
+                }
+            }
+        }
+    }
+    if let Some(m) = mask {
+        blend(&mut out, image, m);
     }
     out
 }
 
-/// Gain in linear light, applied to sRGB values.
-fn lut(gain: f32) -> [u8; 256] {
-    let mut t = [0u8; 256];
-    for (v, slot) in t.iter_mut().enumerate() {
-        let lin = srgb_to_linear(v as f32 / 255.0) * gain;
-        *slot = (linear_to_srgb(lin.clamp(0.0, 1.0)) * 255.0).round() as u8;
+/// Per-channel linear gains for colour temperature and, when asked, grey-world balance.
+fn white_balance(image: &RgbImage, p: &LightPlan, lin: &[f32; 256]) -> [f64; 3] {
+    let w = p.warmth as f64;
+    let mut g = [1.0 + 0.2 * w, 1.0 + 0.03 * w, 1.0 - 0.22 * w];
+    if p.auto_white_balance && !image.as_raw().is_empty() {
+        let mut sum = [0f64; 3];
+        for px in image.as_raw().chunks_exact(3) {
+            for c in 0..3 {
+                sum[c] += lin[px[c] as usize] as f64;
+            }
+        }
+        let grey = (sum[0] + sum[1] + sum[2]) / 3.0;
+        for c in 0..3 {
+            g[c] *= if sum[c] > 0.0 {
+                (grey / sum[c]).clamp(0.5, 2.0)
+            } else {
+                1.0
+            };
+        }
     }
-    t
+    g
 }
 
-pub fn srgb_to_linear(c: f32) -> f32 {
-    if c <= 0.04045 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
+/// Contrast and shadow/highlight curves on an sRGB value in [0, 1]; each keeps 0 and 1 fixed.
+fn tone(y: f64, p: &LightPlan) -> f64 {
+    let mut y = y;
+    let inv = 1.0 - y;
+    y += p.shadows as f64 * 3.0 * y * inv * inv * inv;
+    y += p.highlights as f64 * 3.0 * y * y * y * (1.0 - y);
+    y += p.contrast as f64 * (y - 0.5) * (1.0 - (2.0 * y - 1.0).abs());
+    y.clamp(0.0, 1.0)
+}
+
+/// Gain of each channel for each falloff step: the lit side rises by the light's colour, and
+/// the far side falls a little so the light reads as direction rather than a brighter image.
+fn light_gains(l: &SideLight) -> [Vec<u32>; 3] {
+    let ambient = 1.0 - 0.35 * l.strength;
+    let fix = |g: f32| (g * (1u32 << GAIN_BITS) as f32 + 0.5) as u32;
+    std::array::from_fn(|c| {
+        (0..=MAP_STEPS)
+            .map(|i| fix(ambient + l.strength * l.color[c] * i as f32 / MAP_STEPS as f32))
+            .collect()
+    })
+}
+
+/// Squared distances from each column and row to the light source, for a falloff that is
+/// 1 at the source and 0 at the farthest corner.
+struct LightMap {
+    dx2: Vec<f32>,
+    dy2: Vec<f32>,
+    inv_reach: f32,
+}
+
+impl LightMap {
+    fn new(from: LightSource, w: u32, h: u32) -> LightMap {
+        let (wf, hf) = (w as f32, h as f32);
+        // The source as a rectangle [x0, x1] x [y0, y1]; a side is a line, a corner a point.
+        let (x0, x1, y0, y1) = match from {
+            LightSource::Window(r) => (
+                r.x as f32,
+                (r.x + r.w) as f32,
+                r.y as f32,
+                (r.y + r.h) as f32,
+            ),
+            LightSource::Side(side) => match side {
+                Region::Left => (0.0, 0.0, 0.0, hf),
+                Region::Right => (wf, wf, 0.0, hf),
+                Region::Top => (0.0, wf, 0.0, 0.0),
+                Region::Bottom => (0.0, wf, hf, hf),
+                Region::TopLeft => (0.0, 0.0, 0.0, 0.0),
+                Region::TopRight => (wf, wf, 0.0, 0.0),
+                Region::BottomLeft => (0.0, 0.0, hf, hf),
+                Region::BottomRight => (wf, wf, hf, hf),
+                other => {
+                    let r = other.rect_in(w, h);
+                    (
+                        r.x as f32,
+                        (r.x + r.w) as f32,
+                        r.y as f32,
+                        (r.y + r.h) as f32,
+                    )
+                }
+            },
+        };
+        let d = |p: f32, lo: f32, hi: f32| (lo - p).max(p - hi).max(0.0);
+        let dx2: Vec<f32> = (0..w).map(|x| d(x as f32 + 0.5, x0, x1).powi(2)).collect();
+        let dy2: Vec<f32> = (0..h).map(|y| d(y as f32 + 0.5, y0, y1).powi(2)).collect();
+        let far_x = dx2
+            .first()
+            .copied()
+            .unwrap_or(0.0)
+            .max(dx2.last().copied().unwrap_or(0.0));
+        let far_y = dy2
+            .first()
+            .copied()
+            .unwrap_or(0.0)
+            .max(dy2.last().copied().unwrap_or(0.0));
+        let reach = (far_x + far_y).sqrt().max(1.0);
+        LightMap {
+            dx2,
+            dy2,
+            inv_reach: 1.0 / reach,
+        }
     }
 }
 
-pub fn linear_to_srgb(c: f32) -> f32 {
-    if c <= 0.003_130_8 {
-        c * 12.92
-    } else {
-        1.055 * c.powf(1.0 / 2.4) - 0.055
+/// Maps fixed-point linear light in `[0, top]` to sRGB bytes. When `top > 1`, values above a
+/// knee roll off smoothly so that `top` lands on white instead of clipping a flat patch.
+fn encode_with_shoulder(top: f64) -> Vec<u8> {
+    let len = (top * ONE as f64).ceil() as usize + 1;
+    let knee = 0.75;
+    let m = (top - knee) / (1.0 - knee);
+    // Inverse of the shoulder y = knee + (1 - knee) * (1 - (1 - t)^m), t = (x - knee)/(top - knee).
+    let unshoulder = |y: f64| {
+        if top <= 1.0 || y <= knee {
+            y
+        } else {
+            let t = 1.0 - pow(1.0 - (y - knee) / (1.0 - knee), 1.0 / m);
+            knee + t * (top - knee)
+        }
+    };
+    let thresholds: Vec<f64> = (0..255)
+        .map(|v| unshoulder(srgb_to_linear((v as f64 + 0.5) / 255.0)) * ONE as f64)
+        .collect();
+    let mut out = vec![255u8; len];
+    let mut level = 0usize;
+    for (i, slot) in out.iter_mut().enumerate() {
+        while level < 255 && i as f64 >= thresholds[level] {
+            level += 1;
+        }
+        *slot = level as u8;
+    }
+    out
+}
+
+/// `out = out * m + orig * (1 - m)` per pixel, in exact integer arithmetic.
+pub fn blend(out: &mut RgbImage, orig: &RgbImage, mask: &GrayImage) {
+    let src = orig.as_raw();
+    for ((px, o), &m) in out
+        .as_mut()
+        .chunks_exact_mut(3)
+        .zip(src.chunks_exact(3))
+        .zip(mask.as_raw())
+    {
+        let m = m as u16;
+        for c in 0..3 {
+            px[c] = ((px[c] as u16 * m + o[c] as u16 * (255 - m) + 127) / 255) as u8;
+        }
     }
 }
 
@@ -108,28 +366,88 @@ pub fn linear_to_srgb(c: f32) -> f32 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_words_in_both_languages() {
-        assert!(plan_light("make it brighter", None).exposure > 0.0);
-        assert!(plan_light("整体提亮", None).exposure > 0.0);
-        assert!(plan_light("暗一点", None).exposure < 0.0);
-        assert!(plan_light("warm afternoon light", None).warmth > 0.0);
-        assert!(plan_light("调成冷色调", None).warmth < 0.0);
-        assert_eq!(plan_light("brighter", Some(1.0)).exposure, 1.0);
+    fn grey(v: u8) -> RgbImage {
+        RgbImage::from_pixel(64, 32, image::Rgb([v, v, v]))
     }
 
     #[test]
     fn warm_raises_red_over_blue() {
-        let img = RgbImage::from_pixel(4, 4, image::Rgb([120, 120, 120]));
         let out = apply(
-            &img,
-            LightPlan {
-                exposure: 0.0,
+            &grey(120),
+            &LightPlan {
                 warmth: 0.5,
+                ..Default::default()
             },
             None,
         );
         let p = out.get_pixel(0, 0).0;
         assert!(p[0] > 120 && p[2] < 120, "{p:?}");
+    }
+
+    #[test]
+    fn identity_plan_keeps_every_byte() {
+        let img = RgbImage::from_fn(256, 3, |x, y| {
+            image::Rgb([x as u8, (x * y) as u8, 255 - x as u8])
+        });
+        assert_eq!(apply(&img, &LightPlan::default(), None), img);
+    }
+
+    #[test]
+    fn brighter_keeps_white_white_and_lifts_midtones() {
+        let img = RgbImage::from_fn(256, 1, |x, _| image::Rgb([x as u8; 3]));
+        let out = apply(
+            &img,
+            &LightPlan {
+                exposure: 1.0,
+                ..Default::default()
+            },
+            None,
+        );
+        assert_eq!(out.get_pixel(255, 0).0, [255; 3]);
+        assert!(out.get_pixel(100, 0).0[0] > 120);
+        let row: Vec<u8> = out.pixels().map(|p| p.0[0]).collect();
+        assert!(row.windows(2).all(|w| w[0] <= w[1]), "monotonic");
+    }
+
+    #[test]
+    fn directional_light_brightens_its_side() {
+        let light = SideLight {
+            from: LightSource::Side(Region::Right),
+            strength: 0.6,
+            color: [1.0; 3],
+        };
+        let out = apply(
+            &grey(100),
+            &LightPlan {
+                light: Some(light),
+                ..Default::default()
+            },
+            None,
+        );
+        let (l, r) = (out.get_pixel(0, 16).0[0], out.get_pixel(63, 16).0[0]);
+        assert!(r > 110 && l < 100, "left {l} right {r}");
+    }
+
+    #[test]
+    fn contrast_and_shadows_move_the_right_tones() {
+        let img = RgbImage::from_fn(2, 1, |x, _| image::Rgb([if x == 0 { 60 } else { 200 }; 3]));
+        let out = apply(
+            &img,
+            &LightPlan {
+                contrast: 0.5,
+                ..Default::default()
+            },
+            None,
+        );
+        assert!(out.get_pixel(0, 0).0[0] < 60 && out.get_pixel(1, 0).0[0] > 200);
+        let out = apply(
+            &img,
+            &LightPlan {
+                shadows: 0.5,
+                ..Default::default()
+            },
+            None,
+        );
+        assert!(out.get_pixel(0, 0).0[0] > 70);
     }
 }
