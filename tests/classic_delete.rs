@@ -149,7 +149,10 @@ fn refuses_without_a_mask() {
 fn refuses_an_empty_mask() {
     let msg = bad_input(&request(texture(40, 40), Some(GrayImage::new(40, 40)), 0));
     // The shared mask resolution refuses it before the op runs, for every op alike.
-    assert!(msg.contains("mask is empty") && msg.contains("paint white"), "{msg}");
+    assert!(
+        msg.contains("mask is empty") && msg.contains("paint white"),
+        "{msg}"
+    );
 }
 
 #[test]

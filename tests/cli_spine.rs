@@ -161,3 +161,20 @@ fn sessions_lists_names_and_step_counts() {
     assert!(names.contains(&("two".into(), 1.into())), "{names:?}");
     assert!(names.contains(&("one".into(), 0.into())), "{names:?}");
 }
+
+#[test]
+fn the_shipped_example_session_replays_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sessions/beach");
+    let copy = tmp.path().join("beach");
+    std::fs::create_dir_all(copy.join("images")).unwrap();
+    std::fs::copy(example.join("session.toml"), copy.join("session.toml")).unwrap();
+    for e in std::fs::read_dir(example.join("images")).unwrap().flatten() {
+        std::fs::copy(e.path(), copy.join("images").join(e.file_name())).unwrap();
+    }
+    let out = zedit(tmp.path())
+        .args(["replay", "beach", "--verify"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
