@@ -147,7 +147,7 @@ impl Client {
 
     /// Queues a job; returns its id and how many jobs are ahead of it.
     pub fn submit(&mut self, job: Job) -> Result<(JobId, usize), WorkerError> {
-        self.send(&Request::Submit { job })?;
+        self.send(&Request::Submit { job: Box::new(job) })?;
         let answer = self.answer(|e| {
             matches!(
                 e,

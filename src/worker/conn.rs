@@ -119,7 +119,7 @@ fn handle(req: Request, queue: &Queue, tx: &mpsc::Sender<Event>, info: &HelloInf
                 let message = format!("{}: not a session folder (no session.toml)", dir.display());
                 let _ = tx.send(Event::error("bad_request", message));
             } else {
-                queue.submit(job, tx);
+                queue.submit(*job, tx);
             }
         }
         Request::Cancel { job_id } => queue.cancel(job_id, tx),

@@ -51,7 +51,7 @@ pub enum Request {
         version: String,
     },
     Submit {
-        job: Job,
+        job: Box<Job>,
     },
     Cancel {
         job_id: JobId,

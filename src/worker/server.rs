@@ -145,7 +145,7 @@ impl Server {
                 continue;
             }
             ticks += 1;
-            if ticks % 5 == 0 && socket_ident(&self.socket) != ident {
+            if ticks.is_multiple_of(5) && socket_ident(&self.socket) != ident {
                 eprintln!(
                     "zedit worker: {} was removed or replaced; stopping",
                     self.socket.display()
