@@ -89,6 +89,7 @@ fn foreground(socket: PathBuf, engine: EngineOptions) -> anyhow::Result<ExitCode
         }
         Err(e) => return Err(e.into()),
     };
+    crate::worker::stop_on_signals();
     eprintln!(
         "zedit worker: pid {} serving {} (engines: {})",
         std::process::id(),

@@ -17,7 +17,7 @@ pub use error::WorkerError;
 pub use execute::{build_request, execute_step, execute_step_observed, ExecuteError};
 pub use proto::{Event, Job, JobId, JobState, JobStatus, Request, PROTOCOL};
 pub use runner::{default_factory, EngineFactory};
-pub use server::{worker_alive, Server, ServerOptions};
+pub use server::{stop_on_signals, worker_alive, Server, ServerOptions};
 
 /// Test knob read by `zedit worker`: milliseconds to pause before each progress callback, so
 /// tests can make classic jobs slow enough to cancel or to kill mid-job. Not for production.

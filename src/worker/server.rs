@@ -14,12 +14,31 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// How often the accept loop wakes to notice a shutdown or a removed socket.
 const TICK: Duration = Duration::from_millis(100);
+
+/// Set by SIGTERM/SIGINT. A signal handler can only reach process-wide state, hence a static.
+static TERMINATE: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_terminate(_: libc::c_int) {
+    TERMINATE.store(true, Ordering::SeqCst);
+}
+
+/// Makes SIGTERM and SIGINT stop the worker as `Shutdown` does, so a service manager's stop
+/// records the running step as cancelled instead of leaving it interrupted.
+pub fn stop_on_signals() {
+    let handler = on_terminate as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGTERM, handler);
+        libc::signal(libc::SIGINT, handler);
+    }
+}
 
 /// How to run a worker.
 #[derive(Clone)]
@@ -145,6 +164,9 @@ impl Server {
                 continue;
             }
             ticks += 1;
+            if TERMINATE.load(Ordering::SeqCst) {
+                self.queue.stop();
+            }
             if ticks.is_multiple_of(5) && socket_ident(&self.socket) != ident {
                 eprintln!(
                     "zedit worker: {} was removed or replaced; stopping",
