@@ -274,3 +274,18 @@ fn a_worker_of_another_version_is_reported_not_replaced() {
     );
     assert!(steps_of(root, "s").is_empty(), "nothing ran");
 }
+
+#[test]
+fn local_edits_run_in_process_without_a_worker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    new_session(root, "s");
+    let out = zedit(root)
+        .args(["edit", "s", "warm", "--op", "relight", "--local"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).trim().ends_with(".png"));
+    assert!(!socket_of(root).exists(), "no worker was started");
+    assert_eq!(steps_of(root, "s")[0]["status"], "done");
+}
