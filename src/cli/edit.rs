@@ -79,6 +79,18 @@ pub struct EditArgs {
     /// Print the recorded steps as JSON
     #[arg(long)]
     pub json: bool,
+    /// Run the engine in this process instead of through the worker
+    #[arg(long)]
+    pub local: bool,
+    /// Worker socket (default: $XDG_RUNTIME_DIR/zedit/worker.sock)
+    #[arg(long, env = "ZEDIT_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+}
+
+/// Where steps run: in this process, or on the persistent worker (the default).
+enum Backend {
+    Local(Box<dyn engine::Engine>),
+    Worker(crate::worker::Client),
 }
 
 fn parse_point(s: &str) -> Result<(i32, i32), String> {
@@ -99,7 +111,8 @@ struct Planned {
 }
 
 pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
-    let dir = ctx.session_dir(&args.session)?;
+    // Absolute, because the worker may run in another folder.
+    let dir = absolute(&ctx.session_dir(&args.session)?);
     if args.instruction.trim().is_empty() {
         bail!("the instruction is empty: say what to change");
     }
@@ -126,7 +139,11 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         model: args.model.clone(),
         device: args.device.clone(),
     };
-    let mut engine = engine::open(&opts)?;
+    let mut backend = if args.local {
+        Backend::Local(engine::open(&opts)?)
+    } else {
+        Backend::Worker(super::worker::connect(args.socket.as_deref())?)
+    };
     let seed = args.seed.unwrap_or_else(fresh_seed);
     let mut parent = session.doc.head;
     let mut done = Vec::new();
@@ -153,8 +170,12 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             mask: mask.clone(),
             overlay: overlay.clone(),
         };
-        let step =
-            crate::worker::execute_step(&dir, &req, engine.as_mut(), &mut |_| Flow::Continue)?;
+        let step = match &mut backend {
+            Backend::Local(engine) => {
+                crate::worker::execute_step(&dir, &req, engine.as_mut(), &mut |_| Flow::Continue)?
+            }
+            Backend::Worker(client) => super::worker::run_step(client, &dir, &req, &opts)?,
+        };
         report_step(&dir, &step, args.json)?;
         if step.status != Status::Done {
             let why = step

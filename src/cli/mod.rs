@@ -5,6 +5,7 @@ mod history;
 mod plan;
 mod replay;
 mod sessions;
+mod worker;
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -44,6 +45,8 @@ pub enum Command {
     Sessions(sessions::SessionsArgs),
     /// Split an instruction into a chain of steps
     Plan(plan::PlanArgs),
+    /// Run or manage the persistent worker that keeps engines loaded (alone: foreground)
+    Worker(worker::WorkerArgs),
 }
 
 /// What every command needs: where the sessions live.
@@ -96,6 +99,7 @@ fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Replay(a) => replay::run(a, ctx),
         Command::Sessions(a) => sessions::run(a, ctx),
         Command::Plan(a) => plan::run(a),
+        Command::Worker(a) => worker::run(a, ctx),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Running one recorded step: mark it running, load its inputs, run the engine outside the
 //! session lock, then store the output (or the failure) and move head.
 
-use crate::core::Step;
+use crate::core::{Step, StepId};
 use crate::engine::{EditRequest, Engine, EngineError, Flow, Progress};
 use crate::session::{Session, SessionError, StepOutcome, StepRequest};
 use image::DynamicImage;
@@ -52,7 +52,20 @@ pub fn execute_step(
     engine: &mut dyn Engine,
     on_step: &mut dyn FnMut(Progress) -> Flow,
 ) -> Result<Step, ExecuteError> {
+    execute_step_observed(dir, req, engine, &mut |_| {}, on_step)
+}
+
+/// As [`execute_step`], telling `on_begin` the step's id as soon as it is recorded as running,
+/// so the worker can report it while the engine runs.
+pub fn execute_step_observed(
+    dir: &Path,
+    req: &StepRequest,
+    engine: &mut dyn Engine,
+    on_begin: &mut dyn FnMut(StepId),
+    on_step: &mut dyn FnMut(Progress) -> Flow,
+) -> Result<Step, ExecuteError> {
     let id = Session::begin_step(dir, req, &engine.id(), std::process::id())?;
+    on_begin(id);
     let outcome = match run_engine(dir, req, id, engine, on_step) {
         Ok(outcome) => outcome,
         Err(e) => StepOutcome::Failed {
@@ -66,7 +79,7 @@ pub fn execute_step(
 fn run_engine(
     dir: &Path,
     req: &StepRequest,
-    id: crate::core::StepId,
+    id: StepId,
     engine: &mut dyn Engine,
     on_step: &mut dyn FnMut(Progress) -> Flow,
 ) -> Result<StepOutcome, SessionError> {

@@ -6,13 +6,31 @@ use image::{Rgb, RgbImage};
 use std::path::{Path, PathBuf};
 
 /// The zedit binary with `--sessions root`, and no engine configured from the environment.
+/// Edits go through a worker on a socket private to `root`, so tests never share a worker; a
+/// worker whose socket is deleted (the temp root dropped) stops by itself.
 pub fn zedit(root: &Path) -> Command {
     let mut cmd = Command::cargo_bin("zedit").expect("binary built");
     cmd.arg("--sessions")
         .arg(root)
         .env_remove("ZEDIT_ENGINE")
+        .env_remove("ZEDIT_TEST_STEP_DELAY_MS")
+        .env("ZEDIT_SOCKET", socket_of(root))
         .env("ZEDIT_HOME", root);
     cmd
+}
+
+/// The worker socket used by `zedit(root)`.
+pub fn socket_of(root: &Path) -> PathBuf {
+    root.join(".worker").join("worker.sock")
+}
+
+/// Stops the worker on its socket when dropped, so no daemon outlives its test.
+pub struct WorkerGuard(pub PathBuf);
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        let _ = zedit::worker::daemon::stop(&self.0, std::time::Duration::from_secs(10));
+    }
 }
 
 /// A small photo-like test image: gradients plus texture, so edits change real content.
@@ -52,4 +70,76 @@ pub fn stderr_of(out: &std::process::Output) -> String {
 
 pub fn stdout_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Starts a worker for `root` in the background; `delay_ms` slows each progress callback (the
+/// test knob) so jobs can be cancelled or killed mid-run.
+pub fn start_worker(root: &Path, delay_ms: u64) -> WorkerGuard {
+    let guard = WorkerGuard(socket_of(root));
+    zedit(root)
+        .args(["worker", "start"])
+        .env("ZEDIT_TEST_STEP_DELAY_MS", delay_ms.to_string())
+        .assert()
+        .success();
+    guard
+}
+
+/// A small classic job: relight the session's source image.
+pub fn relight_job(dir: &Path, seed: u64) -> zedit::worker::Job {
+    zedit::worker::Job {
+        session_dir: std::path::absolute(dir).expect("absolute path"),
+        request: zedit::session::StepRequest {
+            parent: None,
+            op: zedit::core::Op::Relight,
+            instruction: "warmer".into(),
+            params: zedit::core::EditParams {
+                seed,
+                ..Default::default()
+            },
+            mask: None,
+            overlay: None,
+        },
+        engine: "classic".into(),
+        model: None,
+        device: None,
+    }
+}
+
+/// Reads events until `id`'s last one.
+pub fn wait_final(
+    client: &mut zedit::worker::Client,
+    id: zedit::worker::JobId,
+) -> zedit::worker::Event {
+    loop {
+        let e = client
+            .next_event_timeout(std::time::Duration::from_secs(20))
+            .expect("worker answers")
+            .expect("an event within 20 s");
+        if e.job_id() == Some(id) && e.is_final() {
+            return e;
+        }
+    }
+}
+
+/// The session's steps as `zedit log --json` shows them.
+pub fn steps_of(root: &Path, session: &str) -> Vec<serde_json::Value> {
+    let out = zedit(root)
+        .args(["log", session, "--json"])
+        .output()
+        .expect("zedit log runs");
+    assert!(out.status.success(), "log failed: {}", stderr_of(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("log is JSON");
+    doc["steps"].as_array().cloned().unwrap_or_default()
+}
+
+/// Polls `f` every 10 ms for up to 10 s.
+pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }

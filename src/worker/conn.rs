@@ -1,0 +1,137 @@
+//! One client connection: the hello check, then requests read line by line; answers and job
+//! events are written by a separate thread so a slow client never blocks the engine.
+
+use super::proto::{read_line, write_message, Event, Line, Request, MAX_LINE, PROTOCOL};
+use super::queue::Queue;
+use crate::core::ZEDIT_VERSION;
+use std::io::{BufReader, BufWriter};
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::sync::Arc;
+
+/// What the worker says about itself in its `Hello`.
+#[derive(Debug, Clone)]
+pub struct HelloInfo {
+    pub pid: u32,
+    pub engines: Vec<String>,
+}
+
+impl HelloInfo {
+    fn event(&self) -> Event {
+        Event::Hello {
+            protocol: PROTOCOL,
+            version: ZEDIT_VERSION.into(),
+            pid: self.pid,
+            engines: self.engines.clone(),
+        }
+    }
+}
+
+/// Serves `stream` until the client hangs up or fails the hello.
+pub fn serve(stream: UnixStream, queue: Arc<Queue>, info: Arc<HelloInfo>) {
+    let Ok(write_half) = stream.try_clone() else {
+        return;
+    };
+    let (tx, rx) = mpsc::channel::<Event>();
+    std::thread::spawn(move || {
+        let mut w = BufWriter::new(write_half);
+        // Ends when the client is gone or every sender (this connection, job watchers) is.
+        for event in rx {
+            if write_message(&mut w, &event).is_err() {
+                break;
+            }
+        }
+    });
+    let mut reader = BufReader::new(stream);
+    if !hello(&mut reader, &tx, &info) {
+        return;
+    }
+    loop {
+        let text = match read_line(&mut reader, MAX_LINE) {
+            Ok(Line::Text(t)) => t,
+            Ok(Line::TooLong) => {
+                let message = format!("message over {MAX_LINE} bytes skipped");
+                let _ = tx.send(Event::error("too_large", message));
+                continue;
+            }
+            Ok(Line::Eof) | Err(_) => return,
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Request>(&text) {
+            Ok(req) => handle(req, &queue, &tx, &info),
+            Err(e) => {
+                let message = format!("cannot read request: {e}");
+                let _ = tx.send(Event::error("bad_request", message));
+            }
+        }
+    }
+}
+
+/// Checks the client's first line. Older or newer clients are told both versions, so the user
+/// knows which side to restart or upgrade.
+fn hello(reader: &mut BufReader<UnixStream>, tx: &mpsc::Sender<Event>, info: &HelloInfo) -> bool {
+    let text = match read_line(reader, MAX_LINE) {
+        Ok(Line::Text(t)) => t,
+        Ok(Line::TooLong) => {
+            let _ = tx.send(Event::error("protocol", "expected Hello first"));
+            return false;
+        }
+        Ok(Line::Eof) | Err(_) => return false,
+    };
+    // Read loosely: a client of another protocol may send a Hello of another shape.
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    if value.get("type").and_then(|t| t.as_str()) != Some("Hello") {
+        let message = format!("expected Hello first (this worker speaks protocol {PROTOCOL})");
+        let _ = tx.send(Event::error("protocol", message));
+        return false;
+    }
+    let theirs = value.get("protocol").and_then(|p| p.as_u64());
+    let their_version = value
+        .get("version")
+        .and_then(|v| v.as_str())
+        .unwrap_or("unknown");
+    if theirs != Some(u64::from(PROTOCOL)) {
+        let theirs = theirs.map_or("none".to_string(), |p| p.to_string());
+        let message = format!(
+            "this worker speaks protocol {PROTOCOL} (zedit {ZEDIT_VERSION}) but the client \
+             speaks protocol {theirs} (zedit {their_version}); upgrade the client or restart \
+             the worker with that zedit"
+        );
+        let _ = tx.send(Event::error("protocol", message));
+        return false;
+    }
+    tx.send(info.event()).is_ok()
+}
+
+fn handle(req: Request, queue: &Queue, tx: &mpsc::Sender<Event>, info: &HelloInfo) {
+    match req {
+        Request::Hello { .. } => {
+            let _ = tx.send(info.event());
+        }
+        Request::Submit { job } => {
+            let dir = &job.session_dir;
+            if !dir.is_absolute() {
+                let message = format!("session_dir {} must be an absolute path", dir.display());
+                let _ = tx.send(Event::error("bad_request", message));
+            } else if !dir.join("session.toml").is_file() {
+                let message = format!("{}: not a session folder (no session.toml)", dir.display());
+                let _ = tx.send(Event::error("bad_request", message));
+            } else {
+                queue.submit(*job, tx);
+            }
+        }
+        Request::Cancel { job_id } => queue.cancel(job_id, tx),
+        Request::Watch { job_id } => queue.watch(job_id, tx),
+        Request::Status => {
+            let _ = tx.send(Event::Status {
+                jobs: queue.status(),
+            });
+        }
+        Request::Shutdown => {
+            queue.stop();
+            let _ = tx.send(Event::Stopping { pid: info.pid });
+        }
+    }
+}
