@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod device;
+pub mod fetch;
 mod engine;
 pub mod imageio;
 pub mod models;
