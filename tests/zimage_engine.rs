@@ -8,9 +8,14 @@ use zedit::core::{EditParams, Op};
 use zedit::engine::{self, EditRequest, EngineError, EngineOptions, Flow};
 
 fn root() -> PathBuf {
-    std::env::var_os("ZEDIT_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/zimage-tiny"))
-    })
+    std::env::var_os("ZEDIT_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/fixtures/zimage-tiny"
+            ))
+        })
 }
 
 fn open() -> Box<dyn engine::Engine> {
@@ -23,11 +28,15 @@ fn open() -> Box<dyn engine::Engine> {
 }
 
 fn input() -> RgbImage {
-    image::open(root().join("fixtures/input.png")).unwrap().to_rgb8()
+    image::open(root().join("fixtures/input.png"))
+        .unwrap()
+        .to_rgb8()
 }
 
 fn mask() -> GrayImage {
-    image::open(root().join("fixtures/mask.png")).unwrap().to_luma8()
+    image::open(root().join("fixtures/mask.png"))
+        .unwrap()
+        .to_luma8()
 }
 
 fn request(mask: Option<GrayImage>, seed: u64) -> EditRequest {
@@ -37,7 +46,12 @@ fn request(mask: Option<GrayImage>, seed: u64) -> EditRequest {
         image: input(),
         mask,
         overlay: None,
-        params: EditParams { strength: 0.75, steps: 4, seed, ..Default::default() },
+        params: EditParams {
+            strength: 0.75,
+            steps: 4,
+            seed,
+            ..Default::default()
+        },
     }
 }
 

@@ -8,9 +8,14 @@ use zedit::core::{EditParams, Op};
 use zedit::engine::{self, EditRequest, EngineError, EngineOptions, Flow};
 
 fn root() -> PathBuf {
-    std::env::var_os("ZEDIT_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/zimage-tiny"))
-    })
+    std::env::var_os("ZEDIT_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/fixtures/zimage-tiny"
+            ))
+        })
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -38,7 +43,11 @@ fn tiny_copy() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn open_at(dir: &Path) -> Result<Box<dyn engine::Engine>, EngineError> {
-    engine::open(&EngineOptions { name: "zimage".into(), model: Some(dir.into()), device: None })
+    engine::open(&EngineOptions {
+        name: "zimage".into(),
+        model: Some(dir.into()),
+        device: None,
+    })
 }
 
 fn err_of(r: Result<Box<dyn engine::Engine>, EngineError>) -> EngineError {
@@ -62,12 +71,18 @@ fn wrong_shape_names_the_tensor() {
     let (_tmp, dir) = tiny_copy();
     let path = dir.join("transformer/diffusion_pytorch_model.safetensors");
     let mut t = candle_core::safetensors::load(&path, &Device::Cpu).unwrap();
-    t.insert("x_pad_token".into(), Tensor::zeros((1, 63), candle_core::DType::F32, &Device::Cpu).unwrap());
+    t.insert(
+        "x_pad_token".into(),
+        Tensor::zeros((1, 63), candle_core::DType::F32, &Device::Cpu).unwrap(),
+    );
     candle_core::safetensors::save(&t, &path).unwrap();
     let e = err_of(open_at(&dir));
     assert!(matches!(e, EngineError::Model(_)), "{e:?}");
     let msg = e.to_string();
-    assert!(msg.contains("'x_pad_token'") && msg.contains("[1, 63]") && msg.contains("[1, 64]"), "{msg}");
+    assert!(
+        msg.contains("'x_pad_token'") && msg.contains("[1, 63]") && msg.contains("[1, 64]"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -79,7 +94,10 @@ fn truncated_file_is_reported() {
     let e = err_of(open_at(&dir));
     assert!(matches!(e, EngineError::Model(_)), "{e:?}");
     let msg = e.to_string();
-    assert!(msg.contains("model.safetensors") && msg.contains("not a complete"), "{msg}");
+    assert!(
+        msg.contains("model.safetensors") && msg.contains("not a complete"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -87,8 +105,10 @@ fn text_encoder_with_model_prefix_loads() {
     let (_tmp, dir) = tiny_copy();
     let path = dir.join("text_encoder/model.safetensors");
     let t = candle_core::safetensors::load(&path, &Device::Cpu).unwrap();
-    let prefixed: std::collections::HashMap<String, Tensor> =
-        t.into_iter().map(|(k, v)| (format!("model.{k}"), v)).collect();
+    let prefixed: std::collections::HashMap<String, Tensor> = t
+        .into_iter()
+        .map(|(k, v)| (format!("model.{k}"), v))
+        .collect();
     candle_core::safetensors::save(&prefixed, &path).unwrap();
     assert!(open_at(&dir).is_ok());
 }
@@ -105,9 +125,15 @@ fn unknown_model_and_device_are_explained() {
     let e = err_of(engine::open(&opts));
     assert!(e.to_string().contains("quantum"), "{e}");
     if !cfg!(feature = "cuda") {
-        let opts = EngineOptions { device: Some("cuda:0".into()), ..opts };
+        let opts = EngineOptions {
+            device: Some("cuda:0".into()),
+            ..opts
+        };
         let e = err_of(engine::open(&opts));
-        assert!(matches!(e, EngineError::Unavailable(_)) && e.to_string().contains("--features cuda"), "{e}");
+        assert!(
+            matches!(e, EngineError::Unavailable(_)) && e.to_string().contains("--features cuda"),
+            "{e}"
+        );
     }
 }
 
@@ -118,7 +144,11 @@ fn request(image: RgbImage, mask: Option<GrayImage>) -> EditRequest {
         image,
         mask,
         overlay: None,
-        params: EditParams { steps: 2, strength: 1.0, ..Default::default() },
+        params: EditParams {
+            steps: 2,
+            strength: 1.0,
+            ..Default::default()
+        },
     }
 }
 
@@ -126,20 +156,34 @@ fn request(image: RgbImage, mask: Option<GrayImage>) -> EditRequest {
 fn bad_images_and_masks_are_refused() {
     let mut e = open_at(&root().join("tiny-zimage")).unwrap();
     let small = RgbImage::new(12, 40);
-    let err = e.run(&request(small, None), &mut |_| Flow::Continue).unwrap_err();
-    assert!(matches!(err, EngineError::BadInput(_)) && err.to_string().contains("12x40"), "{err}");
+    let err = e
+        .run(&request(small, None), &mut |_| Flow::Continue)
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::BadInput(_)) && err.to_string().contains("12x40"),
+        "{err}"
+    );
 
     let img = RgbImage::new(64, 64);
     let mask = GrayImage::from_pixel(32, 32, image::Luma([255]));
-    let err = e.run(&request(img.clone(), Some(mask)), &mut |_| Flow::Continue).unwrap_err();
-    assert!(matches!(err, EngineError::BadInput(_)) && err.to_string().contains("32x32"), "{err}");
+    let err = e
+        .run(&request(img.clone(), Some(mask)), &mut |_| Flow::Continue)
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::BadInput(_)) && err.to_string().contains("32x32"),
+        "{err}"
+    );
 
     let empty = GrayImage::new(64, 64);
-    let err = e.run(&request(img.clone(), Some(empty)), &mut |_| Flow::Continue).unwrap_err();
+    let err = e
+        .run(&request(img.clone(), Some(empty)), &mut |_| Flow::Continue)
+        .unwrap_err();
     assert!(matches!(err, EngineError::BadInput(_)), "{err}");
 
     let mut weak = request(img, None);
     weak.params.strength = 0.0;
-    let err = e.run(&weak, &mut |_| Flow::Continue).err().expect("strength 0 runs no step");
+    let Err(err) = e.run(&weak, &mut |_| Flow::Continue) else {
+        panic!("strength 0 runs no step and must be refused");
+    };
     assert!(err.to_string().contains("strength 0 "), "{err}");
 }

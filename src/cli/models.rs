@@ -77,17 +77,25 @@ fn list(json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&entries)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let cache = models::hf_cache_dir().map(|p| p.display().to_string()).unwrap_or_default();
+    let cache = models::hf_cache_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     println!("models (Hugging Face cache: {cache})");
     for e in &entries {
         println!("  {}  [{}]  {}", e.name, e.engine, e.description);
-        println!("    repo {}, defaults: {} steps, guidance {}", e.repo, e.steps, e.guidance);
+        println!(
+            "    repo {}, defaults: {} steps, guidance {}",
+            e.repo, e.steps, e.guidance
+        );
         match &e.installed {
             Some(p) => println!("    installed at {p}"),
             None => println!("    missing: run `zedit models fetch {}`", e.name),
         }
         for (dir, missing) in &e.incomplete {
-            println!("    incomplete copy at {dir}: missing {}", missing.join(", "));
+            println!(
+                "    incomplete copy at {dir}: missing {}",
+                missing.join(", ")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -98,13 +106,23 @@ fn fetch(name: &str) -> anyhow::Result<ExitCode> {
     use crate::engine::zimage::{fetch, models};
     let Some(m) = models::manifest(name) else {
         let known: Vec<String> = models::manifests().into_iter().map(|m| m.name).collect();
-        anyhow::bail!("unknown model '{name}': known models are {}", known.join(", "));
+        anyhow::bail!(
+            "unknown model '{name}': known models are {}",
+            known.join(", ")
+        );
     };
-    eprintln!("fetching {} ({}) into the Hugging Face cache...", m.name, m.repo);
+    eprintln!(
+        "fetching {} ({}) into the Hugging Face cache...",
+        m.name, m.repo
+    );
     let dir = fetch::fetch(&m, true)?;
     let missing = models::missing_files(&dir);
     if !missing.is_empty() {
-        anyhow::bail!("{} is still incomplete: missing {}", dir.display(), missing.join(", "));
+        anyhow::bail!(
+            "{} is still incomplete: missing {}",
+            dir.display(),
+            missing.join(", ")
+        );
     }
     println!("{} is installed at {}", m.name, dir.display());
     Ok(ExitCode::SUCCESS)

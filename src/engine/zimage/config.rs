@@ -76,7 +76,7 @@ impl TransformerConfig {
 
     pub fn validate(&self) -> Result<(), EngineError> {
         let bad = |m: String| Err(EngineError::Model(format!("transformer/config.json: {m}")));
-        if self.n_heads == 0 || self.dim % self.n_heads != 0 {
+        if self.n_heads == 0 || !self.dim.is_multiple_of(self.n_heads) {
             return bad(format!(
                 "dim {} is not a multiple of n_heads {}",
                 self.dim, self.n_heads
@@ -89,7 +89,7 @@ impl TransformerConfig {
                 self.head_dim()
             ));
         }
-        if self.axes_dims.iter().any(|d| d % 2 != 0) || self.axes_lens.len() != 3 {
+        if self.axes_dims.iter().any(|d| !d.is_multiple_of(2)) || self.axes_lens.len() != 3 {
             return bad(format!(
                 "axes_dims {:?} must be even, axes_lens 3 values",
                 self.axes_dims
@@ -130,6 +130,23 @@ fn yes() -> bool {
 }
 
 impl VaeConfig {
+    /// The real Z-Image VAE (Flux's), for benchmarks with random weights.
+    pub fn z_image() -> Self {
+        VaeConfig {
+            in_channels: 3,
+            out_channels: 3,
+            block_out_channels: vec![128, 256, 512, 512],
+            layers_per_block: 2,
+            latent_channels: 16,
+            norm_num_groups: 32,
+            scaling_factor: 0.3611,
+            shift_factor: Some(0.1159),
+            use_quant_conv: false,
+            use_post_quant_conv: false,
+            mid_block_add_attention: true,
+        }
+    }
+
     /// Pixels per latent cell: 2^(blocks - 1).
     pub fn spatial_factor(&self) -> usize {
         1 << self.block_out_channels.len().saturating_sub(1)
@@ -144,7 +161,7 @@ impl VaeConfig {
             || self
                 .block_out_channels
                 .iter()
-                .any(|c| *c == 0 || c % self.norm_num_groups != 0)
+                .any(|c| *c == 0 || !c.is_multiple_of(self.norm_num_groups))
         {
             return Err(EngineError::Model(format!(
                 "vae/config.json: block_out_channels {:?} must be multiples of norm_num_groups {}",
@@ -179,6 +196,22 @@ pub struct RopeParameters {
 }
 
 impl TextEncoderConfig {
+    /// Qwen3-4B as Z-Image uses it, for benchmarks with random weights.
+    pub fn qwen3_4b() -> Self {
+        TextEncoderConfig {
+            vocab_size: 151_936,
+            hidden_size: 2560,
+            intermediate_size: 9728,
+            num_hidden_layers: 36,
+            num_attention_heads: 32,
+            num_key_value_heads: 8,
+            head_dim: Some(128),
+            rms_norm_eps: 1e-6,
+            rope_theta: Some(1_000_000.0),
+            rope_parameters: None,
+        }
+    }
+
     pub fn head_dim(&self) -> usize {
         self.head_dim
             .unwrap_or(self.hidden_size / self.num_attention_heads.max(1))
@@ -196,7 +229,9 @@ impl TextEncoderConfig {
     pub fn validate(&self) -> Result<(), EngineError> {
         if self.num_hidden_layers < 2
             || self.num_key_value_heads == 0
-            || self.num_attention_heads % self.num_key_value_heads != 0
+            || !self
+                .num_attention_heads
+                .is_multiple_of(self.num_key_value_heads)
         {
             return Err(EngineError::Model(format!(
                 "text_encoder/config.json: need >= 2 layers and heads {} divisible by kv heads {}",

@@ -5,11 +5,23 @@ use super::EngineError;
 use std::path::PathBuf;
 
 /// Top-level folders (and files) of a diffusers Z-Image repo that the engine reads.
-const WANTED: &[&str] =
-    &["model_index.json", "transformer/", "vae/", "text_encoder/", "tokenizer/", "scheduler/"];
+const WANTED: &[&str] = &[
+    "model_index.json",
+    "transformer/",
+    "vae/",
+    "text_encoder/",
+    "tokenizer/",
+    "scheduler/",
+];
 
 fn wanted(file: &str) -> bool {
-    WANTED.iter().any(|w| if w.ends_with('/') { file.starts_with(w) } else { file == *w })
+    WANTED.iter().any(|w| {
+        if w.ends_with('/') {
+            file.starts_with(w)
+        } else {
+            file == *w
+        }
+    })
 }
 
 /// Downloads what the engine needs of `m` (already cached files are kept) and returns the
@@ -36,8 +48,12 @@ pub fn fetch(m: &Manifest, progress: bool) -> Result<PathBuf, EngineError> {
         ))
     };
     let info = repo.info().map_err(offline)?;
-    let files: Vec<String> =
-        info.siblings.into_iter().map(|s| s.rfilename).filter(|f| wanted(f)).collect();
+    let files: Vec<String> = info
+        .siblings
+        .into_iter()
+        .map(|s| s.rfilename)
+        .filter(|f| wanted(f))
+        .collect();
     if files.is_empty() {
         return Err(EngineError::Unavailable(format!(
             "{} lists no diffusers Z-Image files; is the repo id in the manifest right?",
@@ -60,7 +76,9 @@ pub fn fetch(m: &Manifest, progress: bool) -> Result<PathBuf, EngineError> {
 mod tests {
     #[test]
     fn only_engine_files_are_fetched() {
-        assert!(super::wanted("transformer/diffusion_pytorch_model-00001-of-00003.safetensors"));
+        assert!(super::wanted(
+            "transformer/diffusion_pytorch_model-00001-of-00003.safetensors"
+        ));
         assert!(super::wanted("model_index.json"));
         assert!(!super::wanted("assets/showcase.jpg"));
         assert!(!super::wanted("README.md"));

@@ -2,8 +2,8 @@
 
 pub mod config;
 pub mod device;
-pub mod fetch;
 mod engine;
+pub mod fetch;
 pub mod imageio;
 pub mod models;
 pub mod noise;

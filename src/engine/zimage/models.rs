@@ -108,7 +108,7 @@ pub fn cached_snapshots(repo: &str, revision: &str) -> Vec<PathBuf> {
                     .collect()
             })
             .unwrap_or_default();
-    snaps.sort_by(|a, b| b.0.cmp(&a.0));
+    snaps.sort_by_key(|s| std::cmp::Reverse(s.0));
     let mut out: Vec<PathBuf> = snaps.into_iter().map(|(_, p)| p).collect();
     if let Ok(hash) = std::fs::read_to_string(root.join("refs").join(revision)) {
         let preferred = root.join("snapshots").join(hash.trim());

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 /// The weights of one component (transformer, vae, text_encoder), memory-mapped so that a
 /// tensor is read, converted and moved to the device only when a layer asks for it.
 pub struct Weights {
-    st: MmapedSafetensors,
+    /// None for random weights (benchmarks of full-size configs without the files).
+    st: Option<MmapedSafetensors>,
     files: Vec<PathBuf>,
     /// Prefix every stored name carries (`model.` for some text-encoder exports).
     prefix: String,
@@ -107,13 +108,26 @@ impl Weights {
         })?;
         let names: BTreeSet<String> = st.tensors().into_iter().map(|(n, _)| n).collect();
         Ok(Weights {
-            st,
+            st: Some(st),
             files,
             prefix: String::new(),
             names,
             device: device.clone(),
             dtype,
         })
+    }
+
+    /// Weights drawn from N(0, 0.02²) for every tensor asked for: lets benchmarks build the
+    /// full-size model without its 30 GB of files. Outputs are meaningless, timings are not.
+    pub fn random(device: &Device, dtype: DType) -> Self {
+        Weights {
+            st: None,
+            files: Vec::new(),
+            prefix: String::new(),
+            names: BTreeSet::new(),
+            device: device.clone(),
+            dtype,
+        }
     }
 
     /// Makes `get("x")` read `prefix + "x"` when the files store names that way; used for
@@ -137,7 +151,7 @@ impl Weights {
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.names.contains(&format!("{}{name}", self.prefix))
+        self.st.is_none() || self.names.contains(&format!("{}{name}", self.prefix))
     }
 
     /// Loads tensor `name`, checking that it has exactly `shape`.
@@ -148,7 +162,12 @@ impl Weights {
     /// Like `get`, in an explicit dtype (norm gains and pad tokens stay f32 where parity needs it).
     pub fn get_as(&self, name: &str, shape: &[usize], dtype: DType) -> Result<Tensor, EngineError> {
         let full = format!("{}{name}", self.prefix);
-        let view = self.st.get(&full).map_err(|_| {
+        let Some(st) = &self.st else {
+            return Tensor::randn(0f32, 0.02, shape, &self.device)
+                .and_then(|t| t.to_dtype(dtype))
+                .map_err(|e| EngineError::Internal(format!("random tensor '{full}': {e}")));
+        };
+        let view = st.get(&full).map_err(|_| {
             EngineError::Model(format!(
                 "tensor '{full}' is missing from {}; the weights do not match this model's config",
                 self.describe_files()
@@ -162,8 +181,7 @@ impl Weights {
                 view.shape()
             )));
         }
-        let t = self
-            .st
+        let t = st
             .load(&full, &Device::Cpu)
             .and_then(|t| t.to_dtype(dtype))
             .and_then(|t| t.to_device(&self.device))

@@ -148,7 +148,7 @@ impl Transformer {
     pub fn forward(&self, x: &Tensor, t: f32, cap: &Caption) -> Result<Tensor, EngineError> {
         let (c, h, w) = x.dims3().map_err(model_err)?;
         let p = self.cfg.patch();
-        if c != self.cfg.in_channels || h % p != 0 || w % p != 0 {
+        if c != self.cfg.in_channels || !h.is_multiple_of(p) || !w.is_multiple_of(p) {
             return Err(EngineError::Internal(format!(
                 "latents are [{c}, {h}, {w}]; expected {} channels and sides divisible by {p}",
                 self.cfg.in_channels
