@@ -3,7 +3,7 @@
 //! DiT's achieved TFLOP/s. Usage: zimage_speed [--device cuda] [--size 1024] [--steps 8]
 //! [--cap-tokens 128] [--dit-only] [--small]
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use std::time::Instant;
 use zedit::engine::zimage::config::{TextEncoderConfig, TransformerConfig, VaeConfig};
 use zedit::engine::zimage::scheduler::Schedule;
@@ -95,7 +95,7 @@ fn main() -> anyhow::Result<()> {
         None
     } else {
         Some(Vae::load(
-            &Weights::random(&dev, DType::F32),
+            &Weights::random(&dev, dtype),
             &VaeConfig::z_image(),
             true,
         )?)

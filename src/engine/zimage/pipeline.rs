@@ -106,8 +106,9 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Loads a diffusers Z-Image folder onto `device`; transformer and text encoder in `dtype`,
-    /// the VAE always in f32 (the model's config asks for an upcast VAE).
+    /// Loads a diffusers Z-Image folder onto `device` with weights in `dtype` (f32 on the CPU,
+    /// bf16 on GPUs). The VAE follows `dtype` as the reference does: its force_upcast only
+    /// applies to float16.
     pub fn load(dir: &Path, device: &Device, dtype: DType) -> Result<Self, EngineError> {
         let tcfg: config::TransformerConfig = config::read(dir, "transformer")?;
         let vcfg: config::VaeConfig = config::read(dir, "vae")?;
@@ -131,7 +132,7 @@ impl Pipeline {
             &tcfg,
         )?;
         let vae = Vae::load(
-            &Weights::open(&dir.join("vae"), device, DType::F32)?,
+            &Weights::open(&dir.join("vae"), device, dtype)?,
             &vcfg,
             true,
         )?;

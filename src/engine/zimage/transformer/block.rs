@@ -5,7 +5,7 @@ use super::load_linear;
 use crate::engine::zimage::config::TransformerConfig;
 use crate::engine::zimage::weights::Weights;
 use crate::engine::EngineError;
-use candle_core::{Module, Result as CResult, Tensor, D};
+use candle_core::{DType, Module, Result as CResult, Tensor, D};
 use candle_nn::Linear;
 
 pub struct Block {
@@ -116,8 +116,14 @@ impl Block {
             };
             t.transpose(0, 1)?.unsqueeze(0)?.contiguous()
         };
-        let q = candle_nn::rotary_emb::rope_i(&heads(&self.to_q, Some(&self.norm_q))?, cos, sin)?;
-        let k = candle_nn::rotary_emb::rope_i(&heads(&self.to_k, Some(&self.norm_k))?, cos, sin)?;
+        // RoPE runs in f32 (tables are f32) as the reference's complex64 product does, then
+        // returns to the model dtype.
+        let rot = |t: Tensor| -> CResult<Tensor> {
+            let dt = t.dtype();
+            candle_nn::rotary_emb::rope_i(&t.to_dtype(DType::F32)?, cos, sin)?.to_dtype(dt)
+        };
+        let q = rot(heads(&self.to_q, Some(&self.norm_q))?)?;
+        let k = rot(heads(&self.to_k, Some(&self.norm_k))?)?;
         let v = heads(&self.to_v, None)?;
         let scale = 1.0 / (hd as f64).sqrt();
         // No attention mask: pad tokens attend and are attended to, as in the reference.

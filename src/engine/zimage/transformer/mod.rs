@@ -122,7 +122,7 @@ impl Transformer {
         let dev = self.ln_ones.device();
         let (cos, sin) = self
             .rope
-            .tables(&rope::caption_positions(lp), dev, self.dtype())?;
+            .tables(&rope::caption_positions(lp), dev, DType::F32)?;
         let run = || -> CResult<Tensor> {
             let cap = cap.to_dtype(self.dtype())?;
             let c = candle_nn::ops::rms_norm(&cap, &self.cap_norm, self.cfg.norm_eps as f32)?;
@@ -159,7 +159,7 @@ impl Transformer {
         let np = pad_to(n);
         let dev = self.ln_ones.device().clone();
         let positions = rope::image_positions(cap.padded_len, ht, wt, np);
-        let (icos, isin) = self.rope.tables(&positions, &dev, self.dtype())?;
+        let (icos, isin) = self.rope.tables(&positions, &dev, DType::F32)?;
         let run = || -> CResult<Tensor> {
             let temb = self.t_embed(t)?;
             // Patchify: tokens in (h, w) order, features in (ph, pw, c) order.

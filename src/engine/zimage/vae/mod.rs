@@ -8,7 +8,7 @@ use super::config::VaeConfig;
 use super::weights::Weights;
 use super::EngineError;
 use blocks::{conv, group_norm, Downsample, MidBlock, Resnet, Upsample};
-use candle_core::{Module, Result as CResult, Tensor};
+use candle_core::{DType, Module, Result as CResult, Tensor};
 use candle_nn::{Conv2d, GroupNorm};
 
 fn err(e: candle_core::Error) -> EngineError {
@@ -180,6 +180,8 @@ pub struct Vae {
     cfg: VaeConfig,
     encoder: Option<Encoder>,
     decoder: Decoder,
+    /// Weights' dtype; inputs are cast to it and outputs come back as f32.
+    dtype: DType,
     /// Above this many output pixels the decoder runs on overlapping tiles.
     pub tile_above_pixels: usize,
 }
@@ -201,6 +203,7 @@ impl Vae {
                 None
             },
             decoder: Decoder::load(w, cfg)?,
+            dtype: w.dtype(),
             cfg: cfg.clone(),
             tile_above_pixels: 2 * 1024 * 1024,
         })
@@ -215,7 +218,11 @@ impl Vae {
         let enc = self.encoder.as_ref().ok_or_else(|| {
             EngineError::Internal("the VAE encoder was not loaded for this pipeline".into())
         })?;
-        let moments = enc.forward(image).map_err(err)?;
+        let image = image.to_dtype(self.dtype).map_err(err)?;
+        let moments = enc
+            .forward(&image)
+            .and_then(|m| m.to_dtype(DType::F32))
+            .map_err(err)?;
         let c = self.cfg.latent_channels;
         Ok(Posterior {
             mean: moments.narrow(1, 0, c).map_err(err)?,
@@ -227,10 +234,13 @@ impl Vae {
     pub fn decode(&self, z: &Tensor) -> Result<Tensor, EngineError> {
         let (_, _, h, w) = z.dims4().map_err(err)?;
         let f = self.cfg.spatial_factor();
-        if h * w * f * f > self.tile_above_pixels {
-            return tiled::decode(|t| self.decoder.forward(t), z, f).map_err(err);
-        }
-        self.decoder.forward(z).map_err(err)
+        let z = z.to_dtype(self.dtype).map_err(err)?;
+        let out = if h * w * f * f > self.tile_above_pixels {
+            tiled::decode(|t| self.decoder.forward(t), &z, f)
+        } else {
+            self.decoder.forward(&z)
+        };
+        out.and_then(|o| o.to_dtype(DType::F32)).map_err(err)
     }
 
     /// Scaled latents (the denoiser's space) from a posterior sample: (x − shift)·scale.
