@@ -187,3 +187,42 @@ fn bad_images_and_masks_are_refused() {
     };
     assert!(err.to_string().contains("strength 0 "), "{err}");
 }
+
+#[test]
+fn sharded_weights_with_an_index_load_and_a_missing_shard_is_named() {
+    let (_tmp, dir) = tiny_copy();
+    let tdir = dir.join("transformer");
+    let single = tdir.join("diffusion_pytorch_model.safetensors");
+    let all = candle_core::safetensors::load(&single, &Device::Cpu).unwrap();
+    std::fs::remove_file(&single).unwrap();
+    let mut names: Vec<&String> = all.keys().collect();
+    names.sort();
+    let (a, b) = names.split_at(names.len() / 2);
+    let mut map = serde_json::Map::new();
+    for (part, file) in [
+        (a, "model-00001-of-00002.safetensors"),
+        (b, "model-00002-of-00002.safetensors"),
+    ] {
+        let shard: std::collections::HashMap<String, Tensor> = part
+            .iter()
+            .map(|n| ((*n).clone(), all[*n].clone()))
+            .collect();
+        candle_core::safetensors::save(&shard, tdir.join(file)).unwrap();
+        for n in part {
+            map.insert((*n).clone(), serde_json::Value::String(file.into()));
+        }
+    }
+    let index = serde_json::json!({ "metadata": {}, "weight_map": map });
+    std::fs::write(
+        tdir.join("diffusion_pytorch_model.safetensors.index.json"),
+        index.to_string(),
+    )
+    .unwrap();
+    assert!(open_at(&dir).is_ok());
+    std::fs::remove_file(tdir.join("model-00002-of-00002.safetensors")).unwrap();
+    let e = err_of(open_at(&dir));
+    assert!(
+        e.to_string().contains("model-00002-of-00002.safetensors"),
+        "{e}"
+    );
+}

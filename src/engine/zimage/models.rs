@@ -68,8 +68,13 @@ pub fn missing_files(dir: &Path) -> Vec<String> {
         .map(|f| f.to_string())
         .collect();
     for d in WEIGHT_DIRS {
-        if super::weights::weight_files(&dir.join(d)).is_err() {
-            missing.push(format!("{d}/*.safetensors"));
+        match super::weights::weight_files(&dir.join(d)) {
+            Ok(_) => {}
+            // A sharded checkpoint names the exact shard that is absent.
+            Err(EngineError::Unavailable(m)) if m.starts_with("weight shard") => {
+                missing.push(m.split(" named by").next().unwrap_or(&m).to_string())
+            }
+            Err(_) => missing.push(format!("{d}/*.safetensors")),
         }
     }
     missing
