@@ -2,6 +2,7 @@
 
 mod edit;
 mod history;
+mod models;
 mod plan;
 mod replay;
 mod sessions;
@@ -45,6 +46,8 @@ pub enum Command {
     Sessions(sessions::SessionsArgs),
     /// Split an instruction into a chain of steps
     Plan(plan::PlanArgs),
+    /// List the models zedit knows and where they are installed; `fetch NAME` downloads one
+    Models(models::ModelsArgs),
     /// Run or manage the persistent worker that keeps engines loaded (alone: foreground)
     Worker(worker::WorkerArgs),
 }
@@ -99,6 +102,7 @@ fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Replay(a) => replay::run(a, ctx),
         Command::Sessions(a) => sessions::run(a, ctx),
         Command::Plan(a) => plan::run(a),
+        Command::Models(a) => models::run(a),
         Command::Worker(a) => worker::run(a, ctx),
     }
 }

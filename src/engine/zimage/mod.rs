@@ -1,11 +1,35 @@
 //! Z-Image Turbo through candle: img2img and inpainting with our own scheduler and sampling loop.
 
+pub mod config;
+pub mod device;
+mod engine;
+pub mod fetch;
+pub mod imageio;
+pub mod models;
+pub mod noise;
+pub mod pipeline;
+pub mod prompt;
+pub mod scheduler;
+pub mod text_encoder;
+pub mod transformer;
+pub mod vae;
+pub mod weights;
+
+pub use engine::{model_digest, ZImageEngine, PIPELINE_VERSION};
+pub use noise::Noise;
+pub use pipeline::{Init, Job, Output, Pipeline, StepInfo};
+
 use super::{Engine, EngineError, EngineOptions};
 
 /// Opens the zimage engine: resolves the model folder and loads the weights.
+///
+/// `ZEDIT_ZIMAGE_RELEASE_TEXT_ENCODER=1` drops the text encoder after each prompt encoding
+/// (saves its memory; a new prompt loads it again).
 pub fn open(opts: &EngineOptions) -> Result<Box<dyn Engine>, EngineError> {
-    let _ = opts;
-    Err(EngineError::Unavailable(
-        "the zimage engine is not available in this build yet".into(),
-    ))
+    let (device, dtype) = device::select(opts.device.as_deref())?;
+    let dir = models::resolve(opts.model.as_deref())?;
+    let mut pipeline = Pipeline::load(&dir, &device, dtype)?;
+    pipeline.release_text_encoder =
+        std::env::var("ZEDIT_ZIMAGE_RELEASE_TEXT_ENCODER").is_ok_and(|v| v == "1");
+    Ok(Box::new(ZImageEngine::new(pipeline, &dir)?))
 }

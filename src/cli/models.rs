@@ -1,0 +1,139 @@
+//! `zedit models`: which models zedit knows, where they are installed, and downloading them.
+
+use clap::{Args, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub command: Option<ModelsCommand>,
+    /// Print the list as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List known models, where each is installed and what is missing (the default).
+    List {
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a model into the Hugging Face cache.
+    Fetch {
+        /// Model name, as `zedit models` lists it (e.g. z-image-turbo).
+        name: String,
+    },
+}
+
+/// Runs `zedit models ...`.
+pub fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        None => list(args.json),
+        Some(ModelsCommand::List { json }) => list(json || args.json),
+        Some(ModelsCommand::Fetch { name }) => fetch(&name),
+    }
+}
+
+#[cfg(feature = "zimage")]
+fn list(json: bool) -> anyhow::Result<ExitCode> {
+    use crate::engine::zimage::models;
+    #[derive(serde::Serialize)]
+    struct Entry {
+        name: String,
+        engine: String,
+        repo: String,
+        description: String,
+        steps: u32,
+        guidance: f32,
+        installed: Option<String>,
+        /// Per cached snapshot that is incomplete: its folder and missing files.
+        incomplete: Vec<(String, Vec<String>)>,
+    }
+    let entries: Vec<Entry> = models::manifests()
+        .into_iter()
+        .map(|m| {
+            let snaps = models::cached_snapshots(&m.repo, &m.revision);
+            let installed = snaps.iter().find(|p| models::missing_files(p).is_empty());
+            let incomplete = snaps
+                .iter()
+                .map(|p| (p.display().to_string(), models::missing_files(p)))
+                .filter(|(_, missing)| !missing.is_empty())
+                .collect();
+            Entry {
+                installed: installed.map(|p| p.display().to_string()),
+                incomplete,
+                steps: m.defaults.steps,
+                guidance: m.defaults.guidance,
+                name: m.name,
+                engine: m.engine,
+                repo: m.repo,
+                description: m.description,
+            }
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cache = models::hf_cache_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    println!("models (Hugging Face cache: {cache})");
+    for e in &entries {
+        println!("  {}  [{}]  {}", e.name, e.engine, e.description);
+        println!(
+            "    repo {}, defaults: {} steps, guidance {}",
+            e.repo, e.steps, e.guidance
+        );
+        match &e.installed {
+            Some(p) => println!("    installed at {p}"),
+            None => println!("    missing: run `zedit models fetch {}`", e.name),
+        }
+        for (dir, missing) in &e.incomplete {
+            println!(
+                "    incomplete copy at {dir}: missing {}",
+                missing.join(", ")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "zimage")]
+fn fetch(name: &str) -> anyhow::Result<ExitCode> {
+    use crate::engine::zimage::{fetch, models};
+    let Some(m) = models::manifest(name) else {
+        let known: Vec<String> = models::manifests().into_iter().map(|m| m.name).collect();
+        anyhow::bail!(
+            "unknown model '{name}': known models are {}",
+            known.join(", ")
+        );
+    };
+    eprintln!(
+        "fetching {} ({}) into the Hugging Face cache...",
+        m.name, m.repo
+    );
+    let dir = fetch::fetch(&m, true)?;
+    let missing = models::missing_files(&dir);
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "{} is still incomplete: missing {}",
+            dir.display(),
+            missing.join(", ")
+        );
+    }
+    println!("{} is installed at {}", m.name, dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "zimage"))]
+fn list(_json: bool) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("this zedit is built without model engines: rebuild with `--features zimage`")
+}
+
+#[cfg(not(feature = "zimage"))]
+fn fetch(_name: &str) -> anyhow::Result<ExitCode> {
+    list(false)
+}

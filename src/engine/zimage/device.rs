@@ -1,0 +1,68 @@
+//! Device selection: CPU in f32 by default, CUDA or Metal (bf16) when built in and present.
+
+use super::EngineError;
+use candle_core::{DType, Device};
+
+/// Parses `cpu`, `cuda`, `cuda:N` or `metal` (None = cpu) into a device and the dtype its
+/// weights use.
+pub fn select(spec: Option<&str>) -> Result<(Device, DType), EngineError> {
+    let spec = spec.unwrap_or("cpu").trim().to_ascii_lowercase();
+    match spec.as_str() {
+        "" | "cpu" => Ok((Device::Cpu, DType::F32)),
+        "metal" => metal(),
+        s if s == "cuda" || s.starts_with("cuda:") => {
+            let n = match s.strip_prefix("cuda:") {
+                Some(n) => n.parse::<usize>().map_err(|_| {
+                    EngineError::BadInput(format!("device '{s}': expected cuda:N with N a number"))
+                })?,
+                None => 0,
+            };
+            cuda(n)
+        }
+        other => Err(EngineError::BadInput(format!(
+            "unknown device '{other}': expected cpu, cuda, cuda:N or metal"
+        ))),
+    }
+}
+
+fn cuda(n: usize) -> Result<(Device, DType), EngineError> {
+    if !cfg!(feature = "cuda") {
+        return Err(EngineError::Unavailable(
+            "device 'cuda' is not built in: rebuild zedit with `--features cuda`".into(),
+        ));
+    }
+    let dev = Device::new_cuda(n).map_err(|e| {
+        EngineError::Unavailable(format!("CUDA device {n} is not usable here: {e}"))
+    })?;
+    Ok((dev, DType::BF16))
+}
+
+fn metal() -> Result<(Device, DType), EngineError> {
+    if !cfg!(feature = "metal") {
+        return Err(EngineError::Unavailable(
+            "device 'metal' is not built in: rebuild zedit with `--features metal`".into(),
+        ));
+    }
+    let dev = Device::new_metal(0)
+        .map_err(|e| EngineError::Unavailable(format!("no Metal device here: {e}")))?;
+    Ok((dev, DType::BF16))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_by_default_and_clear_errors_otherwise() {
+        assert!(matches!(select(None), Ok((Device::Cpu, DType::F32))));
+        assert!(matches!(select(Some("tpu")), Err(EngineError::BadInput(_))));
+        assert!(matches!(
+            select(Some("cuda:x")),
+            Err(EngineError::BadInput(_))
+        ));
+        if !cfg!(feature = "cuda") {
+            let e = select(Some("cuda")).unwrap_err();
+            assert!(e.to_string().contains("--features cuda"), "{e}");
+        }
+    }
+}

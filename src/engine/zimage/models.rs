@@ -1,0 +1,193 @@
+//! Finding models: an explicit folder, a manifest name from `models/*.toml`, or the Hugging Face
+//! cache; and what a usable Z-Image folder must contain.
+
+use super::EngineError;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Manifests shipped with zedit.
+const BUILTIN: &[&str] = &[include_str!("../../../models/z-image-turbo.toml")];
+
+/// The model used when none is named.
+pub const DEFAULT_MODEL: &str = "z-image-turbo";
+
+/// One `models/*.toml` entry.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub name: String,
+    pub engine: String,
+    /// Hugging Face repo id.
+    pub repo: String,
+    #[serde(default = "main_rev")]
+    pub revision: String,
+    #[serde(default)]
+    pub description: String,
+    pub defaults: Defaults,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    pub steps: u32,
+    pub guidance: f32,
+}
+
+fn main_rev() -> String {
+    "main".into()
+}
+
+/// The shipped manifests.
+pub fn manifests() -> Vec<Manifest> {
+    // The embedded files are checked by a unit test, so a parse failure cannot ship.
+    BUILTIN
+        .iter()
+        .filter_map(|t| toml::from_str(t).ok())
+        .collect()
+}
+
+pub fn manifest(name: &str) -> Option<Manifest> {
+    manifests().into_iter().find(|m| m.name == name)
+}
+
+/// Files (relative to the model folder) that a Z-Image folder needs besides weights, and the
+/// component folders that need `*.safetensors` weights.
+const REQUIRED_FILES: &[&str] = &[
+    "transformer/config.json",
+    "vae/config.json",
+    "text_encoder/config.json",
+    "tokenizer/tokenizer.json",
+];
+const WEIGHT_DIRS: &[&str] = &["transformer", "vae", "text_encoder"];
+
+/// What is missing from a model folder (empty when it is complete).
+pub fn missing_files(dir: &Path) -> Vec<String> {
+    let mut missing: Vec<String> = REQUIRED_FILES
+        .iter()
+        .filter(|f| !dir.join(f).is_file())
+        .map(|f| f.to_string())
+        .collect();
+    for d in WEIGHT_DIRS {
+        match super::weights::weight_files(&dir.join(d)) {
+            Ok(_) => {}
+            // A sharded checkpoint names the exact shard that is absent.
+            Err(EngineError::Unavailable(m)) if m.starts_with("weight shard") => {
+                missing.push(m.split(" named by").next().unwrap_or(&m).to_string())
+            }
+            Err(_) => missing.push(format!("{d}/*.safetensors")),
+        }
+    }
+    missing
+}
+
+/// The Hugging Face hub cache: `$HF_HUB_CACHE`, `$HF_HOME/hub`, or `~/.cache/huggingface/hub`.
+pub fn hf_cache_dir() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("HF_HUB_CACHE") {
+        return Some(PathBuf::from(p));
+    }
+    if let Some(p) = std::env::var_os("HF_HOME") {
+        return Some(PathBuf::from(p).join("hub"));
+    }
+    directories::BaseDirs::new().map(|b| b.home_dir().join(".cache/huggingface/hub"))
+}
+
+/// Snapshot folders of `repo` in the cache, the one `refs/<revision>` names first, then the
+/// most recently modified.
+pub fn cached_snapshots(repo: &str, revision: &str) -> Vec<PathBuf> {
+    let Some(cache) = hf_cache_dir() else {
+        return Vec::new();
+    };
+    let root = cache.join(format!("models--{}", repo.replace('/', "--")));
+    let mut snaps: Vec<(std::time::SystemTime, PathBuf)> =
+        std::fs::read_dir(root.join("snapshots"))
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| {
+                        let t = e
+                            .metadata()
+                            .and_then(|m| m.modified())
+                            .unwrap_or(std::time::UNIX_EPOCH);
+                        (t, e.path())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+    snaps.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out: Vec<PathBuf> = snaps.into_iter().map(|(_, p)| p).collect();
+    if let Ok(hash) = std::fs::read_to_string(root.join("refs").join(revision)) {
+        let preferred = root.join("snapshots").join(hash.trim());
+        out.retain(|p| p != &preferred);
+        if preferred.is_dir() {
+            out.insert(0, preferred);
+        }
+    }
+    out
+}
+
+/// Where a named model is installed, if a complete copy is in the cache.
+pub fn find_installed(m: &Manifest) -> Option<PathBuf> {
+    cached_snapshots(&m.repo, &m.revision)
+        .into_iter()
+        .find(|p| missing_files(p).is_empty())
+}
+
+/// Resolves `EngineOptions.model`: a folder, a manifest name, or (None) the default model.
+pub fn resolve(model: Option<&Path>) -> Result<PathBuf, EngineError> {
+    let spec = model
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_MODEL));
+    if spec.is_dir() {
+        let missing = missing_files(&spec);
+        if !missing.is_empty() {
+            return Err(EngineError::Unavailable(format!(
+                "model folder {} is incomplete: missing {}; fetch the model again",
+                spec.display(),
+                missing.join(", ")
+            )));
+        }
+        return Ok(spec);
+    }
+    let name = spec.to_string_lossy();
+    let Some(m) = manifest(&name) else {
+        let known: Vec<String> = manifests().into_iter().map(|m| m.name).collect();
+        return Err(EngineError::Unavailable(format!(
+            "model '{name}' is neither a folder nor a known model name (known: {}); \
+             pass --model DIR or see `zedit models`",
+            known.join(", ")
+        )));
+    };
+    find_installed(&m).ok_or_else(|| {
+        EngineError::Unavailable(format!(
+            "model '{}' ({}) is not in the Hugging Face cache {}; run `zedit models fetch {}` \
+             or pass --model DIR",
+            m.name,
+            m.repo,
+            hf_cache_dir()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(none)".into()),
+            m.name
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_manifests_parse() {
+        for text in BUILTIN {
+            let m: Manifest = toml::from_str(text).unwrap();
+            assert_eq!(m.engine, "zimage");
+            assert_eq!(m.defaults.steps, 8);
+        }
+        assert!(manifest(DEFAULT_MODEL).is_some());
+    }
+
+    #[test]
+    fn unknown_names_are_explained() {
+        let e = resolve(Some(Path::new("no-such-model"))).unwrap_err();
+        assert!(e.to_string().contains("z-image-turbo"), "{e}");
+    }
+}

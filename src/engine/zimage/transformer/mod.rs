@@ -1,0 +1,228 @@
+//! The Z-Image DiT (`ZImageTransformer2DModel`): caption and image token streams refined
+//! separately, then joint blocks over [image, caption], with learned pad tokens and 3-axis RoPE.
+
+mod block;
+mod rope;
+
+use super::config::TransformerConfig;
+use super::weights::Weights;
+use super::EngineError;
+use block::Block;
+use candle_core::{DType, Module, Result as CResult, Tensor};
+use candle_nn::Linear;
+use rope::Rope;
+
+/// Sequences are padded to a multiple of this with the learned pad tokens.
+const SEQ_MULTIPLE: usize = 32;
+/// Width of the sinusoidal timestep features.
+const T_FREQ_DIM: usize = 256;
+
+fn model_err(e: candle_core::Error) -> EngineError {
+    EngineError::Internal(format!("transformer: {e}"))
+}
+
+pub(crate) fn load_linear(
+    w: &Weights,
+    name: &str,
+    input: usize,
+    output: usize,
+    bias: bool,
+) -> Result<Linear, EngineError> {
+    let weight = w.get(&format!("{name}.weight"), &[output, input])?;
+    let bias = if bias {
+        Some(w.get(&format!("{name}.bias"), &[output])?)
+    } else {
+        None
+    };
+    Ok(Linear::new(weight, bias))
+}
+
+fn pad_to(n: usize) -> usize {
+    n.div_ceil(SEQ_MULTIPLE) * SEQ_MULTIPLE
+}
+
+/// The caption side of a call, which depends on the prompt only: computed once per prompt and
+/// reused by every step.
+pub struct Caption {
+    tokens: Tensor,
+    cos: Tensor,
+    sin: Tensor,
+    padded_len: usize,
+}
+
+pub struct Transformer {
+    cfg: TransformerConfig,
+    t_mlp0: Linear,
+    t_mlp2: Linear,
+    cap_norm: Tensor,
+    cap_proj: Linear,
+    cap_pad: Tensor,
+    x_embed: Linear,
+    x_pad: Tensor,
+    noise_refiner: Vec<Block>,
+    context_refiner: Vec<Block>,
+    layers: Vec<Block>,
+    final_adaln: Linear,
+    final_linear: Linear,
+    ln_ones: Tensor,
+    ln_zeros: Tensor,
+    rope: Rope,
+}
+
+impl Transformer {
+    pub fn load(w: &Weights, cfg: &TransformerConfig) -> Result<Self, EngineError> {
+        cfg.validate()?;
+        let (dim, p, c) = (cfg.dim, cfg.patch(), cfg.in_channels);
+        let ada = cfg.adaln_dim();
+        let blocks = |prefix: &str, n: usize, modulated: bool| {
+            (0..n)
+                .map(|i| Block::load(w, &format!("{prefix}.{i}."), cfg, modulated))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let fl = format!("all_final_layer.{p}-1.");
+        let dev = w.device();
+        Ok(Transformer {
+            t_mlp0: load_linear(w, "t_embedder.mlp.0", T_FREQ_DIM, 1024, true)?,
+            t_mlp2: load_linear(w, "t_embedder.mlp.2", 1024, ada, true)?,
+            cap_norm: w.get("cap_embedder.0.weight", &[cfg.cap_feat_dim])?,
+            cap_proj: load_linear(w, "cap_embedder.1", cfg.cap_feat_dim, dim, true)?,
+            cap_pad: w.get("cap_pad_token", &[1, dim])?,
+            x_embed: load_linear(w, &format!("all_x_embedder.{p}-1"), p * p * c, dim, true)?,
+            x_pad: w.get("x_pad_token", &[1, dim])?,
+            noise_refiner: blocks("noise_refiner", cfg.n_refiner_layers, true)?,
+            context_refiner: blocks("context_refiner", cfg.n_refiner_layers, false)?,
+            layers: blocks("layers", cfg.n_layers, true)?,
+            final_adaln: load_linear(w, &format!("{fl}adaLN_modulation.1"), ada, dim, true)?,
+            final_linear: load_linear(w, &format!("{fl}linear"), dim, p * p * c, true)?,
+            ln_ones: Tensor::ones(dim, w.dtype(), dev).map_err(model_err)?,
+            ln_zeros: Tensor::zeros(dim, w.dtype(), dev).map_err(model_err)?,
+            rope: Rope::new(&cfg.axes_dims, cfg.rope_theta),
+            cfg: cfg.clone(),
+        })
+    }
+
+    pub fn config(&self) -> &TransformerConfig {
+        &self.cfg
+    }
+
+    fn dtype(&self) -> DType {
+        self.ln_ones.dtype()
+    }
+
+    /// Embeds and refines caption features `cap` [L, cap_feat_dim] (text-encoder rows).
+    pub fn caption(&self, cap: &Tensor) -> Result<Caption, EngineError> {
+        let (l, feat) = cap.dims2().map_err(model_err)?;
+        if feat != self.cfg.cap_feat_dim || l == 0 {
+            return Err(EngineError::Internal(format!(
+                "caption features are [{l}, {feat}], expected [L>0, {}]",
+                self.cfg.cap_feat_dim
+            )));
+        }
+        let lp = pad_to(l);
+        let dev = self.ln_ones.device();
+        let (cos, sin) = self
+            .rope
+            .tables(&rope::caption_positions(lp), dev, DType::F32)?;
+        let run = || -> CResult<Tensor> {
+            let cap = cap.to_dtype(self.dtype())?;
+            let c = candle_nn::ops::rms_norm(&cap, &self.cap_norm, self.cfg.norm_eps as f32)?;
+            let c = self.cap_proj.forward(&c)?;
+            let c = Tensor::cat(&[c, self.cap_pad.broadcast_as((lp - l, self.cfg.dim))?], 0)?;
+            let mut c = c.contiguous()?;
+            for b in &self.context_refiner {
+                c = b.forward(&c, &cos, &sin, None)?;
+            }
+            Ok(c)
+        };
+        let tokens = run().map_err(model_err)?;
+        Ok(Caption {
+            tokens,
+            cos,
+            sin,
+            padded_len: lp,
+        })
+    }
+
+    /// One call: latents x [C, H, W] at model time t in [0, 1] → raw model output [C, H, W]
+    /// (the pipeline negates it to get the velocity).
+    pub fn forward(&self, x: &Tensor, t: f32, cap: &Caption) -> Result<Tensor, EngineError> {
+        let (c, h, w) = x.dims3().map_err(model_err)?;
+        let p = self.cfg.patch();
+        if c != self.cfg.in_channels || !h.is_multiple_of(p) || !w.is_multiple_of(p) {
+            return Err(EngineError::Internal(format!(
+                "latents are [{c}, {h}, {w}]; expected {} channels and sides divisible by {p}",
+                self.cfg.in_channels
+            )));
+        }
+        let (ht, wt) = (h / p, w / p);
+        let n = ht * wt;
+        let np = pad_to(n);
+        let dev = self.ln_ones.device().clone();
+        let positions = rope::image_positions(cap.padded_len, ht, wt, np);
+        let (icos, isin) = self.rope.tables(&positions, &dev, DType::F32)?;
+        let run = || -> CResult<Tensor> {
+            let temb = self.t_embed(t)?;
+            // Patchify: tokens in (h, w) order, features in (ph, pw, c) order.
+            let tok = x
+                .to_dtype(self.dtype())?
+                .reshape((c, ht, p, wt, p))?
+                .permute((1, 3, 2, 4, 0))?
+                .reshape((n, p * p * c))?;
+            let xi = self.x_embed.forward(&tok)?;
+            let xi = Tensor::cat(&[xi, self.x_pad.broadcast_as((np - n, self.cfg.dim))?], 0)?;
+            let mut xi = xi.contiguous()?;
+            for b in &self.noise_refiner {
+                xi = b.forward(&xi, &icos, &isin, Some(&temb))?;
+            }
+            let mut u = Tensor::cat(&[&xi, &cap.tokens], 0)?;
+            let ucos = Tensor::cat(&[&icos, &cap.cos], 0)?;
+            let usin = Tensor::cat(&[&isin, &cap.sin], 0)?;
+            for b in &self.layers {
+                u = b.forward(&u, &ucos, &usin, Some(&temb))?;
+            }
+            let scale = (self.final_adaln.forward(&candle_nn::ops::silu(&temb)?)? + 1.0)?;
+            let u = candle_nn::ops::layer_norm(&u, &self.ln_ones, &self.ln_zeros, 1e-6)?;
+            let u = self
+                .final_linear
+                .forward(&u.broadcast_mul(&scale)?)?
+                .narrow(0, 0, n)?;
+            u.reshape((ht, wt, p, p, c))?
+                .permute((4, 0, 2, 1, 3))?
+                .reshape((c, h, w))?
+                .to_dtype(DType::F32)
+        };
+        run().map_err(model_err)
+    }
+
+    /// Sinusoidal features of t·t_scale ([cos, sin], cos first) through the 2-layer MLP.
+    fn t_embed(&self, t: f32) -> CResult<Tensor> {
+        let half = T_FREQ_DIM / 2;
+        let arg0 = t * self.cfg.t_scale as f32;
+        // Float32 throughout, as the reference: exp(−ln(1e4)·i/half) then t·freq.
+        let c = -(10000f64.ln()) as f32;
+        let mut feats = vec![0f32; T_FREQ_DIM];
+        for i in 0..half {
+            let f = (((c * i as f32) / half as f32) as f64).exp() as f32;
+            let a = arg0 * f;
+            feats[i] = (a as f64).cos() as f32;
+            feats[half + i] = (a as f64).sin() as f32;
+        }
+        let dev = self.ln_ones.device();
+        let x = Tensor::from_vec(feats, (1, T_FREQ_DIM), dev)?.to_dtype(self.dtype())?;
+        let x = candle_nn::ops::silu(&self.t_mlp0.forward(&x)?)?;
+        self.t_mlp2.forward(&x)
+    }
+}
+
+/// Counts the multiply-adds of one call, for throughput figures: 2·params·tokens for the
+/// linear layers plus 4·S²·dim per attention block.
+pub fn flops_per_call(cfg: &TransformerConfig, image_tokens: usize, cap_tokens: usize) -> f64 {
+    let (d, f) = (cfg.dim as f64, cfg.ffn_dim() as f64);
+    let per_token = 2.0 * (4.0 * d * d + 3.0 * d * f);
+    let attn = |s: f64| 4.0 * s * s * d;
+    let (ni, nc) = (pad_to(image_tokens) as f64, pad_to(cap_tokens) as f64);
+    let r = cfg.n_refiner_layers as f64;
+    let refine = r * (per_token * (ni + nc) + attn(ni) + attn(nc));
+    let joint = cfg.n_layers as f64 * (per_token * (ni + nc) + attn(ni + nc));
+    refine + joint
+}
