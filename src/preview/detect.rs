@@ -87,7 +87,7 @@ mod tests {
         let config = PreviewConfig {
             protocol: ProtocolChoice::Sixel,
         };
-        // Under `cargo test` stdout is captured, so no query is sent.
+        // Whether or not a terminal answers the query, the override wins.
         assert_eq!(detect_picker(&config).protocol_type(), ProtocolType::Sixel);
     }
 

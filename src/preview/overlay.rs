@@ -12,9 +12,9 @@ const TINT: [u8; 3] = [255, 0, 170];
 const ALPHA: u32 = 115; // of 255, about 45 %
 
 fn tint(p: &mut Rgba<u8>) {
-    for c in 0..3 {
-        let base = u32::from(p.0[c]);
-        p.0[c] = ((base * (255 - ALPHA) + u32::from(TINT[c]) * ALPHA + 127) / 255) as u8;
+    for (channel, tint) in p.0.iter_mut().zip(TINT) {
+        let base = u32::from(*channel);
+        *channel = ((base * (255 - ALPHA) + u32::from(tint) * ALPHA + 127) / 255) as u8;
     }
 }
 

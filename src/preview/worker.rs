@@ -27,6 +27,9 @@ const PREPARED_CAP: usize = 6;
 const MASK_CAP: usize = 4;
 const DIMS_CAP: usize = 256;
 
+/// A cached downscale and the full-size image's dimensions (which overlays are scaled from).
+type Prepared = (Arc<RgbaImage>, (u32, u32));
+
 pub(crate) struct PreviewJob {
     pub slot: Slot,
     pub key: PreviewKey,
@@ -56,7 +59,7 @@ pub(crate) struct PreviewWorker {
     waker: Arc<std::sync::Mutex<Option<Waker>>>,
     decoded: Lru<(PathBuf, String), Arc<RgbaImage>>,
     /// Downscaled, untinted panes by (hash, pixel size), with the original's dimensions.
-    prepared: Lru<(String, (u32, u32)), (Arc<RgbaImage>, (u32, u32))>,
+    prepared: Lru<(String, (u32, u32)), Prepared>,
     masks: Lru<(PathBuf, (u32, u32)), Arc<GrayImage>>,
     /// Original dimensions by hash, so a cached downscale is found without decoding.
     dims: Lru<String, (u32, u32)>,
