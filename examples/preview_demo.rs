@@ -1,7 +1,8 @@
 //! A tiny ratatui app showing one image in a bordered pane through the zedit previewer.
 //!
 //! `cargo run --example preview_demo -- IMAGE [--protocol auto|kitty|sixel|iterm2|halfblocks]
-//! [--rect X,Y,W,H]`; `q` quits, Ctrl-L re-sends the image.
+//! [--rect X,Y,W,H] [--once]`; `q` quits, Ctrl-L re-sends the image. `--once` prints the
+//! image at the cursor and exits, as `zedit show` does.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -13,11 +14,19 @@ use ratatui::{
 };
 use zedit::preview::{Overlay, PreviewConfig, PreviewKey, Previewer, Slot};
 
-fn parse_args() -> anyhow::Result<(PathBuf, PreviewConfig, Option<Overlay>)> {
+struct Args {
+    path: PathBuf,
+    config: PreviewConfig,
+    overlay: Option<Overlay>,
+    once: bool,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
     let mut args = std::env::args().skip(1);
     let mut path = None;
     let mut config = PreviewConfig::default();
     let mut overlay = None;
+    let mut once = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--protocol" => {
@@ -32,17 +41,32 @@ fn parse_args() -> anyhow::Result<(PathBuf, PreviewConfig, Option<Overlay>)> {
                 };
                 overlay = Some(Overlay::Rect { x, y, w, h });
             }
+            "--once" => once = true,
             _ => path = Some(PathBuf::from(arg)),
         }
     }
     let Some(path) = path else {
         anyhow::bail!("usage: preview_demo IMAGE [--protocol NAME] [--rect X,Y,W,H]");
     };
-    Ok((path, config, overlay))
+    Ok(Args {
+        path,
+        config,
+        overlay,
+        once,
+    })
 }
 
 fn main() -> anyhow::Result<()> {
-    let (path, config, overlay) = parse_args()?;
+    let Args {
+        path,
+        config,
+        overlay,
+        once,
+    } = parse_args()?;
+    if once {
+        zedit::preview::show_once_with(&path, &config)?;
+        return Ok(());
+    }
     let hash = std::fs::read(&path)
         .map(|bytes| blake3::hash(&bytes).to_hex().to_string())
         .unwrap_or_else(|_| "missing".into());

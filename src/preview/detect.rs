@@ -29,8 +29,15 @@ pub(crate) fn detect_picker(config: &PreviewConfig) -> Picker {
     // Without an answer the cell size is a guess (10x20), which is still the best a forced
     // protocol can do.
     let mut picker = queried.unwrap_or_else(Picker::halfblocks);
-    if let Some(forced) = forced {
-        picker.set_protocol_type(forced);
+    match forced {
+        Some(forced) => picker.set_protocol_type(forced),
+        // Sixel through tmux passthrough lands wherever tmux left the outer cursor, and tmux's
+        // own redraws wipe it (seen with tmux 3.3a in xterm): half-blocks are the safe choice.
+        // Kitty and iTerm2 survive passthrough; an explicit `sixel` in the config still wins.
+        None if picker.tmux_detected() && picker.protocol_type() == ProtocolType::Sixel => {
+            picker.set_protocol_type(ProtocolType::Halfblocks)
+        }
+        None => {}
     }
     picker
 }

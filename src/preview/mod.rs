@@ -8,7 +8,9 @@
 //! Under tmux, ratatui-image recognises the multiplexer from `TERM=tmux*` or
 //! `TERM_PROGRAM=tmux`, runs `tmux set -p allow-passthrough on` and wraps both its terminal
 //! query and every image sequence in tmux passthrough (`ESC Ptmux;…`), so the outer terminal's
-//! protocol is used. A tmux started with `TERM=screen*` and an old tmux that does not export
+//! protocol is used. Sixel is the exception: passthrough sixels land at tmux's idea of the
+//! outer cursor and are wiped by tmux's redraws, so auto-detection picks half-blocks there
+//! (an explicit `protocol = "sixel"` is still honoured). A tmux started with `TERM=screen*` and an old tmux that does not export
 //! `TERM_PROGRAM` are not recognised; previews then fall back to what the query finds through
 //! tmux itself (usually half-blocks).
 
@@ -29,7 +31,7 @@ pub use detect::{headless_picker, picker_with_protocol, protocol_label};
 pub use pipeline::{decode_file, encode_for_cells, fit_pixels, prepare_for_cells};
 pub use previewer::Previewer;
 pub use ratatui_image::picker::{Picker, ProtocolType};
-pub use show::show_once;
+pub use show::{show_once, show_once_with};
 
 /// Errors of the preview layer; rendered as placeholder text, never as a panic.
 #[derive(Debug, thiserror::Error)]
