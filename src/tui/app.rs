@@ -163,5 +163,6 @@ impl App {
             self.pane.request(slot, &key, area);
             self.pane.render(frame, slot, area);
         }
+        views::render_popups(&self.state, &self.theme, frame);
     }
 }

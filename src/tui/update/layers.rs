@@ -57,6 +57,8 @@ pub fn palette_matches(state: &State, text: &str) -> Vec<(Command, String)> {
             out.push((h.command, h.desc.clone()));
         }
     }
+    // Commands whose name starts with the text come first.
+    out.sort_by_key(|(c, _)| !c.as_str().starts_with(&t));
     out
 }
 

@@ -18,6 +18,7 @@ use ratatui::Frame;
 /// Where the image pane draws: one entry per visible preview.
 pub type PreviewAreas = Vec<(Slot, Rect, PaneKey)>;
 
+/// Draws the screens and returns the preview areas; call `render_popups` after the pane.
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame) -> PreviewAreas {
     let area = frame.area();
     frame.render_widget(Block::default().style(theme.base()), area);
@@ -38,8 +39,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) -> PreviewAreas {
     };
     render_message(state, theme, frame, message);
     render_status(state, theme, frame, status);
-    popup::render(state, theme, frame, area);
     previews
+}
+
+/// Popups go on top of everything, the image pane included, so they are drawn last.
+pub fn render_popups(state: &State, theme: &Theme, frame: &mut Frame) {
+    popup::render(state, theme, frame, frame.area());
 }
 
 fn render_title(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
