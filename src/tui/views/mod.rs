@@ -22,10 +22,15 @@ pub type PreviewAreas = Vec<(Slot, Rect, PaneKey)>;
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame) -> PreviewAreas {
     let area = frame.area();
     frame.render_widget(Block::default().style(theme.base()), area);
+    // Long messages (config errors naming files) get up to three lines.
+    let message_len = state.message.as_ref().map_or(0, |m| {
+        unicode_width::UnicodeWidthStr::width(m.text.as_str()) + 8
+    });
+    let message_rows = (message_len as u16).div_ceil(area.width.max(1)).clamp(1, 3);
     let [title, body, message, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(message_rows),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -82,7 +87,8 @@ fn render_message(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Paragraph::new(Line::from(Span::styled(
             format!(" {prefix}{}", m.text),
             Style::default().fg(color),
-        ))),
+        )))
+        .wrap(ratatui::widgets::Wrap { trim: false }),
         area,
     );
 }
