@@ -17,11 +17,25 @@ fn every_shipped_theme_and_the_default_keymap_parse() {
     let light = Theme::load("light", None).unwrap();
     let dark = Theme::default_theme();
     assert_ne!(light.fg, dark.fg);
-    assert_eq!(light.error, dark.error, "light inherits what it does not set");
+    assert_eq!(
+        light.error, dark.error,
+        "light inherits what it does not set"
+    );
     let km = Keymap::parse(DEFAULT_KEYMAP, "keymap-default.toml").unwrap();
-    assert_eq!(km.lookup(Context::Sessions, "j".parse().unwrap()), Some(Command::Down));
-    assert_eq!(km.lookup(Context::Session, "q".parse().unwrap()), Some(Command::Quit), "falls back to global");
-    assert_eq!(km.lookup(Context::Input, "q".parse().unwrap()), None, "typing q in a line types q");
+    assert_eq!(
+        km.lookup(Context::Sessions, "j".parse().unwrap()),
+        Some(Command::Down)
+    );
+    assert_eq!(
+        km.lookup(Context::Session, "q".parse().unwrap()),
+        Some(Command::Quit),
+        "falls back to global"
+    );
+    assert_eq!(
+        km.lookup(Context::Input, "q".parse().unwrap()),
+        None,
+        "typing q in a line types q"
+    );
     // Every binding has help text, so the help screen is complete.
     for ctx in Context::ALL {
         for b in km.bindings(ctx) {
@@ -37,7 +51,11 @@ fn user_keymap_merges_over_defaults() {
     let k = |s: &str| s.parse::<Key>().unwrap();
     assert_eq!(km.lookup(Context::Session, k("U")), Some(Command::Undo));
     assert_eq!(km.lookup(Context::Session, k("u")), Some(Command::Replay));
-    assert_eq!(km.lookup(Context::Session, k("j")), Some(Command::Down), "others kept");
+    assert_eq!(
+        km.lookup(Context::Session, k("j")),
+        Some(Command::Down),
+        "others kept"
+    );
 }
 
 #[test]
@@ -46,18 +64,36 @@ fn broken_user_files_name_the_file_and_key_then_fall_back() {
     let dir = tmp.path();
     std::fs::create_dir_all(dir.join("themes")).unwrap();
     std::fs::write(dir.join("config.toml"), "theme = \"mine\"\n").unwrap();
-    std::fs::write(dir.join("themes/mine.toml"), "inherits = \"default\"\naccent = \"blurple\"\n").unwrap();
-    std::fs::write(dir.join("keymap.toml"), "sessions = [ { on = \"x\", run = \"launch\", desc = \"?\" } ]\n").unwrap();
+    std::fs::write(
+        dir.join("themes/mine.toml"),
+        "inherits = \"default\"\naccent = \"blurple\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("keymap.toml"),
+        "sessions = [ { on = \"x\", run = \"launch\", desc = \"?\" } ]\n",
+    )
+    .unwrap();
     let loaded = config::load(dir);
     assert_eq!(loaded.theme, Theme::default_theme());
     let all = loaded.errors.join("\n");
-    assert!(all.contains("mine.toml: key 'accent': 'blurple' is not a colour"), "{all}");
-    assert!(all.contains("keymap.toml: [sessions] entry 1: run: unknown command 'launch'"), "{all}");
+    assert!(
+        all.contains("mine.toml: key 'accent': 'blurple' is not a colour"),
+        "{all}"
+    );
+    assert!(
+        all.contains("keymap.toml: [sessions] entry 1: run: unknown command 'launch'"),
+        "{all}"
+    );
     assert!(all.contains("using the default keymap"), "{all}");
 
     std::fs::write(dir.join("config.toml"), "them = \"light\"\n").unwrap();
     let loaded = config::load(dir);
-    assert!(loaded.errors[0].contains("config.toml") && loaded.errors[0].contains("them"), "{:?}", loaded.errors);
+    assert!(
+        loaded.errors[0].contains("config.toml") && loaded.errors[0].contains("them"),
+        "{:?}",
+        loaded.errors
+    );
 
     // The studio starts anyway and shows the error.
     std::fs::write(dir.join("config.toml"), "theme = \"mine\"\n").unwrap();
@@ -71,13 +107,20 @@ fn broken_user_files_name_the_file_and_key_then_fall_back() {
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 20)).unwrap();
     term.draw(|f| app.draw(f)).unwrap();
     let screen = tui_support::buffer_text(term.backend());
-    assert!(screen.contains("error:") && screen.contains("mine.toml"), "{screen}");
+    assert!(
+        screen.contains("error:") && screen.contains("mine.toml"),
+        "{screen}"
+    );
 }
 
 #[test]
 fn a_user_theme_can_inherit_a_builtin() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("sea.toml"), "inherits = \"light\"\naccent = \"#005f87\"\n").unwrap();
+    std::fs::write(
+        tmp.path().join("sea.toml"),
+        "inherits = \"light\"\naccent = \"#005f87\"\n",
+    )
+    .unwrap();
     let t = Theme::load("sea", Some(tmp.path())).unwrap();
     assert_eq!(t.accent, ratatui::style::Color::Rgb(0, 0x5f, 0x87));
     assert_eq!(t.fg, Theme::load("light", None).unwrap().fg);

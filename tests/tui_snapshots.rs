@@ -19,7 +19,10 @@ fn image(dir: &Path, name: &str) -> ImageRef {
     std::fs::create_dir_all(dir.join("images")).unwrap();
     let path = format!("images/{name}.png");
     image::RgbImage::new(64, 48).save(dir.join(&path)).unwrap();
-    ImageRef { path, blake3: format!("{name}-hash") }
+    ImageRef {
+        path,
+        blake3: format!("{name}-hash"),
+    }
 }
 
 fn step(dir: &Path, id: u32, parent: Option<u32>, op: Op, text: &str, status: Status) -> Step {
@@ -29,14 +32,25 @@ fn step(dir: &Path, id: u32, parent: Option<u32>, op: Op, text: &str, status: St
         parent: parent.map(StepId),
         op,
         instruction: text.into(),
-        engine: EngineId { name: "classic".into(), version: "1".into(), model_digest: None },
-        params: EditParams { seed: 1000 + id as u64, ..Default::default() },
-        input: image(dir, &parent.map(|p| format!("out{p}")).unwrap_or("source".into())),
+        engine: EngineId {
+            name: "classic".into(),
+            version: "1".into(),
+            model_digest: None,
+        },
+        params: EditParams {
+            seed: 1000 + id as u64,
+            ..Default::default()
+        },
+        input: image(
+            dir,
+            &parent.map(|p| format!("out{p}")).unwrap_or("source".into()),
+        ),
         mask: None,
         overlay: None,
         output: done.then(|| image(dir, &format!("out{id}"))),
         status,
-        error: (status == Status::Failed).then(|| "unsupported: the classic engine cannot restyle \"油画风格\"".into()),
+        error: (status == Status::Failed)
+            .then(|| "unsupported: the classic engine cannot restyle \"油画风格\"".into()),
         runner_pid: (status == Status::Running).then(std::process::id),
         created: "2026-11-27T10:00:00Z".into(),
         took_ms: done.then_some(12),
@@ -47,10 +61,24 @@ fn step(dir: &Path, id: u32, parent: Option<u32>, op: Op, text: &str, status: St
 /// A session with a branch: #1 -> #2 -> #4 (head), and #3 failed on #1's output; #5 running.
 fn branched(dir: &Path) -> SessionDoc {
     let steps = vec![
-        step(dir, 1, None, Op::Relight, "warm afternoon light", Status::Done),
+        step(
+            dir,
+            1,
+            None,
+            Op::Relight,
+            "warm afternoon light",
+            Status::Done,
+        ),
         step(dir, 2, Some(1), Op::Relight, "brighter", Status::Done),
         step(dir, 3, Some(1), Op::Restyle, "油画风格", Status::Failed),
-        step(dir, 4, Some(2), Op::Relight, "cool the shadows", Status::Done),
+        step(
+            dir,
+            4,
+            Some(2),
+            Op::Relight,
+            "cool the shadows",
+            Status::Done,
+        ),
     ];
     SessionDoc {
         format: 1,
@@ -67,7 +95,8 @@ fn branched(dir: &Path) -> SessionDoc {
 
 fn open(h: &mut Harness, dir: &Path, doc: SessionDoc) {
     let session = fixture_session(dir, doc);
-    h.app.dispatch(Action::SessionOpened(Box::new(session), Some((64, 48))));
+    h.app
+        .dispatch(Action::SessionOpened(Box::new(session), Some((64, 48))));
 }
 
 fn fixture_session(dir: &Path, doc: SessionDoc) -> Session {
@@ -120,7 +149,10 @@ fn split_preview_with_a_mask() {
     let (_tmp, mut h, dir) = harness();
     open(&mut h, &dir, branched(&dir));
     h.keys("sm<C-l>LL");
-    assert_eq!(h.state().session.as_ref().unwrap().preview, PreviewMode::Split);
+    assert_eq!(
+        h.state().session.as_ref().unwrap().preview,
+        PreviewMode::Split
+    );
     insta::assert_snapshot!(h.screen(100, 30));
 }
 
@@ -155,7 +187,14 @@ fn plan_review() {
 fn job_running_with_progress() {
     let (_tmp, mut h, dir) = harness();
     let mut doc = branched(&dir);
-    doc.steps.push(step(&dir, 5, Some(4), Op::Relight, "golden hour", Status::Running));
+    doc.steps.push(step(
+        &dir,
+        5,
+        Some(4),
+        Op::Relight,
+        "golden hour",
+        Status::Running,
+    ));
     open(&mut h, &dir, doc);
     h.app.state.run = Some(RunState {
         dir: dir.clone(),

@@ -18,7 +18,10 @@ fn wait_for(name: &str, what: &str, cond: impl Fn(&str) -> bool) -> String {
         if cond(&screen) {
             return screen;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{screen}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; screen:\n{screen}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -26,7 +29,9 @@ fn wait_for(name: &str, what: &str, cond: impl Fn(&str) -> bool) -> String {
 struct Kill(String);
 impl Drop for Kill {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).output();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .output();
     }
 }
 
@@ -49,14 +54,28 @@ fn the_binary_lists_opens_and_quits_in_tmux() {
         root.display()
     );
     let started = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &name, "-x", "100", "-y", "30", &cmd])
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &name,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &cmd,
+        ])
         .status()
         .expect("tmux runs");
     assert!(started.success());
 
-    wait_for(&name, "the sessions list", |s| s.contains("Sessions (1)") && s.contains("harbour"));
+    wait_for(&name, "the sessions list", |s| {
+        s.contains("Sessions (1)") && s.contains("harbour")
+    });
     tmux(&["send-keys", "-t", &name, "Enter"]);
-    let screen = wait_for(&name, "the session", |s| s.contains("session harbour") && s.contains("Steps (0)"));
+    let screen = wait_for(&name, "the session", |s| {
+        s.contains("session harbour") && s.contains("Steps (0)")
+    });
     assert!(screen.contains("source harbour.png"), "{screen}");
     tmux(&["send-keys", "-t", &name, "?"]);
     wait_for(&name, "the help", |s| s.contains("Help: j/k scroll"));
@@ -66,7 +85,17 @@ fn the_binary_lists_opens_and_quits_in_tmux() {
     let screen = wait_for(&name, "the exit", |s| s.contains("EXITED="));
     assert!(screen.contains("EXITED=0"), "{screen}");
     // Back on the main screen with the cursor shown and cooked mode: the studio's frame is gone.
-    assert!(!screen.contains("Steps (0)"), "alternate screen left: {screen}");
-    let cursor = tmux(&["display-message", "-p", "-t", &name, "#{cursor_flag} #{alternate_on}"]).unwrap_or_default();
+    assert!(
+        !screen.contains("Steps (0)"),
+        "alternate screen left: {screen}"
+    );
+    let cursor = tmux(&[
+        "display-message",
+        "-p",
+        "-t",
+        &name,
+        "#{cursor_flag} #{alternate_on}",
+    ])
+    .unwrap_or_default();
     assert_eq!(cursor.trim(), "1 0", "cursor visible, alternate screen off");
 }

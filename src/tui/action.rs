@@ -22,6 +22,8 @@ pub enum Action {
     /// The completed text for the open prompt.
     Completed(String),
     Job(JobEvent),
+    /// The backend's state for the status line changed ("local", "worker pid 123").
+    Backend(String),
     /// An effect failed; the text names what and why.
     Failed(String),
     Info(String),

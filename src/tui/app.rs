@@ -126,6 +126,11 @@ impl App {
         if self.state.run.is_none() {
             self.job_started = None;
         }
+        let backend = self.backend.state();
+        if backend != self.state.backend {
+            self.dispatch(Action::Backend(backend));
+            dirty = true;
+        }
         dirty
     }
 

@@ -22,7 +22,7 @@ pub enum Effect {
     Complete(String),
     Submit {
         dir: PathBuf,
-        req: StepRequest,
+        req: Box<StepRequest>,
     },
     Cancel(JobId),
     Checkout {

@@ -25,7 +25,7 @@ pub fn perform(app: &mut App, effect: Effect) -> Vec<Action> {
         Effect::Complete(text) => Ok(vec![Action::Completed(complete(&text))]),
         Effect::Submit { dir, req } => {
             let engine = app.state.engine.clone();
-            match app.backend.submit(dir, req, engine) {
+            match app.backend.submit(dir, *req, engine) {
                 Ok(_) => Ok(Vec::new()),
                 Err(e) => Ok(vec![Action::Job(JobEvent::Failed {
                     job: JobId(0),

@@ -15,8 +15,8 @@ use zedit::tui::key::Key;
 use zedit::tui::keymap::Keymap;
 use zedit::tui::state::State;
 use zedit::tui::theme::Theme;
+use zedit::tui::PlaceholderPane;
 use zedit::tui::{App, AppEvent, BackendError, JobBackend, JobId, JobSink, LocalBackend};
-use zedit::tui::{PlaceholderPane};
 
 pub fn defaults() -> Loaded {
     Loaded {
@@ -34,7 +34,12 @@ pub struct NullBackend {
 }
 
 impl JobBackend for NullBackend {
-    fn submit(&mut self, _dir: PathBuf, req: StepRequest, _engine: String) -> Result<JobId, BackendError> {
+    fn submit(
+        &mut self,
+        _dir: PathBuf,
+        req: StepRequest,
+        _engine: String,
+    ) -> Result<JobId, BackendError> {
         self.submitted.push(req);
         Ok(JobId(self.submitted.len() as u64))
     }
@@ -85,7 +90,11 @@ impl Harness {
             Box::new(LocalBackend::new(sink)),
             Box::new(PlaceholderPane::default()),
         );
-        Harness { app, rx, root: root.to_path_buf() }
+        Harness {
+            app,
+            rx,
+            root: root.to_path_buf(),
+        }
     }
 
     /// An app whose jobs go nowhere.
@@ -97,7 +106,11 @@ impl Harness {
             Box::new(NullBackend::default()),
             Box::new(PlaceholderPane::default()),
         );
-        Harness { app, rx, root: root.to_path_buf() }
+        Harness {
+            app,
+            rx,
+            root: root.to_path_buf(),
+        }
     }
 
     pub fn state(&self) -> &State {
@@ -126,7 +139,11 @@ impl Harness {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !cond(&self.app.state) {
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "timed out waiting for {what}; message: {:?}", self.app.state.message);
+            assert!(
+                !left.is_zero(),
+                "timed out waiting for {what}; message: {:?}",
+                self.app.state.message
+            );
             if let Ok(ev) = self.rx.recv_timeout(left.min(Duration::from_millis(100))) {
                 let batch: Vec<AppEvent> = std::iter::once(ev).chain(self.rx.try_iter()).collect();
                 self.app.handle_events(batch);

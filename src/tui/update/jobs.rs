@@ -152,7 +152,7 @@ pub fn submit_next(state: &mut State) -> Vec<Effect> {
             run.progress = None;
             vec![Effect::Submit {
                 dir: run.dir.clone(),
-                req: plan::request(&d, run.parent),
+                req: Box::new(plan::request(&d, run.parent)),
             }]
         }
         None => {

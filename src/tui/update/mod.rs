@@ -63,6 +63,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Job(ev) => jobs::event(state, ev),
+        Action::Backend(text) => {
+            state.backend = text;
+            Vec::new()
+        }
         Action::Failed(text) => {
             state.error(text);
             Vec::new()
