@@ -76,10 +76,7 @@ pub fn main() -> ExitCode {
             .unwrap_or_else(crate::session::default_root),
     };
     let result = match cli.command {
-        None => {
-            eprintln!("zedit: the studio is not built yet; see `zedit --help` for the commands");
-            Ok(ExitCode::from(2))
-        }
+        None => crate::tui::run(ctx.root.clone()).map(|_| ExitCode::SUCCESS),
         Some(cmd) => run(cmd, &ctx),
     };
     match result {

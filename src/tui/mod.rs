@@ -1,1 +1,48 @@
-//! The ratatui studio.
+//! The ratatui studio: one-way data flow from input to typed `Action`s, `update` on a plain
+//! `State` returning `Effect`s, a small runtime that performs them, and views that only read.
+
+pub mod action;
+pub mod app;
+pub mod backend;
+pub mod config;
+pub mod effect;
+pub mod input;
+pub mod key;
+pub mod keymap;
+pub mod pane;
+mod perform;
+pub mod state;
+pub mod terminal;
+pub mod theme;
+pub mod update;
+pub mod views;
+
+pub use app::{App, AppEvent};
+pub use backend::{BackendError, JobBackend, JobEvent, JobId, JobSink, LocalBackend};
+pub use pane::{ImagePane, Overlay, PaneKey, PlaceholderPane, Slot};
+pub use update::update;
+
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc};
+
+/// Opens the studio on the sessions under `root` and runs until the user quits.
+pub fn run(root: PathBuf) -> anyhow::Result<()> {
+    let loaded = config::load(&config::config_dir());
+    let (tx, rx) = mpsc::channel::<AppEvent>();
+    let sink_tx = tx.clone();
+    let sink: JobSink = Arc::new(move |e| {
+        let _ = sink_tx.send(AppEvent::Job(e));
+    });
+    let mouse = loaded.settings.mouse;
+    let mut app = App::new(
+        root,
+        loaded,
+        Box::new(LocalBackend::new(sink)),
+        Box::new(PlaceholderPane::default()),
+    );
+    let mut term = terminal::setup(mouse)?;
+    terminal::spawn_input(tx);
+    let result = terminal::event_loop(&mut term, &mut app, &rx);
+    terminal::restore();
+    Ok(result?)
+}

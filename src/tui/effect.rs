@@ -1,0 +1,46 @@
+//! Effects: the I/O that `update` asks for. The runtime performs them and feeds the results
+//! back as actions, so `update` itself stays pure and testable.
+
+use super::backend::JobId;
+use crate::core::{Rect, StepId};
+use crate::session::StepRequest;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    ListSessions,
+    /// Load (or reload) a session and its head image's size.
+    OpenSession(PathBuf),
+    /// Create a session from an image file; the name comes from the file's name.
+    CreateSession(PathBuf),
+    RenameSession {
+        dir: PathBuf,
+        to: String,
+    },
+    DeleteSession(PathBuf),
+    /// Complete a path typed in a prompt.
+    Complete(String),
+    Submit {
+        dir: PathBuf,
+        req: Box<StepRequest>,
+    },
+    Cancel(JobId),
+    Checkout {
+        dir: PathBuf,
+        step: Option<StepId>,
+    },
+    Undo(PathBuf),
+    /// Copy a mask image into the session's store.
+    LoadMask {
+        dir: PathBuf,
+        path: PathBuf,
+    },
+    /// Render an ellipse mask of the image's size into the session's store.
+    StoreEllipse {
+        dir: PathBuf,
+        size: (u32, u32),
+        rect: Rect,
+    },
+    /// Clear the terminal and forget preview encodings.
+    ResetPreview,
+}

@@ -1,0 +1,203 @@
+//! Performing effects: the file and job I/O that `update` asks for, with results returned as
+//! actions. Everything here is short (a TOML file, an image header); engine work goes to the
+//! backend.
+
+use super::action::Action;
+use super::app::App;
+use super::backend::{JobEvent, JobId};
+use super::effect::Effect;
+use crate::core::Rect;
+use crate::session::{list_sessions, read_image, validate_name, Session, SessionError};
+use image::{DynamicImage, GrayImage, Luma};
+use std::path::{Path, PathBuf};
+
+pub fn perform(app: &mut App, effect: Effect) -> Vec<Action> {
+    let root = app.state.sessions.root.clone();
+    let result: Result<Vec<Action>, String> = match effect {
+        Effect::ListSessions => list(&root).map(|a| vec![a]),
+        Effect::OpenSession(dir) => open(&dir).map(|a| vec![a]),
+        Effect::CreateSession(image) => create(&root, &image),
+        Effect::RenameSession { dir, to } => rename(&root, &dir, &to),
+        Effect::DeleteSession(dir) => std::fs::remove_dir_all(&dir)
+            .map_err(|e| format!("cannot delete {}: {e}", dir.display()))
+            .and_then(|_| list(&root))
+            .map(|a| vec![a, Action::Info(format!("deleted {}", dir.display()))]),
+        Effect::Complete(text) => Ok(vec![Action::Completed(complete(&text))]),
+        Effect::Submit { dir, req } => {
+            let engine = app.state.engine.clone();
+            match app.backend.submit(dir, *req, engine) {
+                Ok(_) => Ok(Vec::new()),
+                Err(e) => Ok(vec![Action::Job(JobEvent::Failed {
+                    job: JobId(0),
+                    kind: "backend".into(),
+                    message: e.to_string(),
+                })]),
+            }
+        }
+        Effect::Cancel(job) => {
+            app.backend.cancel(job);
+            Ok(Vec::new())
+        }
+        Effect::Checkout { dir, step } => Session::checkout(&dir, step)
+            .map_err(|e| e.to_string())
+            .and_then(|_| open(&dir))
+            .map(|a| vec![a]),
+        Effect::Undo(dir) => Session::undo(&dir)
+            .map_err(|e| e.to_string())
+            .and_then(|head| {
+                let msg = match head {
+                    Some(h) => format!("undone: head is #{h}"),
+                    None => "undone: head is the source image".into(),
+                };
+                Ok(vec![open(&dir)?, Action::Info(msg)])
+            }),
+        Effect::LoadMask { dir, path } => load_mask(&dir, &path).map(|a| vec![a]),
+        Effect::StoreEllipse { dir, size, rect } => {
+            store(&dir, &ellipse(size, rect)).map(|a| vec![a])
+        }
+        Effect::ResetPreview => Ok(Vec::new()),
+    };
+    result.unwrap_or_else(|e| vec![Action::Failed(e)])
+}
+
+fn list(root: &Path) -> Result<Action, String> {
+    list_sessions(root)
+        .map(Action::SessionsListed)
+        .map_err(|e| e.to_string())
+}
+
+fn open(dir: &Path) -> Result<Action, String> {
+    let session = Session::load(dir).map_err(|e| e.to_string())?;
+    let size = image::image_dimensions(dir.join(&session.doc.head_image().path)).ok();
+    Ok(Action::SessionOpened(Box::new(session), size))
+}
+
+fn create(root: &Path, image: &Path) -> Result<Vec<Action>, String> {
+    let stem = image
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let base: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string();
+    let base = if base.is_empty() {
+        "session".to_string()
+    } else {
+        base
+    };
+    let name = (1..1000)
+        .map(|i| {
+            if i == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{i}")
+            }
+        })
+        .find(|n| !root.join(n).exists())
+        .unwrap_or(base);
+    let session = Session::create(root, &name, image).map_err(|e| e.to_string())?;
+    Ok(vec![list(root)?, open(session.dir())?])
+}
+
+fn rename(root: &Path, dir: &Path, to: &str) -> Result<Vec<Action>, String> {
+    validate_name(to).map_err(|e| e.to_string())?;
+    let target = root.join(to);
+    if target.exists() {
+        return Err(SessionError::Exists(to.into()).to_string());
+    }
+    std::fs::rename(dir, &target).map_err(|e| format!("cannot rename {}: {e}", dir.display()))?;
+    Session::transact(&target, |s| {
+        s.doc.name = to.to_string();
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(vec![list(root)?, Action::Info(format!("renamed to {to}"))])
+}
+
+fn store(dir: &Path, image: &DynamicImage) -> Result<Action, String> {
+    let session = Session::load(dir).map_err(|e| e.to_string())?;
+    session
+        .put_image(image)
+        .map(Action::MaskStored)
+        .map_err(|e| e.to_string())
+}
+
+fn load_mask(dir: &Path, path: &Path) -> Result<Action, String> {
+    let image = read_image(path).map_err(|e| e.to_string())?;
+    store(dir, &DynamicImage::ImageLuma8(image.to_luma8()))
+}
+
+/// A white ellipse inscribed in `rect` on black, the size of the image.
+pub fn ellipse(size: (u32, u32), rect: Rect) -> DynamicImage {
+    let (cx, cy) = (
+        rect.x as f32 + rect.w as f32 / 2.0,
+        rect.y as f32 + rect.h as f32 / 2.0,
+    );
+    let (rx, ry) = (
+        (rect.w as f32 / 2.0).max(0.5),
+        (rect.h as f32 / 2.0).max(0.5),
+    );
+    let img = GrayImage::from_fn(size.0, size.1, |x, y| {
+        let dx = (x as f32 + 0.5 - cx) / rx;
+        let dy = (y as f32 + 0.5 - cy) / ry;
+        Luma([if dx * dx + dy * dy <= 1.0 { 255 } else { 0 }])
+    });
+    DynamicImage::ImageLuma8(img)
+}
+
+/// Completes the last path component to the longest common prefix of the matching entries.
+pub fn complete(text: &str) -> String {
+    let path = PathBuf::from(text);
+    let (dir, prefix) = if text.ends_with('/') || text.is_empty() {
+        (path.clone(), String::new())
+    } else {
+        (
+            path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            path.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        )
+    };
+    let read_from = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir.clone()
+    };
+    let Ok(entries) = std::fs::read_dir(&read_from) else {
+        return text.to_string();
+    };
+    let mut names: Vec<(String, bool)> = entries
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.path().is_dir(),
+            )
+        })
+        .filter(|(n, _)| n.starts_with(&prefix) && !n.starts_with('.'))
+        .collect();
+    names.sort();
+    let Some((first, _)) = names.first() else {
+        return text.to_string();
+    };
+    let mut common = first.clone();
+    for (n, _) in &names[1..] {
+        while !n.starts_with(&common) {
+            common.pop();
+        }
+    }
+    let mut out = dir.join(&common).to_string_lossy().into_owned();
+    if names.len() == 1 && names[0].1 {
+        out.push('/');
+    }
+    out
+}
