@@ -134,7 +134,10 @@ fn a_refused_step_fails_with_a_message_and_retry_records_a_new_attempt() {
         idle(s) && s.session.as_ref().is_some_and(|v| v.doc.steps.len() == 2)
     });
     let saved = Session::load(&root.join("s")).unwrap().doc;
-    assert_eq!(saved.steps[1].instruction, "make it pop");
+    assert_eq!(
+        saved.steps[1].instruction, "Make it pop",
+        "as the planner phrased it"
+    );
     assert_eq!(
         saved.steps[1].params.seed, saved.steps[0].params.seed,
         "retry keeps the seed"
@@ -189,7 +192,7 @@ fn plan_review_edits_op_text_strength_order_and_steps() {
         ops,
         vec![
             (Op::Edit, "b&w".to_string()),
-            (Op::Restyle, "warm light".to_string())
+            (Op::Restyle, "Warm light".to_string())
         ]
     );
     assert_eq!(plan.steps[1].strength, 0.25);

@@ -21,6 +21,13 @@ pub(crate) fn detect_picker(config: &PreviewConfig) -> Picker {
     if forced == Some(ProtocolType::Halfblocks) {
         return Picker::halfblocks();
     }
+    // Inside tmux the query goes through passthrough to an outer terminal that may never answer
+    // (a detached session), and the late or missing answer swallowed the first keys typed (seen
+    // with tmux 3.3a): there, auto means half-blocks; a protocol named in the config still wins.
+    let in_tmux = std::env::var_os("TMUX").is_some_and(|t| !t.is_empty());
+    if in_tmux && forced.is_none() {
+        return Picker::halfblocks();
+    }
     let queried = if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
         Picker::from_query_stdio().ok()
     } else {

@@ -16,6 +16,8 @@ pub struct Settings {
     pub engine: String,
     /// Mouse capture (scrolling lists); off leaves the terminal's own selection working.
     pub mouse: bool,
+    /// Image previews: `[preview] protocol = "auto" | "kitty" | "sixel" | "iterm2" | "halfblocks"`.
+    pub preview: crate::preview::PreviewConfig,
 }
 
 impl Default for Settings {
@@ -24,6 +26,7 @@ impl Default for Settings {
             theme: "default".into(),
             engine: "classic".into(),
             mouse: false,
+            preview: Default::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod key;
 pub mod keymap;
 pub mod pane;
 mod perform;
+mod preview_pane;
 pub mod state;
 pub mod terminal;
 pub mod theme;
@@ -34,12 +35,19 @@ pub fn run(root: PathBuf) -> anyhow::Result<()> {
         let _ = sink_tx.send(AppEvent::Job(e));
     });
     let mouse = loaded.settings.mouse;
-    let mut app = App::new(
-        root,
-        loaded,
-        Box::new(LocalBackend::new(sink)),
-        Box::new(PlaceholderPane::default()),
-    );
+    // The terminal is queried for its graphics protocol before raw mode and the input thread,
+    // so its answers are not read as key presses.
+    let pane: Box<dyn ImagePane> = match crate::preview::Previewer::new(&loaded.settings.preview) {
+        Ok(mut previewer) => {
+            let wake = tx.clone();
+            previewer.set_waker(move || {
+                let _ = wake.send(AppEvent::Tick);
+            });
+            Box::new(preview_pane::PreviewPane::new(previewer))
+        }
+        Err(_) => Box::new(PlaceholderPane::default()),
+    };
+    let mut app = App::new(root, loaded, Box::new(LocalBackend::new(sink)), pane);
     let mut term = terminal::setup(mouse)?;
     terminal::spawn_input(tx);
     let result = terminal::event_loop(&mut term, &mut app, &rx);

@@ -1,0 +1,55 @@
+//! The studio's image pane backed by the terminal previewer (kitty, sixel, iTerm2, half-blocks).
+
+use super::pane::{ImagePane, Overlay, PaneKey, Slot};
+use crate::preview::{self, PreviewKey, Previewer};
+use ratatui::layout::Rect as Area;
+use ratatui::Frame;
+
+/// Real previews: decoding, scaling and encoding run on the previewer's own thread.
+pub struct PreviewPane {
+    previewer: Previewer,
+}
+
+impl PreviewPane {
+    pub fn new(previewer: Previewer) -> Self {
+        PreviewPane { previewer }
+    }
+}
+
+fn slot(s: Slot) -> preview::Slot {
+    match s {
+        Slot::Before => preview::Slot::Before,
+        Slot::After => preview::Slot::After,
+    }
+}
+
+fn key(k: &PaneKey) -> PreviewKey {
+    let mut key = PreviewKey::new(k.path.clone(), k.hash.clone());
+    key.overlay = k.overlay.map(|o| match o {
+        Overlay::Rect { x, y, w, h } => preview::Overlay::Rect { x, y, w, h },
+        Overlay::Ellipse { x, y, w, h } => preview::Overlay::Ellipse { x, y, w, h },
+    });
+    key
+}
+
+impl ImagePane for PreviewPane {
+    fn request(&mut self, s: Slot, k: &PaneKey, area: Area) {
+        self.previewer.request(slot(s), &key(k), area);
+    }
+
+    fn poll(&mut self) -> bool {
+        self.previewer.poll()
+    }
+
+    fn render(&mut self, frame: &mut Frame, s: Slot, area: Area) {
+        self.previewer.render(frame, slot(s), area);
+    }
+
+    fn reset(&mut self) {
+        self.previewer.reset();
+    }
+
+    fn name(&self) -> &str {
+        self.previewer.protocol_name()
+    }
+}
