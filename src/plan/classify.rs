@@ -25,6 +25,8 @@ enum Verb {
     Make,
     /// 调成Y, adjust Y: a relight unless the value says otherwise.
     Tune,
+    /// give X Y: Y is added to X, unless Y is light or a style ("give it a warm tone").
+    Give,
     Relight,
     Restyle,
     /// "补全地面", "fill in the background": completes the previous step.
@@ -54,7 +56,9 @@ const VERBS: &[(&str, Verb)] = &[
     ("摆一", Verb::Add), ("摆个", Verb::Add), ("插入", Verb::Add), ("画上", Verb::Add),
     ("画一", Verb::Add), ("画个", Verb::Add), ("加一", Verb::Add), ("加个", Verb::Add),
     ("加只", Verb::Add), ("加些", Verb::Add), ("加点", Verb::Add), ("加几", Verb::Add),
-    ("加两", Verb::Add), ("新增", Verb::Add), ("多加", Verb::Add), ("添", Verb::Add),
+    ("加两", Verb::Add), ("新增", Verb::Add), ("戴上", Verb::Add), ("穿上", Verb::Add),
+    ("挂上", Verb::Add), ("贴上", Verb::Add), ("种上", Verb::Add), ("长出", Verb::Add),
+    ("多加", Verb::Add), ("添", Verb::Add),
     ("add", Verb::Add), ("put", Verb::Add), ("place", Verb::Add), ("insert", Verb::Add),
     ("draw", Verb::Add), ("include", Verb::Add), ("bring in", Verb::Add),
     ("introduce", Verb::Add),
@@ -77,7 +81,7 @@ const VERBS: &[(&str, Verb)] = &[
     ("调低", Verb::Tune), ("调一下", Verb::Tune), ("使用", Verb::Tune), ("营造", Verb::Tune),
     ("adjust", Verb::Tune), ("increase", Verb::Tune), ("decrease", Verb::Tune),
     ("reduce", Verb::Tune), ("boost", Verb::Tune),
-    ("enhance", Verb::Tune), ("apply", Verb::Tune), ("give", Verb::Tune), ("set", Verb::Tune),
+    ("enhance", Verb::Tune), ("apply", Verb::Tune), ("give", Verb::Give), ("set", Verb::Tune),
     ("use", Verb::Tune), ("create", Verb::Tune),
     ("提亮", Verb::Relight), ("调亮", Verb::Relight), ("调暗", Verb::Relight),
     ("压暗", Verb::Relight), ("变亮", Verb::Relight), ("变暗", Verb::Relight),
@@ -146,15 +150,35 @@ pub fn starts_with_verb(clause: &str) -> bool {
         || light_switch(rest)
 }
 
+/// Whether a clause speaks of the subject just named ("让它趴在地毯上", "have her smile"):
+/// such a free-form clause describes that subject rather than being a step of its own.
+pub fn refers_back(clause: &str) -> bool {
+    let lower = clause.trim().to_ascii_lowercase();
+    let rest = ["让", "使", "make ", "let ", "have "]
+        .iter()
+        .find_map(|w| lower.strip_prefix(w))
+        .unwrap_or(&lower);
+    ["它", "她", "他", "其"].iter().any(|p| rest.starts_with(p))
+        || ["it", "she", "he", "her", "him", "them", "they"]
+            .iter()
+            .any(|p| find_word(rest, p) == Some(0))
+}
+
 /// Reads one clause (already stripped of joining words).
 pub fn read(clause: &str) -> Reading {
     let lower = clause.to_ascii_lowercase();
     if light_switch(&lower) {
         return Reading::step(Op::Relight, None, None);
     }
-    let Some((at, len, verb)) = earliest_verb(&lower) else {
+    let Some((at, mut len, verb)) = earliest_verb(&lower) else {
         return read_verbless(clause);
     };
+    // "放一盆绿植": the verb table spells "放一" to tell the verb from "放大", but the "一"
+    // belongs to the object.
+    let glued = lower[at..at + len].chars().last().filter(|c| "一个只些几两".contains(*c));
+    if let Some(last) = glued.filter(|c| len > c.len_utf8()) {
+        len -= last.len_utf8();
+    }
     let before = clause[..at].trim();
     let after = clean(&clause[at + len..]);
     match verb {
@@ -190,6 +214,17 @@ pub fn read(clause: &str) -> Reading {
             decide(mode, x, y)
         }
         Verb::Tune => decide(Mode::Tune, zh_subject(before), after),
+        Verb::Give => {
+            let text = after.clone().unwrap_or_default();
+            let (to, gift) = split_at_any(&text, &[" a ", " an ", " some ", " two ", " more "])
+                .unwrap_or((None, after));
+            let gift_text = gift.as_deref().unwrap_or("");
+            if has_light(gift_text) || is_style(gift_text) || is_colour_only(gift_text) {
+                decide(Mode::Tune, to, gift)
+            } else {
+                Reading::step(Op::Add, gift, None)
+            }
+        }
         Verb::Relight => {
             let subject = zh_ba(before).or(after);
             Reading::step(Op::Relight, subject, None)
@@ -312,11 +347,10 @@ fn decide(mode: Mode, subject: Option<String>, value: Option<String>) -> Reading
     let y = value.as_deref().unwrap_or("");
     let whole = x.is_empty() || is_whole_image(x);
     let x_lower = x.to_ascii_lowercase();
-    let op = if !x.is_empty()
-        && LIGHTING_SUBJECTS
-            .iter()
-            .any(|w| find_word(&x_lower, w).is_some())
-    {
+    let lighting = LIGHTING_SUBJECTS.iter().any(|w| find_word(&x_lower, w).is_some());
+    // "把白天改成夜晚", "阴天改成晴天": from one light to another.
+    let light_to_light = has_light(x) && has_light(y) && !is_colour_only(y);
+    let op = if !x.is_empty() && (lighting || light_to_light) {
         Op::Relight
     } else if y.is_empty() {
         match mode {
@@ -397,7 +431,7 @@ fn make_slots(
         let cut = MARKERS
             .iter()
             .filter_map(|m| text.find(m).map(|i| (i, m.len())))
-            .min();
+            .min_by_key(|(i, len)| (*i, usize::MAX - len));
         return match cut {
             Some((at, len)) => (clean(&text[..at]), clean(&text[at + len..]), false),
             None => (None, after, false),
@@ -450,7 +484,7 @@ pub fn clean(text: &str) -> Option<String> {
     let t = text
         .trim()
         .trim_start_matches(['了', '掉'])
-        .trim_end_matches(['了', '掉', '吧'])
+        .trim_end_matches(['了', '掉', '吧', '也', '都', '还'])
         .trim();
     (!t.is_empty()).then(|| t.to_string())
 }

@@ -60,7 +60,16 @@ pub fn assemble(clauses: &[String]) -> Vec<Draft> {
     let mut pending: Vec<Extra> = Vec::new();
     for clause in clauses {
         let reading = classify::read(clause);
-        match reading.kind {
+        let follows_subject = drafts
+            .last()
+            .is_some_and(|d| matches!(d.op, Op::Add | Op::Replace));
+        let kind = match reading.kind {
+            Kind::Step(Op::Edit) if follows_subject && classify::refers_back(clause) => {
+                Kind::Attribute
+            }
+            kind => kind,
+        };
+        match kind {
             Kind::Step(op) => {
                 let mut draft = Draft::new(op, clause, reading);
                 draft.extras.append(&mut pending);
