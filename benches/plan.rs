@@ -4,7 +4,8 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use zedit::plan::plan;
 
 const ZH: &str = "把坐在沙发上的男人换成穿旗袍的女人,面带微笑,窗外阳光洒入";
-const EN: &str = "Delete the trash can, then add a bench in its place, and darken the whole scene a little";
+const EN: &str =
+    "Delete the trash can, then add a bench in its place, and darken the whole scene a little";
 
 fn bench_plan(c: &mut Criterion) {
     c.bench_function("plan_zh_3_clauses", |b| b.iter(|| plan(black_box(ZH))));

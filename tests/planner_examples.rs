@@ -7,7 +7,11 @@ mod planner_cases;
 fn every_shared_example_plans_as_expected() {
     let path = match std::env::var("ZEDIT_SHARED") {
         Ok(dir) => format!("{dir}/planner_examples.toml"),
-        Err(_) => concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/planner_examples.toml").into(),
+        Err(_) => concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/planner_examples.toml"
+        )
+        .into(),
     };
     let n = planner_cases::run_file(&path);
     assert!(n >= 30, "expected at least 30 shared examples, found {n}");

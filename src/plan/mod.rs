@@ -12,7 +12,9 @@ mod lexicon;
 mod order;
 mod region;
 mod segment;
+mod slots;
 mod target;
+mod verbs;
 
 use crate::core::{Op, Region};
 use serde::{Deserialize, Serialize};

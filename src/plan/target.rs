@@ -12,7 +12,8 @@ const PLACE_PREFIXES_ZH: &[&str] = &[
 ];
 const LOCATION_MARKERS_ZH: &[&str] = &["坐在", "站在", "躺在", "靠在", "蹲在", "趴在", "在", "于"];
 const NUMERALS_ZH: &str = "一两二三四五六七八九十几数半每这那";
-const CLASSIFIERS_ZH: &str = "个只张盆朵棵条件位台辆本杯块幅株座头匹群些片双对把顶束瓶碗盘盏艘架轮枝根道";
+const CLASSIFIERS_ZH: &str =
+    "个只张盆朵棵条件位台辆本杯块幅株座头匹群些片双对把顶束瓶碗盘盏艘架轮枝根道";
 #[rustfmt::skip]
 const DETERMINERS_EN: &[&str] = &[
     "the", "a", "an", "this", "that", "these", "those", "some", "all", "any", "every", "his",
@@ -176,7 +177,9 @@ pub fn is_being(head: &str) -> bool {
 /// Whether a subject means the whole picture ("照片", "全部产品图", "the whole scene", "it"):
 /// decided by its head, so "图片中所有的文字" is the text, not the picture.
 pub fn is_whole_image(phrase: &str) -> bool {
-    const ZH_ENDINGS: &[&str] = &["照片", "图片", "画面", "图像", "相片", "场景", "图", "整体", "全局"];
+    const ZH_ENDINGS: &[&str] = &[
+        "照片", "图片", "画面", "图像", "相片", "场景", "图", "整体", "全局",
+    ];
     const ZH_ALONE: &[&str] = &["整体", "全部", "所有", "整个", "整张", "全图", "整幅"];
     if is_chinese(phrase) {
         let bare = phrase.trim_matches(|c: char| !is_cjk(c));
@@ -187,7 +190,9 @@ pub fn is_whole_image(phrase: &str) -> bool {
         return ZH_ENDINGS.iter().any(|w| h.ends_with(w));
     }
     let h = head_en(&phrase.to_ascii_lowercase()).unwrap_or_default();
-    h.rsplit(' ').next().is_some_and(|last| WHOLE_IMAGE_EN.contains(&last))
+    h.rsplit(' ')
+        .next()
+        .is_some_and(|last| WHOLE_IMAGE_EN.contains(&last))
 }
 
 /// Whether a subject is a part of the frame (the background) rather than an object.

@@ -57,7 +57,10 @@ fn check(case: &Case, plan: &Plan) -> Option<String> {
     let mut problems = Vec::new();
     let ops: Vec<String> = plan.steps.iter().map(|s| s.op.to_string()).collect();
     if ops != case.ops {
-        problems.push(format!("  ops:     want {:?}\n           got  {:?}", case.ops, ops));
+        problems.push(format!(
+            "  ops:     want {:?}\n           got  {:?}",
+            case.ops, ops
+        ));
     }
     if let Some(want) = &case.regions {
         let got: Vec<String> = plan
