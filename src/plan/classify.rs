@@ -3,7 +3,8 @@
 //! restyle and replace.
 
 use super::lexicon::{
-    find_word, has_any, has_light, has_style_suffix, is_colour_only, is_style, LIGHTING_SUBJECTS,
+    find_word, has_any, has_light, has_style_suffix, is_colour_only, is_style, is_style_value,
+    LIGHTING_SUBJECTS, LIGHT_NOUNS,
 };
 use super::slots::{clean, make_slots, split_at_any, swap_slots, zh_ba, zh_subject};
 use super::target::is_whole_image;
@@ -195,43 +196,7 @@ fn light_switch(lower: &str) -> bool {
 
 /// Light a user can add as a thing ("增加午后阳光效果", "add warm evening light").
 fn has_light_noun(text: &str) -> bool {
-    const NOUNS: &[&str] = &[
-        "光",
-        "色调",
-        "色温",
-        "暖调",
-        "冷调",
-        "氛围",
-        "阴影",
-        "黄昏",
-        "夕阳",
-        "曝光",
-        "亮度",
-        "light",
-        "lights",
-        "lighting",
-        "sunlight",
-        "sunshine",
-        "sunbeam",
-        "sunbeams",
-        "glow",
-        "rays",
-        "shadows",
-        "backlight",
-        "moonlight",
-        "candlelight",
-        "lamplight",
-        "golden hour",
-        "sunset",
-        "sunrise",
-        "tone",
-        "tones",
-        "contrast",
-        "exposure",
-        "brightness",
-        "warmth",
-    ];
-    has_any(&text.to_ascii_lowercase(), NOUNS)
+    has_any(&text.to_ascii_lowercase(), LIGHT_NOUNS)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,7 +232,7 @@ fn decide(mode: Mode, subject: Option<String>, value: Option<String>) -> Reading
         }
     } else if is_colour_only(y) {
         Op::Recolor
-    } else if is_style(y) {
+    } else if is_style_value(y) {
         Op::Restyle
     } else if has_light(y) && (whole || mode != Mode::Replace) {
         Op::Relight

@@ -39,15 +39,16 @@ pub const MATERIALS_ZH: &[&str] = &[
 #[rustfmt::skip]
 pub const SHADE_FILLERS_ZH: &[&str] = &[
     "一点", "一些", "稍微", "有点", "浅", "深", "淡", "浓", "鲜", "亮", "暗", "纯", "偏", "更",
-    "略", "的", "点", "些",
+    "略", "的", "点", "些", "材质", "质地", "面料", "质感",
 ];
 #[rustfmt::skip]
 pub const COLOURS_EN: &[&str] = &[
     "red", "orange", "yellow", "green", "blue", "purple", "violet", "pink", "black", "white",
     "grey", "gray", "brown", "beige", "gold", "golden", "silver", "navy", "teal", "cyan",
-    "magenta", "maroon", "turquoise", "crimson", "scarlet", "ivory", "cream", "tan", "khaki",
-    "olive", "lavender", "lilac", "burgundy", "coral", "mint", "charcoal", "indigo", "emerald",
-    "color", "colour", "colored", "coloured", "colors", "colours", "shade",
+    "magenta", "bluer", "redder", "greener", "yellower", "whiter", "pinker", "greyer", "grayer",
+    "maroon", "turquoise", "crimson", "scarlet", "ivory", "cream", "tan", "khaki", "olive",
+    "lavender", "lilac", "burgundy", "coral", "mint", "charcoal", "indigo", "emerald", "color",
+    "colour", "colored", "coloured", "colors", "colours", "shade",
 ];
 #[rustfmt::skip]
 pub const MATERIALS_EN: &[&str] = &[
@@ -59,6 +60,7 @@ pub const MATERIALS_EN: &[&str] = &[
 pub const SHADE_FILLERS_EN: &[&str] = &[
     "light", "dark", "pale", "deep", "bright", "vivid", "pastel", "muted", "a", "an", "the", "of",
     "and", "or", "more", "slightly", "bit", "little", "very", "some", "in", "to", "be", "all",
+    "material", "finish",
 ];
 
 /// Light, tone, time of day, brightness: the vocabulary of a relight.
@@ -229,6 +231,41 @@ pub fn has_light(text: &str) -> bool {
             .enumerate()
             .any(|(i, w)| w == entry && !shade(i))
     })
+}
+
+/// Light a user can add as a thing ("增加午后阳光效果", "add warm evening light").
+#[rustfmt::skip]
+pub const LIGHT_NOUNS: &[&str] = &[
+    "光", "色调", "色温", "暖调", "冷调", "氛围", "阴影", "黄昏", "夕阳", "曝光", "亮度", "light",
+    "lights", "lighting", "sunlight", "sunshine", "sunbeam", "sunbeams", "glow", "rays", "shadows",
+    "backlight", "moonlight", "candlelight", "lamplight", "golden hour", "sunset", "sunrise",
+    "tone", "tones", "contrast", "exposure", "brightness", "warmth", "对比度", "饱和度", "余晖",
+    "光效",
+];
+
+/// Whether a new value is a style, judged by what it ends in: "波斯风格的红色地毯" is a rug
+/// and "a Persian-style rug" too, while "日系胶片风格" and "a comic book illustration" are
+/// styles.
+pub fn is_style_value(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let lower = lower.trim_end_matches(|c: char| !c.is_alphanumeric());
+    if is_chinese(lower) {
+        let tail = lower.rsplit('的').next().unwrap_or(lower);
+        return is_style(tail);
+    }
+    if has_word(lower, "style of") {
+        return true;
+    }
+    let last = lower.rsplit(' ').next().unwrap_or(lower);
+    let ends_with = |entry: &&str| {
+        lower.ends_with(entry)
+            && find_word(&lower[lower.len() - entry.len()..], entry) == Some(0)
+            && lower[..lower.len() - entry.len()]
+                .chars()
+                .last()
+                .is_none_or(|c| !c.is_ascii_alphanumeric())
+    };
+    STYLE_EN.iter().any(ends_with) || STYLE_SUFFIXES_EN.contains(&last)
 }
 
 /// Whether the text names a style: a medium or artist, or anything followed by a style word.

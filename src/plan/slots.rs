@@ -110,10 +110,19 @@ pub fn lexicon_zh(text: &str) -> bool {
 
 /// Trims spaces and particles; an empty slot is `None`.
 pub fn clean(text: &str) -> Option<String> {
-    let t = text
+    // Degree words say how much, not what: "调亮一些" has no subject.
+    const DEGREES: &[&str] = &[
+        "一点", "一些", "一下", "些许", "稍微", "a bit", "a little", "slightly", "a touch",
+    ];
+    let mut t = text
         .trim()
         .trim_start_matches(['了', '掉'])
         .trim_end_matches(['了', '掉', '吧', '也', '都', '还'])
         .trim();
+    for degree in DEGREES {
+        if let Some(rest) = t.strip_suffix(degree) {
+            t = rest.trim();
+        }
+    }
     (!t.is_empty()).then(|| t.to_string())
 }

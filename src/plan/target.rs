@@ -65,12 +65,19 @@ fn head_zh(phrase: &str) -> Option<String> {
     // The head noun follows the last modifier ("坐在沙发上的男人" → "男人").
     if let Some(at) = s.rfind('的') {
         let tail = &s[at + '的'.len_utf8()..];
-        if tail.chars().any(char::is_alphanumeric) {
+        // "雪花飘落的效果" is about the snow: a generic noun defers to its modifier.
+        let generic = ["效果", "部分", "样子", "感觉", "东西", "颜色"].contains(&tail);
+        if tail.chars().any(char::is_alphanumeric) && !generic {
             s = tail;
         } else {
             s = &s[..at];
         }
     }
+    // "头发颜色" is the hair.
+    s = s
+        .strip_suffix("颜色")
+        .filter(|r| !r.is_empty())
+        .unwrap_or(s);
     for marker in LOCATION_MARKERS_ZH {
         if let Some(at) = s.find(marker).filter(|at| *at > 0) {
             s = &s[..at];
@@ -128,6 +135,16 @@ fn head_en(phrase: &str) -> Option<String> {
         .filter(|w| !w.is_empty())
         .collect();
     let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    // "the car's color" is about the car.
+    let owner = lower.iter().position(|w| {
+        ["color", "colour", "colors", "colours", "shade", "tone"].contains(&w.as_str())
+    });
+    if let Some(i) = owner.filter(|i| *i > 0 && lower[i - 1].ends_with("'s")) {
+        let before: Vec<&str> = words[..i].to_vec();
+        let mut joined = before.join(" ");
+        joined.truncate(joined.len() - 2);
+        return head_en(&joined);
+    }
     let mut start = 0;
     // "the colour of the car" is about the car.
     if let Some(of) = lower.iter().position(|w| w == "of") {
