@@ -230,7 +230,7 @@ fn decide(mode: Mode, subject: Option<String>, value: Option<String>) -> Reading
             Mode::Make => Op::Edit,
             Mode::Tune => Op::Relight,
         }
-    } else if is_colour_only(y) {
+    } else if is_colour_only(y) || (is_colour_subject(&x_lower) && !has_light(y)) {
         Op::Recolor
     } else if is_style_value(y) {
         Op::Restyle
@@ -316,4 +316,20 @@ mod tests {
         assert!(refers_back("让它趴在地毯上") && refers_back("have her smile"));
         assert!(!refers_back("让天空变蓝"));
     }
+}
+
+/// "the colors", "颜色", "色彩": changing them is a recolor whatever the new value says.
+fn is_colour_subject(x_lower: &str) -> bool {
+    [
+        "颜色",
+        "色彩",
+        "colors",
+        "colours",
+        "color",
+        "colour",
+        "saturation",
+        "饱和度",
+    ]
+    .iter()
+    .any(|w| find_word(x_lower, w).is_some())
 }

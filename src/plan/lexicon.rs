@@ -45,7 +45,7 @@ pub const SHADE_FILLERS_ZH: &[&str] = &[
 pub const COLOURS_EN: &[&str] = &[
     "red", "orange", "yellow", "green", "blue", "purple", "violet", "pink", "black", "white",
     "grey", "gray", "brown", "beige", "gold", "golden", "silver", "navy", "teal", "cyan",
-    "magenta", "bluer", "redder", "greener", "yellower", "whiter", "pinker", "greyer", "grayer",
+    "magenta", "blonde", "blond", "auburn", "brunette", "platinum", "bluer", "redder", "greener", "yellower", "whiter", "pinker", "greyer", "grayer",
     "maroon", "turquoise", "crimson", "scarlet", "ivory", "cream", "tan", "khaki", "olive",
     "lavender", "lilac", "burgundy", "coral", "mint", "charcoal", "indigo", "emerald", "color",
     "colour", "colored", "coloured", "colors", "colours", "shade",
@@ -60,7 +60,7 @@ pub const MATERIALS_EN: &[&str] = &[
 pub const SHADE_FILLERS_EN: &[&str] = &[
     "light", "dark", "pale", "deep", "bright", "vivid", "pastel", "muted", "a", "an", "the", "of",
     "and", "or", "more", "slightly", "bit", "little", "very", "some", "in", "to", "be", "all",
-    "material", "finish",
+    "material", "finish", "vibrant", "saturated", "rich", "richer",
 ];
 
 /// Light, tone, time of day, brightness: the vocabulary of a relight.
@@ -94,7 +94,7 @@ pub const STYLE_ZH: &[&str] = &[
     "油画", "水彩", "素描", "动漫", "漫画", "卡通", "二次元", "像素画", "像素风", "赛博朋克",
     "蒸汽朋克", "水墨", "国画", "浮世绘", "插画", "手绘", "版画", "线稿", "剪纸", "工笔", "梵高",
     "莫奈", "吉卜力", "宫崎骏", "皮克斯", "印象派", "波普", "铅笔画", "彩铅", "涂鸦", "黏土",
-    "低多边形", "老照片", "胶片感",
+    "低多边形", "老照片", "胶片感", "电影感",
 ];
 #[rustfmt::skip]
 pub const STYLE_EN: &[&str] = &[
@@ -107,7 +107,7 @@ pub const STYLE_EN: &[&str] = &[
 ];
 /// Words that turn whatever precedes them into a style ("日系胶片风格", "film look").
 pub const STYLE_SUFFIXES_ZH: &[&str] = &["风格", "画风", "滤镜", "风"];
-pub const STYLE_SUFFIXES_EN: &[&str] = &["style", "styled", "aesthetic", "filter"];
+pub const STYLE_SUFFIXES_EN: &[&str] = &["style", "styled", "aesthetic", "filter", "vibe", "vibes"];
 
 /// Subjects that mean the whole picture rather than one thing in it.
 #[rustfmt::skip]

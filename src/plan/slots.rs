@@ -116,7 +116,7 @@ pub fn clean(text: &str) -> Option<String> {
     ];
     let mut t = text
         .trim()
-        .trim_start_matches(['了', '掉'])
+        .trim_start_matches(['了', '掉', '个'])
         .trim_end_matches(['了', '掉', '吧', '也', '都', '还'])
         .trim();
     for degree in DEGREES {

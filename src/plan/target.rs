@@ -13,7 +13,7 @@ const PLACE_PREFIXES_ZH: &[&str] = &[
 const LOCATION_MARKERS_ZH: &[&str] = &["坐在", "站在", "躺在", "靠在", "蹲在", "趴在", "在", "于"];
 const NUMERALS_ZH: &str = "一两二三四五六七八九十几数半每这那";
 const CLASSIFIERS_ZH: &str =
-    "个只张盆朵棵条件位台辆本杯块幅株座头匹群些片双对把顶束瓶碗盘盏艘架轮枝根道";
+    "个只张盆朵棵条件位台辆本杯块幅株座头匹群些片双对把顶束瓶碗盘盏艘架轮枝根道行";
 #[rustfmt::skip]
 const DETERMINERS_EN: &[&str] = &[
     "the", "a", "an", "this", "that", "these", "those", "some", "all", "any", "every", "his",
