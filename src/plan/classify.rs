@@ -245,6 +245,22 @@ fn decide(mode: Mode, subject: Option<String>, value: Option<String>) -> Reading
     Reading::step(op, subject, value)
 }
 
+/// "the colors", "颜色", "色彩": changing them is a recolor whatever the new value says.
+fn is_colour_subject(x_lower: &str) -> bool {
+    [
+        "颜色",
+        "色彩",
+        "colors",
+        "colours",
+        "color",
+        "colour",
+        "saturation",
+        "饱和度",
+    ]
+    .iter()
+    .any(|w| find_word(x_lower, w).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,20 +332,4 @@ mod tests {
         assert!(refers_back("让它趴在地毯上") && refers_back("have her smile"));
         assert!(!refers_back("让天空变蓝"));
     }
-}
-
-/// "the colors", "颜色", "色彩": changing them is a recolor whatever the new value says.
-fn is_colour_subject(x_lower: &str) -> bool {
-    [
-        "颜色",
-        "色彩",
-        "colors",
-        "colours",
-        "color",
-        "colour",
-        "saturation",
-        "饱和度",
-    ]
-    .iter()
-    .any(|w| find_word(x_lower, w).is_some())
 }
