@@ -2,7 +2,7 @@
 //! target, suggested strength and mask advice.
 
 use super::classify::Kind;
-use super::lexicon::is_chinese;
+use super::lexicon::{has_light, is_chinese, is_colour_only};
 use super::order::{Draft, Extra};
 use super::target::{head, is_frame_part, is_whole_image, locate};
 use super::PlannedStep;
@@ -50,7 +50,9 @@ fn target_of(draft: &Draft) -> Option<String> {
         return None;
     }
     let subject = draft.reading.subject.as_deref()?;
-    if is_whole_image(subject) {
+    // "把白天改成夜晚" relights the picture; "白天" is a time, not a thing to mask.
+    let light_itself = draft.op == Op::Relight && (has_light(subject) || is_colour_only(subject));
+    if is_whole_image(subject) || light_itself {
         return None;
     }
     head(subject).filter(|h| !is_frame_part(h))

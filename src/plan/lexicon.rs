@@ -6,391 +6,120 @@
 
 /// Words naming a person or an animal: replacing one of them inside a compound instruction is
 /// split into delete then add, because generative models keep the old subject's pose otherwise.
+#[rustfmt::skip]
 pub const BEINGS_ZH: &[&str] = &[
     "男人", "女人", "男孩", "女孩", "小孩", "孩子", "儿童", "婴儿", "宝宝", "老人", "人物", "路人",
     "行人", "游客", "模特", "男子", "女子", "男士", "女士", "少女", "少年", "学生", "新娘", "新郎",
     "人", "他", "她", "狗", "猫", "鸟", "马", "牛", "羊", "猪", "兔", "熊", "狮", "虎", "鱼", "鸭",
     "鸡", "猴", "象", "鹿", "狐", "松鼠", "宠物", "动物", "猫咪", "狗狗", "鸟儿", "孩", "娃",
 ];
+#[rustfmt::skip]
 pub const BEINGS_EN: &[&str] = &[
-    "man",
-    "men",
-    "woman",
-    "women",
-    "person",
-    "people",
-    "child",
-    "children",
-    "kid",
-    "boy",
-    "girl",
-    "baby",
-    "guy",
-    "lady",
-    "gentleman",
-    "pedestrian",
-    "passerby",
-    "tourist",
-    "model",
-    "bride",
-    "groom",
-    "soldier",
-    "player",
-    "he",
-    "she",
-    "him",
-    "her",
-    "dog",
-    "puppy",
-    "cat",
-    "kitten",
-    "bird",
-    "horse",
-    "cow",
-    "sheep",
-    "pig",
-    "rabbit",
-    "bear",
-    "lion",
-    "tiger",
-    "fish",
-    "duck",
-    "chicken",
-    "monkey",
-    "elephant",
-    "deer",
-    "fox",
-    "squirrel",
-    "pet",
-    "animal",
-    "owl",
-    "parrot",
-    "wolf",
-    "figure",
+    "man", "men", "woman", "women", "person", "people", "child", "children", "kid", "boy", "girl",
+    "baby", "guy", "lady", "gentleman", "pedestrian", "passerby", "tourist", "model", "bride",
+    "groom", "soldier", "player", "he", "she", "him", "her", "dog", "puppy", "cat", "kitten",
+    "bird", "horse", "cow", "sheep", "pig", "rabbit", "bear", "lion", "tiger", "fish", "duck",
+    "chicken", "monkey", "elephant", "deer", "fox", "squirrel", "pet", "animal", "owl", "parrot",
+    "wolf", "figure",
 ];
 
 /// Colours, shades and surface materials: a new value made only of these is a recolor.
+#[rustfmt::skip]
 pub const COLOURS_ZH: &[&str] = &[
     "颜色", "色系", "酒红", "藏青", "咖啡", "卡其", "红", "橙", "橘", "黄", "绿", "青", "蓝", "紫",
     "粉", "黑", "白", "灰", "棕", "褐", "米", "金", "银", "彩", "色",
 ];
+#[rustfmt::skip]
 pub const MATERIALS_ZH: &[&str] = &[
-    "皮质",
-    "真皮",
-    "皮革",
-    "木质",
-    "实木",
-    "木头",
-    "金属",
-    "不锈钢",
-    "大理石",
-    "玻璃",
-    "布艺",
-    "布料",
-    "丝绸",
-    "棉麻",
-    "亚麻",
-    "磨砂",
-    "丝绒",
-    "绒面",
-    "石材",
-    "陶瓷",
-    "塑料",
-    "藤编",
-    "哑光",
-    "亮面",
-    "皮",
-    "木",
-    "竹",
+    "皮质", "真皮", "皮革", "木质", "实木", "木头", "金属", "不锈钢", "大理石", "玻璃", "布艺",
+    "布料", "丝绸", "棉麻", "亚麻", "磨砂", "丝绒", "绒面", "石材", "陶瓷", "塑料", "藤编", "哑光",
+    "亮面", "皮", "木", "竹",
 ];
 /// Degree and filler words that may surround a colour without making it a new object.
+#[rustfmt::skip]
 pub const SHADE_FILLERS_ZH: &[&str] = &[
     "一点", "一些", "稍微", "有点", "浅", "深", "淡", "浓", "鲜", "亮", "暗", "纯", "偏", "更",
-    "略", "的", "点", "些",
+    "略", "的", "点", "些", "材质", "质地", "面料", "质感",
 ];
+#[rustfmt::skip]
 pub const COLOURS_EN: &[&str] = &[
-    "red",
-    "orange",
-    "yellow",
-    "green",
-    "blue",
-    "purple",
-    "violet",
-    "pink",
-    "black",
-    "white",
-    "grey",
-    "gray",
-    "brown",
-    "beige",
-    "gold",
-    "golden",
-    "silver",
-    "navy",
-    "teal",
-    "cyan",
-    "magenta",
-    "maroon",
-    "turquoise",
-    "crimson",
-    "scarlet",
-    "ivory",
-    "cream",
-    "tan",
-    "khaki",
-    "olive",
-    "lavender",
-    "lilac",
-    "burgundy",
-    "coral",
-    "mint",
-    "charcoal",
-    "indigo",
-    "emerald",
-    "color",
-    "colour",
-    "colored",
-    "coloured",
-    "colors",
-    "colours",
-    "shade",
+    "red", "orange", "yellow", "green", "blue", "purple", "violet", "pink", "black", "white",
+    "grey", "gray", "brown", "beige", "gold", "golden", "silver", "navy", "teal", "cyan",
+    "magenta", "blonde", "blond", "auburn", "brunette", "platinum", "bluer", "redder", "greener", "yellower", "whiter", "pinker", "greyer", "grayer",
+    "maroon", "turquoise", "crimson", "scarlet", "ivory", "cream", "tan", "khaki", "olive",
+    "lavender", "lilac", "burgundy", "coral", "mint", "charcoal", "indigo", "emerald", "color",
+    "colour", "colored", "coloured", "colors", "colours", "shade",
 ];
+#[rustfmt::skip]
 pub const MATERIALS_EN: &[&str] = &[
     "leather", "wood", "wooden", "metal", "metallic", "steel", "marble", "glass", "fabric",
     "cloth", "velvet", "silk", "cotton", "linen", "denim", "suede", "stone", "ceramic", "plastic",
     "bamboo", "rattan", "wicker", "brass", "copper", "chrome", "concrete", "matte", "glossy",
 ];
+#[rustfmt::skip]
 pub const SHADE_FILLERS_EN: &[&str] = &[
     "light", "dark", "pale", "deep", "bright", "vivid", "pastel", "muted", "a", "an", "the", "of",
     "and", "or", "more", "slightly", "bit", "little", "very", "some", "in", "to", "be", "all",
+    "material", "finish", "vibrant", "saturated", "rich", "richer",
 ];
 
 /// Light, tone, time of day, brightness: the vocabulary of a relight.
+#[rustfmt::skip]
 pub const LIGHT_ZH: &[&str] = &[
-    "阳光",
-    "灯光",
-    "光线",
-    "光照",
-    "光影",
-    "逆光",
-    "打光",
-    "补光",
-    "色调",
-    "色温",
-    "暖调",
-    "冷调",
-    "暖色",
-    "冷色",
-    "曝光",
-    "亮度",
-    "黄昏",
-    "傍晚",
-    "夜晚",
-    "夜景",
-    "晚上",
-    "白天",
-    "日落",
-    "日出",
-    "清晨",
-    "午后",
-    "黄金时刻",
-    "阴天",
-    "阴影",
-    "对比度",
-    "氛围",
-    "月光",
-    "烛光",
-    "霓虹",
-    "光",
-    "亮",
-    "暗",
-    "暖",
-    "冷",
+    "阳光", "灯光", "光线", "光照", "光影", "逆光", "打光", "补光", "色调", "色温", "暖调", "冷调",
+    "暖色", "冷色", "曝光", "亮度", "黄昏", "傍晚", "夜晚", "夜景", "晚上", "白天", "日落", "日出",
+    "清晨", "午后", "黄金时刻", "阴天", "晴天", "雨天", "雾天", "阴影", "对比度", "氛围", "月光",
+    "烛光", "霓虹", "光", "亮", "暗", "暖", "冷",
 ];
 /// Words that contain a light character but say nothing about light.
+#[rustfmt::skip]
 pub const LIGHT_FALSE_FRIENDS_ZH: &[&str] = &[
     "漂亮", "亮片", "光滑", "光头", "目光", "光盘", "冷藏", "冷饮", "暗红", "暗绿", "暗蓝", "亮黄",
     "亮红", "亮蓝", "亮绿",
 ];
+#[rustfmt::skip]
 pub const LIGHT_EN: &[&str] = &[
-    "light",
-    "lights",
-    "lighting",
-    "lit",
-    "sunlight",
-    "sunshine",
-    "sunlit",
-    "sunbeam",
-    "sunbeams",
-    "brighten",
-    "brighter",
-    "brightness",
-    "bright",
-    "darken",
-    "darker",
-    "dark",
-    "dim",
-    "dimmer",
-    "warm",
-    "warmer",
-    "warmth",
-    "cool",
-    "cooler",
-    "cold",
-    "colder",
-    "tone",
-    "tones",
-    "golden hour",
-    "sunset",
-    "sunrise",
-    "dusk",
-    "dawn",
-    "twilight",
-    "night",
-    "nighttime",
-    "daytime",
-    "daylight",
-    "evening",
-    "morning",
-    "afternoon",
-    "noon",
-    "moonlight",
-    "glow",
-    "glowing",
-    "exposure",
-    "exposed",
-    "shadow",
-    "shadows",
-    "contrast",
-    "backlight",
-    "backlit",
-    "illuminate",
-    "illumination",
-    "overcast",
-    "moody",
-    "candlelight",
-    "white balance",
-    "rays",
-    "lamplight",
+    "light", "lights", "lighting", "lit", "sunlight", "sunshine", "sunlit", "sunbeam", "sunbeams",
+    "brighten", "brighter", "brightness", "bright", "darken", "darker", "dark", "dim", "dimmer",
+    "warm", "warmer", "warmth", "cool", "cooler", "cold", "colder", "tone", "tones", "golden hour",
+    "sunset", "sunrise", "dusk", "dawn", "twilight", "night", "nighttime", "daytime", "daylight",
+    "evening", "morning", "afternoon", "noon", "moonlight", "glow", "glowing", "exposure",
+    "exposed", "shadow", "shadows", "contrast", "backlight", "backlit", "illuminate",
+    "illumination", "overcast", "moody", "candlelight", "white balance", "rays", "lamplight",
 ];
 
 /// Strong style words: a medium or an artist, a restyle even without the word "style".
+#[rustfmt::skip]
 pub const STYLE_ZH: &[&str] = &[
-    "油画",
-    "水彩",
-    "素描",
-    "动漫",
-    "漫画",
-    "卡通",
-    "二次元",
-    "像素画",
-    "像素风",
-    "赛博朋克",
-    "蒸汽朋克",
-    "水墨",
-    "国画",
-    "浮世绘",
-    "插画",
-    "手绘",
-    "版画",
-    "线稿",
-    "剪纸",
-    "工笔",
-    "梵高",
-    "莫奈",
-    "吉卜力",
-    "宫崎骏",
-    "皮克斯",
-    "印象派",
-    "波普",
-    "铅笔画",
-    "彩铅",
-    "涂鸦",
-    "黏土",
-    "低多边形",
-    "老照片",
-    "胶片感",
+    "油画", "水彩", "素描", "动漫", "漫画", "卡通", "二次元", "像素画", "像素风", "赛博朋克",
+    "蒸汽朋克", "水墨", "国画", "浮世绘", "插画", "手绘", "版画", "线稿", "剪纸", "工笔", "梵高",
+    "莫奈", "吉卜力", "宫崎骏", "皮克斯", "印象派", "波普", "铅笔画", "彩铅", "涂鸦", "黏土",
+    "低多边形", "老照片", "胶片感", "电影感",
 ];
+#[rustfmt::skip]
 pub const STYLE_EN: &[&str] = &[
-    "oil painting",
-    "watercolor",
-    "watercolour",
-    "sketch",
-    "pencil",
-    "charcoal",
-    "drawing",
-    "anime",
-    "manga",
-    "cartoon",
-    "comic",
-    "pixel art",
-    "cyberpunk",
-    "steampunk",
-    "ukiyo-e",
-    "van gogh",
-    "monet",
-    "ghibli",
-    "pixar",
-    "impressionist",
-    "impressionism",
-    "cubist",
-    "cubism",
-    "pop art",
-    "line art",
-    "ink wash",
-    "claymation",
-    "low poly",
-    "vaporwave",
-    "film noir",
-    "art deco",
-    "painting",
-    "illustration",
-    "painted",
-    "lego",
-    "sepia",
-    "polaroid",
-    "film look",
-    "cinematic look",
-    "vintage look",
-    "retro look",
-    "film grain",
+    "oil painting", "watercolor", "watercolour", "sketch", "pencil", "charcoal", "drawing",
+    "anime", "manga", "cartoon", "comic", "pixel art", "cyberpunk", "steampunk", "ukiyo-e",
+    "van gogh", "monet", "ghibli", "pixar", "impressionist", "impressionism", "cubist", "cubism",
+    "pop art", "line art", "ink wash", "claymation", "low poly", "vaporwave", "film noir",
+    "art deco", "painting", "illustration", "painted", "lego", "sepia", "polaroid", "film look",
+    "cinematic look", "vintage look", "retro look", "film grain",
 ];
 /// Words that turn whatever precedes them into a style ("日系胶片风格", "film look").
 pub const STYLE_SUFFIXES_ZH: &[&str] = &["风格", "画风", "滤镜", "风"];
-pub const STYLE_SUFFIXES_EN: &[&str] = &["style", "styled", "aesthetic", "filter"];
+pub const STYLE_SUFFIXES_EN: &[&str] = &["style", "styled", "aesthetic", "filter", "vibe", "vibes"];
 
 /// Subjects that mean the whole picture rather than one thing in it.
+#[rustfmt::skip]
 pub const WHOLE_IMAGE_EN: &[&str] = &[
-    "it",
-    "photo",
-    "picture",
-    "image",
-    "scene",
-    "everything",
-    "whole",
-    "entire",
-    "overall",
-    "shot",
-    "frame",
-    "all",
-    "photograph",
+    "it", "photo", "picture", "image", "scene", "everything", "whole", "entire", "overall", "shot",
+    "frame", "all", "photograph", "view", "composition",
 ];
 /// Subjects that are the light itself ("把灯光改成暖黄" is a relight, not a replace).
+#[rustfmt::skip]
 pub const LIGHTING_SUBJECTS: &[&str] = &[
-    "灯光",
-    "光线",
-    "光照",
-    "色调",
-    "色温",
-    "亮度",
-    "曝光",
-    "lighting",
-    "light",
-    "lights",
-    "tone",
-    "brightness",
-    "exposure",
-    "white balance",
+    "灯光", "光线", "光照", "色调", "色温", "亮度", "曝光", "lighting", "light", "lights", "tone",
+    "brightness", "exposure", "white balance",
 ];
 
 /// Position of the first occurrence of `needle` in `hay` that stands as a word. ASCII needles
@@ -502,6 +231,41 @@ pub fn has_light(text: &str) -> bool {
             .enumerate()
             .any(|(i, w)| w == entry && !shade(i))
     })
+}
+
+/// Light a user can add as a thing ("增加午后阳光效果", "add warm evening light").
+#[rustfmt::skip]
+pub const LIGHT_NOUNS: &[&str] = &[
+    "光", "色调", "色温", "暖调", "冷调", "氛围", "阴影", "黄昏", "夕阳", "曝光", "亮度", "light",
+    "lights", "lighting", "sunlight", "sunshine", "sunbeam", "sunbeams", "glow", "rays", "shadows",
+    "backlight", "moonlight", "candlelight", "lamplight", "golden hour", "sunset", "sunrise",
+    "tone", "tones", "contrast", "exposure", "brightness", "warmth", "对比度", "饱和度", "余晖",
+    "光效",
+];
+
+/// Whether a new value is a style, judged by what it ends in: "波斯风格的红色地毯" is a rug
+/// and "a Persian-style rug" too, while "日系胶片风格" and "a comic book illustration" are
+/// styles.
+pub fn is_style_value(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let lower = lower.trim_end_matches(|c: char| !c.is_alphanumeric());
+    if is_chinese(lower) {
+        let tail = lower.rsplit('的').next().unwrap_or(lower);
+        return is_style(tail);
+    }
+    if has_word(lower, "style of") {
+        return true;
+    }
+    let last = lower.rsplit(' ').next().unwrap_or(lower);
+    let ends_with = |entry: &&str| {
+        lower.ends_with(entry)
+            && find_word(&lower[lower.len() - entry.len()..], entry) == Some(0)
+            && lower[..lower.len() - entry.len()]
+                .chars()
+                .last()
+                .is_none_or(|c| !c.is_ascii_alphanumeric())
+    };
+    STYLE_EN.iter().any(ends_with) || STYLE_SUFFIXES_EN.contains(&last)
 }
 
 /// Whether the text names a style: a medium or artist, or anything followed by a style word.

@@ -12,7 +12,9 @@ mod lexicon;
 mod order;
 mod region;
 mod segment;
+mod slots;
 mod target;
+mod verbs;
 
 use crate::core::{Op, Region};
 use serde::{Deserialize, Serialize};
@@ -132,6 +134,30 @@ mod tests {
             lines[1].starts_with("2. relight Brighten the photo  [strength 0.4]"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn any_text_plans_without_panicking() {
+        // A fixed pseudo-random soup of words, CJK, full-width and odd punctuation.
+        let parts = [
+            "把", "换成", "删除", "的", "在", "放一", "左上", "，", "。", ",", " and ", "then ",
+            "replace ", "with ", "make ", "it ", "red", "光", "风格", "用", "替换", "'s ", "ｘ",
+            "了", "再", "并", "💡", "é", " ", "0.5", "1)", "让", "give ", "a ",
+        ];
+        let mut seed: u64 = 42;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            for _ in 0..(seed >> 60) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(parts[(seed >> 33) as usize % parts.len()]);
+            }
+            if let Ok(plan) = plan(&text) {
+                assert!(!plan.steps.is_empty(), "{text:?}");
+            }
+        }
     }
 
     #[test]

@@ -60,7 +60,33 @@ pub fn assemble(clauses: &[String]) -> Vec<Draft> {
     let mut pending: Vec<Extra> = Vec::new();
     for clause in clauses {
         let reading = classify::read(clause);
-        match reading.kind {
+        let follows_subject = drafts
+            .last()
+            .is_some_and(|d| matches!(d.op, Op::Add | Op::Replace));
+        // "换个背景,改成海边": a change with no subject of its own finishes the one before.
+        if let (Kind::Step(op @ (Op::Replace | Op::Recolor)), None) =
+            (reading.kind, &reading.subject)
+        {
+            let open = drafts
+                .last_mut()
+                .filter(|d| d.op == Op::Replace && d.reading.value.is_none());
+            if let Some(last) = open {
+                last.reading.value = reading.value.clone();
+                last.op = op;
+                last.extras.push(Extra {
+                    kind: Kind::Attribute,
+                    text: clause.clone(),
+                });
+                continue;
+            }
+        }
+        let kind = match reading.kind {
+            Kind::Step(Op::Edit) if follows_subject && classify::refers_back(clause) => {
+                Kind::Attribute
+            }
+            kind => kind,
+        };
+        match kind {
             Kind::Step(op) => {
                 let mut draft = Draft::new(op, clause, reading);
                 draft.extras.append(&mut pending);

@@ -9,89 +9,32 @@ use super::lexicon::find_word;
 pub const MAX_CHARS: usize = 2000;
 
 /// Words that only join clauses: dropped from the front of a clause.
+#[rustfmt::skip]
 const LEADING_ZH: &[&str] = &[
-    "然后",
-    "接着",
-    "随后",
-    "之后",
-    "并且",
-    "而且",
-    "同时",
-    "另外",
-    "还要",
-    "最后",
-    "首先",
-    "第一步",
-    "第二步",
-    "第三步",
-    "第四步",
-    "请你",
-    "请",
-    "帮我",
-    "麻烦",
-    "帮忙",
-    "我想要",
-    "我想",
-    "我要",
-    "希望",
-    "再",
-    "并",
-    "还",
-    "也",
-    "且",
-    "先",
+    "然后", "接着", "随后", "之后", "并且", "而且", "同时", "另外", "还要", "最后", "首先",
+    "第一步", "第二步", "第三步", "第四步", "请你", "请", "帮我", "麻烦", "帮忙", "我想要", "我想",
+    "我要", "希望", "再", "并", "还", "也", "且", "先",
 ];
+#[rustfmt::skip]
 const LEADING_EN: &[&str] = &[
-    "and then",
-    "then",
-    "and also",
-    "and",
-    "also",
-    "after that",
-    "afterwards",
-    "next",
-    "finally",
-    "lastly",
-    "firstly",
-    "first",
-    "secondly",
-    "second",
-    "thirdly",
-    "third",
-    "plus",
-    "please",
-    "can you",
-    "could you",
-    "i want to",
-    "i'd like to",
-    "i would like to",
-    "now",
+    "and then", "then", "and also", "and", "also", "after that", "afterwards", "next", "finally",
+    "lastly", "firstly", "first", "secondly", "second", "thirdly", "third", "plus", "please",
+    "can you", "could you", "i want to", "i'd like to", "i would like to", "now",
 ];
 /// Connectives that may start a new clause in the middle of a piece, when what follows them
 /// is a new action (so "合并", "再次", "black and white" are not split).
+#[rustfmt::skip]
 const INNER_ZH: &[&str] = &[
     "然后", "接着", "随后", "之后", "并且", "同时", "另外", "还要", "最后", "再", "并",
 ];
+#[rustfmt::skip]
 const INNER_EN: &[&str] = &[
-    " and then ",
-    " then ",
-    " and also ",
-    " and ",
-    " after that ",
-    " also ",
-    " plus ",
+    " and then ", " then ", " and also ", " and ", " after that ", " also ", " plus ",
 ];
 /// Words that say the user's order is deliberate, so the planner keeps it.
+#[rustfmt::skip]
 const EXPLICIT_ORDER: &[&str] = &[
-    "首先",
-    "第一步",
-    "最后",
-    "first",
-    "firstly",
-    "finally",
-    "lastly",
-    "at the end",
-    "before that",
+    "首先", "第一步", "最后", "first", "firstly", "finally", "lastly", "at the end", "before that",
     "beforehand",
 ];
 

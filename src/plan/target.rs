@@ -4,119 +4,44 @@
 use super::lexicon::{is_chinese, is_cjk, BEINGS_EN, BEINGS_ZH, WHOLE_IMAGE_EN};
 
 /// Place words that may open a Chinese noun phrase without being part of the thing.
+#[rustfmt::skip]
 const PLACE_PREFIXES_ZH: &[&str] = &[
-    "画面中",
-    "画面里",
-    "画面上",
-    "画面",
-    "图中",
-    "图里",
-    "图片中",
-    "图片里",
-    "照片中",
-    "照片里",
-    "背景里",
-    "背景中",
-    "背景上",
-    "左上角",
-    "右上角",
-    "左下角",
-    "右下角",
-    "左侧",
-    "右侧",
-    "左边",
-    "右边",
-    "中间",
-    "上方",
-    "下方",
-    "这个",
-    "那个",
-    "这些",
-    "那些",
-    "这位",
-    "那位",
-    "所有",
-    "全部",
+    "画面中", "画面里", "画面上", "画面", "图中", "图里", "图片中", "图片里", "照片中", "照片里",
+    "背景里", "背景中", "背景上", "左上角", "右上角", "左下角", "右下角", "左侧", "右侧", "左边",
+    "右边", "中间", "上方", "下方", "这个", "那个", "这些", "那些", "这位", "那位", "所有", "全部",
 ];
 const LOCATION_MARKERS_ZH: &[&str] = &["坐在", "站在", "躺在", "靠在", "蹲在", "趴在", "在", "于"];
 const NUMERALS_ZH: &str = "一两二三四五六七八九十几数半每这那";
 const CLASSIFIERS_ZH: &str =
-    "个只张盆朵棵条件位台辆本杯块幅株座头匹群些片双对把顶束瓶碗盘盏艘架轮枝根道";
+    "个只张盆朵棵条件位台辆本杯块幅株座头匹群些片双对把顶束瓶碗盘盏艘架轮枝根道行";
+#[rustfmt::skip]
 const DETERMINERS_EN: &[&str] = &[
     "the", "a", "an", "this", "that", "these", "those", "some", "all", "any", "every", "his",
     "her", "their", "its", "my", "our", "your", "one", "two", "three", "few", "several",
 ];
 /// Words that end an English noun phrase ("the man | sitting on the sofa").
+#[rustfmt::skip]
 const STOPS_EN: &[&str] = &[
-    "on",
-    "in",
-    "at",
-    "with",
-    "from",
-    "near",
-    "behind",
-    "beside",
-    "next",
-    "by",
-    "under",
-    "over",
-    "above",
-    "below",
-    "that",
-    "which",
-    "who",
-    "whose",
-    "sitting",
-    "standing",
-    "lying",
-    "leaning",
-    "wearing",
-    "holding",
-    "to",
-    "into",
-    "for",
-    "of",
-    "and",
-    "so",
-    "a",
-    "an",
-    "as",
-    "completely",
-    "entirely",
-    "please",
+    "on", "in", "at", "with", "from", "near", "behind", "beside", "next", "by", "under", "over",
+    "above", "below", "that", "which", "who", "whose", "sitting", "standing", "lying", "leaning",
+    "wearing", "holding", "to", "into", "for", "of", "and", "so", "a", "an", "as", "completely",
+    "entirely", "please", "except", "but", "swimming", "flying", "running", "walking", "playing",
+    "sleeping", "floating", "hanging", "falling", "jumping", "looking", "smiling", "eating",
+    "drinking", "reading", "riding", "coming", "streaming", "shining", "perched", "dressed",
+    "instead", "there", "here",
 ];
 /// Containers that keep their "of" ("a cup of coffee").
+#[rustfmt::skip]
 const MEASURES_EN: &[&str] = &[
     "cup", "glass", "bowl", "vase", "bunch", "pair", "piece", "bottle", "plate", "pile", "stack",
     "box", "bouquet", "group", "flock", "pot", "basket", "jar", "slice", "herd",
 ];
 /// Objects of a location that are parts of the frame, not things to keep.
+#[rustfmt::skip]
 const FRAME_WORDS: &[&str] = &[
-    "left",
-    "right",
-    "top",
-    "bottom",
-    "corner",
-    "center",
-    "centre",
-    "middle",
-    "background",
-    "foreground",
-    "side",
-    "image",
-    "photo",
-    "picture",
-    "frame",
-    "edge",
-    "左",
-    "右",
-    "上",
-    "下",
-    "中",
-    "角",
-    "背景",
-    "画面",
-    "图",
+    "left", "right", "top", "bottom", "corner", "center", "centre", "middle", "background",
+    "foreground", "side", "image", "photo", "picture", "frame", "edge", "左", "右", "上", "下",
+    "中", "角", "背景", "画面", "图",
 ];
 
 /// The short noun phrase naming what `phrase` points at; `None` when nothing is left.
@@ -131,15 +56,28 @@ pub fn head(phrase: &str) -> Option<String> {
 
 fn head_zh(phrase: &str) -> Option<String> {
     let mut s = phrase.trim_matches(|c: char| !c.is_alphanumeric());
+    // Of "一本书和一杯茶" the first thing named is the target.
+    for and in ["以及", "和", "与", "跟", "及", "还有"] {
+        if let Some(at) = s.find(and).filter(|at| *at > 0) {
+            s = &s[..at];
+        }
+    }
     // The head noun follows the last modifier ("坐在沙发上的男人" → "男人").
     if let Some(at) = s.rfind('的') {
         let tail = &s[at + '的'.len_utf8()..];
-        if tail.chars().any(char::is_alphanumeric) {
+        // "雪花飘落的效果" is about the snow: a generic noun defers to its modifier.
+        let generic = ["效果", "部分", "样子", "感觉", "东西", "颜色"].contains(&tail);
+        if tail.chars().any(char::is_alphanumeric) && !generic {
             s = tail;
         } else {
             s = &s[..at];
         }
     }
+    // "头发颜色" is the hair.
+    s = s
+        .strip_suffix("颜色")
+        .filter(|r| !r.is_empty())
+        .unwrap_or(s);
     for marker in LOCATION_MARKERS_ZH {
         if let Some(at) = s.find(marker).filter(|at| *at > 0) {
             s = &s[..at];
@@ -153,6 +91,7 @@ fn head_zh(phrase: &str) -> Option<String> {
             }
         }
         s = strip_numeral(s);
+        s = s.trim_start_matches(['点', '些']);
         s = strip_colour(s);
         if s.len() == before {
             break;
@@ -196,6 +135,16 @@ fn head_en(phrase: &str) -> Option<String> {
         .filter(|w| !w.is_empty())
         .collect();
     let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    // "the car's color" is about the car.
+    let owner = lower.iter().position(|w| {
+        ["color", "colour", "colors", "colours", "shade", "tone"].contains(&w.as_str())
+    });
+    if let Some(i) = owner.filter(|i| *i > 0 && lower[i - 1].ends_with("'s")) {
+        let before: Vec<&str> = words[..i].to_vec();
+        let mut joined = before.join(" ");
+        joined.truncate(joined.len() - 2);
+        return head_en(&joined);
+    }
     let mut start = 0;
     // "the colour of the car" is about the car.
     if let Some(of) = lower.iter().position(|w| w == "of") {
@@ -242,24 +191,25 @@ pub fn is_being(head: &str) -> bool {
     })
 }
 
-/// Whether a subject means the whole picture ("照片", "the whole scene", "it").
+/// Whether a subject means the whole picture ("照片", "全部产品图", "the whole scene", "it"):
+/// decided by its head, so "图片中所有的文字" is the text, not the picture.
 pub fn is_whole_image(phrase: &str) -> bool {
-    const ZH_ENDINGS: &[&str] = &["照片", "图片", "画面", "图像", "相片", "场景", "图", "整体"];
-    const ZH_ANYWHERE: &[&str] = &[
-        "整体", "整张", "全图", "整幅", "全部", "所有", "整个", "全局",
+    const ZH_ENDINGS: &[&str] = &[
+        "照片", "图片", "画面", "图像", "相片", "场景", "图", "整体", "全局",
     ];
-    let lower = phrase.trim().to_ascii_lowercase();
-    if is_chinese(&lower) {
-        let bare = lower.trim_end_matches(|c: char| !is_cjk(c));
-        return ZH_ENDINGS.iter().any(|w| bare.ends_with(w))
-            || ZH_ANYWHERE.iter().any(|w| lower.contains(w));
+    const ZH_ALONE: &[&str] = &["整体", "全部", "所有", "整个", "整张", "全图", "整幅"];
+    if is_chinese(phrase) {
+        let bare = phrase.trim_matches(|c: char| !is_cjk(c));
+        if ZH_ALONE.contains(&bare) {
+            return true;
+        }
+        let h = head_zh(phrase).unwrap_or_default();
+        return ZH_ENDINGS.iter().any(|w| h.ends_with(w));
     }
-    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
-    let h = head_en(&lower).unwrap_or_default();
-    words
-        .iter()
-        .any(|w| ["whole", "entire", "overall", "everything"].contains(w))
-        || WHOLE_IMAGE_EN.contains(&h.as_str())
+    let h = head_en(&phrase.to_ascii_lowercase()).unwrap_or_default();
+    h.rsplit(' ')
+        .next()
+        .is_some_and(|last| WHOLE_IMAGE_EN.contains(&last))
 }
 
 /// Whether a subject is a part of the frame (the background) rather than an object.
