@@ -161,8 +161,8 @@ fn composite(
             }
             let a = a as u16;
             let px = out.get_pixel_mut(tx as u32, ty as u32);
-            for c in 0..3 {
-                px.0[c] = ((rgb[c] as u16 * a + px.0[c] as u16 * (255 - a) + 127) / 255) as u8;
+            for (dst, &new) in px.0.iter_mut().zip(rgb.iter()) {
+                *dst = ((new as u16 * a + *dst as u16 * (255 - a) + 127) / 255) as u8;
             }
         }
     }

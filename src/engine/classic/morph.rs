@@ -55,7 +55,7 @@ fn window_max(
 ) -> u8 {
     if lo / k != hi / k {
         suf(lo).max(pre(hi))
-    } else if lo % k == 0 {
+    } else if lo.is_multiple_of(k) {
         // Same block, window starts at the block start (clipped at the top or left edge).
         pre(hi)
     } else {
@@ -102,7 +102,7 @@ fn max_filter_rows(data: &mut [u8], w: usize, h: usize, r: usize) {
             for ((o, &a), &b) in out.iter_mut().zip(s).zip(p) {
                 *o = a.max(b);
             }
-        } else if lo % k == 0 {
+        } else if lo.is_multiple_of(k) {
             out.copy_from_slice(&pre[hi * w..(hi + 1) * w]);
         } else {
             out.copy_from_slice(&suf[lo * w..(lo + 1) * w]);

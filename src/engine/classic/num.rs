@@ -161,8 +161,8 @@ mod tests {
         let one = 1 << 15;
         let enc = encode_table(one, one as usize + 1);
         let lin = linear_table();
-        for v in 0..=255usize {
-            let i = (lin[v] as f64 * one as f64).round() as usize;
+        for (v, &l) in lin.iter().enumerate() {
+            let i = (l as f64 * one as f64).round() as usize;
             assert_eq!(enc[i] as usize, v);
         }
     }
