@@ -122,12 +122,14 @@ const LOWER_BRIGHTNESS: &[&str] = &[
 ];
 const CONTRAST: &[&str] = &["contrast", "对比"];
 const BRIGHTER: &[&str] = &["亮", "brighter", "brighten", "lighter", "bright", "lighten"];
-const DARKER: &[&str] = &["暗", "darker", "darken", "dim", "dark"];
-const WARMER: &[&str] = &["暖", "warm", "golden", "黄调"];
+const DARKER: &[&str] = &["暗", "darker", "darken", "dim", "dimmer", "dark"];
+const WARMER: &[&str] = &["暖", "warm", "warmer", "warmth", "golden", "黄调"];
 const COOLER: &[&str] = &[
     "冷",
     "cool",
+    "cooler",
     "cold",
+    "colder",
     "blue hour",
     "moonlight",
     "月光",
@@ -292,6 +294,8 @@ mod tests {
         assert!(plan_light("整体提亮", None).exposure > 0.0);
         assert!(plan_light("暗一点", None).exposure < 0.0);
         assert!(plan_light("warm afternoon tone", None).warmth > 0.0);
+        assert!(plan_light("warmer", None).warmth > 0.0);
+        assert!(plan_light("a bit cooler", None).warmth < 0.0);
         assert!(plan_light("调成冷色调", None).warmth < 0.0);
         assert!(plan_light("暖色调", None).warmth > 0.0);
         assert!(plan_light("冷白光", None).warmth < 0.0);
