@@ -17,11 +17,13 @@ pub mod terminal;
 pub mod theme;
 pub mod update;
 pub mod views;
+pub mod worker_backend;
 
 pub use app::{App, AppEvent};
 pub use backend::{BackendError, JobBackend, JobEvent, JobId, JobSink, LocalBackend};
 pub use pane::{ImagePane, Overlay, PaneKey, PlaceholderPane, Slot};
 pub use update::update;
+pub use worker_backend::WorkerBackend;
 
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
@@ -47,10 +49,35 @@ pub fn run(root: PathBuf) -> anyhow::Result<()> {
         }
         Err(_) => Box::new(PlaceholderPane::default()),
     };
-    let mut app = App::new(root, loaded, Box::new(LocalBackend::new(sink)), pane);
+    let (backend, note) = open_backend(sink);
+    let mut app = App::new(root, loaded, backend, pane);
+    if let Some(note) = note {
+        app.state.error(note);
+    }
     let mut term = terminal::setup(mouse)?;
     terminal::spawn_input(tx);
     let result = terminal::event_loop(&mut term, &mut app, &rx);
     terminal::restore();
     Ok(result?)
+}
+
+/// Set to 1 to run jobs in this process instead of on the worker.
+pub const LOCAL_ENV: &str = "ZEDIT_LOCAL";
+
+/// The worker (started when none answers on `$ZEDIT_SOCKET` or the default socket), else the
+/// in-process runner with a line saying why.
+fn open_backend(sink: JobSink) -> (Box<dyn JobBackend>, Option<String>) {
+    if std::env::var(LOCAL_ENV).is_ok_and(|v| v == "1") {
+        return (Box::new(LocalBackend::new(sink)), None);
+    }
+    let opts = crate::worker::ClientOptions::new(crate::worker::paths::socket_path(None));
+    match WorkerBackend::connect(opts, sink.clone()) {
+        Ok(b) => (Box::new(b), None),
+        Err(e) => (
+            Box::new(LocalBackend::new(sink)),
+            Some(format!(
+                "worker unavailable ({e}); running jobs in this process"
+            )),
+        ),
+    }
 }

@@ -97,6 +97,25 @@ impl Harness {
         }
     }
 
+    /// An app on `root` with the backend `make` builds around the harness's job sink.
+    pub fn with_backend(root: &Path, make: impl FnOnce(JobSink) -> Box<dyn JobBackend>) -> Harness {
+        let (tx, rx) = mpsc::channel();
+        let sink: JobSink = Arc::new(move |e| {
+            let _ = tx.send(AppEvent::Job(e));
+        });
+        let app = App::new(
+            root.to_path_buf(),
+            defaults(),
+            make(sink),
+            Box::new(PlaceholderPane::default()),
+        );
+        Harness {
+            app,
+            rx,
+            root: root.to_path_buf(),
+        }
+    }
+
     /// An app whose jobs go nowhere.
     pub fn null(root: &Path) -> Harness {
         let (_tx, rx) = mpsc::channel();
