@@ -9,7 +9,7 @@ use tui_support::Harness;
 use zedit::core::{Op, Status, StepId};
 use zedit::session::Session;
 use zedit::tui::state::{Focus, Screen, State};
-use zedit::tui::{JobBackend, WorkerBackend};
+use zedit::tui::WorkerBackend;
 use zedit::worker::ClientOptions;
 
 /// Options for the worker private to `tmp`, started from the zedit binary (not this test).
