@@ -96,16 +96,7 @@ pub fn replay_chain(
                 path: recorded.path.clone(),
             });
         }
-        let mask = step
-            .mask
-            .as_ref()
-            .map(|m| session.load_image(m))
-            .transpose()?;
-        let overlay = step
-            .overlay
-            .as_ref()
-            .map(|m| session.load_image(m))
-            .transpose()?;
+        let (mask, overlay) = session.load_step_extras(step)?;
         let (out, engine) = run(ReplayInput {
             step,
             image,

@@ -154,6 +154,15 @@ impl Session {
         read_image(&self.image_path(r)?)
     }
 
+    /// Decodes a step's mask and overlay, where it has them.
+    pub fn load_step_extras(
+        &self,
+        step: &crate::core::Step,
+    ) -> Result<(Option<DynamicImage>, Option<DynamicImage>), SessionError> {
+        let load = |r: &Option<ImageRef>| r.as_ref().map(|r| self.load_image(r)).transpose();
+        Ok((load(&step.mask)?, load(&step.overlay)?))
+    }
+
     /// True when the stored file still has the hash recorded for it.
     pub fn image_intact(&self, r: &ImageRef) -> Result<bool, SessionError> {
         let path = self.image_path(r)?;

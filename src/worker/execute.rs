@@ -89,16 +89,7 @@ fn run_engine(
         .step(id)
         .ok_or_else(|| SessionError::Invalid(format!("step {id} vanished from the session")))?;
     let image = session.load_image(&step.input)?;
-    let mask = step
-        .mask
-        .as_ref()
-        .map(|m| session.load_image(m))
-        .transpose()?;
-    let overlay = step
-        .overlay
-        .as_ref()
-        .map(|m| session.load_image(m))
-        .transpose()?;
+    let (mask, overlay) = session.load_step_extras(step)?;
     let start = Instant::now();
     let result = build_request(req, &image, mask.as_ref(), overlay.as_ref())
         .and_then(|edit| engine.run(&edit, on_step));
