@@ -2,20 +2,15 @@
 //! `engine::open` and `Engine::run`, seeded determinism, progress and cancellation.
 #![cfg(feature = "zimage")]
 
+mod common;
+
 use image::{GrayImage, RgbImage};
 use std::path::PathBuf;
 use zedit::core::{EditParams, Op};
 use zedit::engine::{self, EditRequest, EngineError, EngineOptions, Flow};
 
 fn root() -> PathBuf {
-    std::env::var_os("ZEDIT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../shared/fixtures/zimage-tiny"
-            ))
-        })
+    common::zimage_fixtures()
 }
 
 fn open() -> Box<dyn engine::Engine> {

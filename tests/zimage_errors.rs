@@ -1,6 +1,8 @@
 //! Bad models and bad inputs give the zimage engine's clear errors, naming what is wrong.
 #![cfg(feature = "zimage")]
 
+mod common;
+
 use candle_core::{Device, Tensor};
 use image::{GrayImage, RgbImage};
 use std::path::{Path, PathBuf};
@@ -8,14 +10,7 @@ use zedit::core::{EditParams, Op};
 use zedit::engine::{self, EditRequest, EngineError, EngineOptions, Flow};
 
 fn root() -> PathBuf {
-    std::env::var_os("ZEDIT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../shared/fixtures/zimage-tiny"
-            ))
-        })
+    common::zimage_fixtures()
 }
 
 fn copy_dir(from: &Path, to: &Path) {

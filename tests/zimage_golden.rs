@@ -3,6 +3,8 @@
 //! sizes, prompts, steps, strength, guidance) is read from the fixture files.
 #![cfg(feature = "zimage")]
 
+mod common;
+
 use candle_core::{DType, Device, Tensor};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -12,14 +14,7 @@ use zedit::engine::zimage::{imageio, Init, Job, Noise, Pipeline};
 use zedit::engine::Flow;
 
 fn root() -> PathBuf {
-    std::env::var_os("ZEDIT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../shared/fixtures/zimage-tiny"
-            ))
-        })
+    common::zimage_fixtures()
 }
 
 fn max_diff(a: &Tensor, b: &Tensor) -> f32 {

@@ -45,15 +45,17 @@ impl SessionLock {
                 Err(e) => return Err(SessionError::io(&path, e)),
             }
         }
-        let stamp = (|| {
-            file.set_len(0)?;
-            file.seek(SeekFrom::Start(0))?;
-            write!(file, "{}", std::process::id())?;
-            file.flush()
-        })();
-        stamp.map_err(|e| SessionError::io(&path, e))?;
+        stamp_pid(&mut file).map_err(|e| SessionError::io(&path, e))?;
         Ok(SessionLock { file })
     }
+}
+
+/// Replaces a locked file's contents with this process's PID, so others can name the holder.
+pub fn stamp_pid(file: &mut File) -> std::io::Result<()> {
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    write!(file, "{}", std::process::id())?;
+    file.flush()
 }
 
 impl Drop for SessionLock {

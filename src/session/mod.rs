@@ -17,7 +17,7 @@ pub use doc::{SessionDoc, FORMAT};
 pub use error::SessionError;
 pub use export::export_png;
 pub use image_file::{decode_image, read_image, MAX_PIXELS};
-pub use lock::SessionLock;
+pub use lock::{stamp_pid, SessionLock};
 pub use record::{StepOutcome, StepRequest};
 pub use root::{default_root, list_sessions, resolve, validate_name, SessionSummary};
 pub use store::Session;

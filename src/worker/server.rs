@@ -9,7 +9,7 @@ use super::WorkerError;
 use crate::engine::EngineOptions;
 use fs4::fs_std::FileExt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixListener;
@@ -223,13 +223,7 @@ fn lock_pid_file(socket: &Path) -> Result<File, WorkerError> {
         }
         Err(e) => return Err(WorkerError::io(&path, e)),
     }
-    let stamp = (|| {
-        file.set_len(0)?;
-        file.seek(SeekFrom::Start(0))?;
-        write!(file, "{}", std::process::id())?;
-        file.flush()
-    })();
-    stamp.map_err(|e| WorkerError::io(&path, e))?;
+    crate::session::stamp_pid(&mut file).map_err(|e| WorkerError::io(&path, e))?;
     Ok(file)
 }
 

@@ -143,3 +143,15 @@ pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+/// The tiny Z-Image fixtures: `ZEDIT_FIXTURES`, else `../shared/fixtures/zimage-tiny`.
+pub fn zimage_fixtures() -> PathBuf {
+    std::env::var_os("ZEDIT_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/fixtures/zimage-tiny"
+            ))
+        })
+}
