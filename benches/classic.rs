@@ -30,6 +30,7 @@ fn request(op: Op, instruction: &str, params: EditParams) -> EditRequest {
         mask: None,
         overlay: None,
         params,
+        recipe: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn case() -> EditRequest {
         mask: Some(mask),
         overlay: None,
         params: EditParams::default(),
+        recipe: None,
     }
 }
 

@@ -26,6 +26,7 @@ fn fifty_step_session(root: &std::path::Path) -> std::path::PathBuf {
             },
             mask: None,
             overlay: None,
+            recipe: None,
         };
         let step =
             zedit::worker::execute_step(&dir, &req, &mut engine, &mut |_| Flow::Continue).unwrap();

@@ -45,6 +45,7 @@ fn fifty_steps(root: &Path) {
             params: EditParams::default(),
             mask: None,
             overlay: None,
+            recipe: None,
         };
         let step = zedit::worker::execute_step(&dir, &req, &mut engine, &mut |_| Flow::Continue)
             .expect("step");

@@ -21,6 +21,7 @@ fn job(dir: &Path, engine: &str, seed: u64) -> Job {
             },
             mask: None,
             overlay: None,
+            recipe: None,
         },
         engine: engine.into(),
         model: None,

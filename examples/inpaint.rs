@@ -31,6 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             seed,
             ..Default::default()
         },
+        recipe: None,
     };
     let start = Instant::now();
     let out = ClassicEngine::new().run(&req, &mut |_| Flow::Continue)?;

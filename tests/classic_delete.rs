@@ -45,6 +45,7 @@ fn request(image: RgbImage, mask: Option<GrayImage>, seed: u64) -> EditRequest {
             seed,
             ..Default::default()
         },
+        recipe: None,
     }
 }
 

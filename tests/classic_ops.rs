@@ -25,6 +25,7 @@ fn request(op: Op, instruction: &str, params: EditParams) -> EditRequest {
         mask: None,
         overlay: None,
         params,
+        recipe: None,
     }
 }
 

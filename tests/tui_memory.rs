@@ -49,6 +49,7 @@ pub fn make_session(root: &Path, name: &str, w: u32, h: u32, n: u32) -> std::pat
             },
             mask: None,
             overlay: None,
+            recipe: None,
         };
         let step =
             zedit::worker::execute_step(&dir, &req, &mut engine, &mut |_| Flow::Continue).unwrap();

@@ -55,6 +55,7 @@ fn step(dir: &Path, id: u32, parent: Option<u32>, op: Op, text: &str, status: St
         created: "2026-11-27T10:00:00Z".into(),
         took_ms: done.then_some(12),
         zedit_version: "0.1.0".into(),
+        recipe: None,
     }
 }
 
@@ -170,6 +171,7 @@ fn plan_review() {
         mask: None,
         base: None,
         overlay: None,
+        recipe: None,
     };
     h.app.state.plan = Some(PlanState {
         steps: vec![
@@ -207,6 +209,7 @@ fn job_running_with_progress() {
             mask: None,
             base: None,
             overlay: None,
+            recipe: None,
         }]),
         current: Some(JobId(2)),
         parent: Some(StepId(4)),

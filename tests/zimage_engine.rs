@@ -47,6 +47,7 @@ fn request(mask: Option<GrayImage>, seed: u64) -> EditRequest {
             seed,
             ..Default::default()
         },
+        recipe: None,
     }
 }
 

@@ -144,6 +144,7 @@ fn request(image: RgbImage, mask: Option<GrayImage>) -> EditRequest {
             strength: 1.0,
             ..Default::default()
         },
+        recipe: None,
     }
 }
 

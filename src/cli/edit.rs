@@ -1,8 +1,11 @@
 //! `zedit edit`: plan the instruction (unless told the op), then run and record each step.
 
 use super::{absolute, Ctx};
-use crate::core::{EditParams, ImageRef, Op, Region, Status, Step};
+use crate::core::{
+    EditParams, FlowEditParams, ImageRef, MaskSource, Mode, Op, Recipe, Region, Status, Step,
+};
 use crate::engine::{self, EngineOptions, Flow};
+use crate::plan::PlannedStep;
 use crate::session::{read_image, Session, StepRequest};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
@@ -76,6 +79,35 @@ pub struct EditArgs {
     /// Scale for the overlay image
     #[arg(long)]
     pub scale: Option<f32>,
+    /// Prompt for a generative engine, instead of the one derived from the instruction (what
+    /// the picture should show; FlowEdit's target)
+    #[arg(long, value_name = "TEXT")]
+    pub prompt: Option<String>,
+    /// FlowEdit's source prompt (what the picture shows now), instead of the derived one
+    #[arg(long, value_name = "TEXT")]
+    pub source_prompt: Option<String>,
+    /// Negative prompt, used when guidance is on
+    #[arg(long, value_name = "TEXT")]
+    pub negative_prompt: Option<String>,
+    /// Recipe mode instead of the derived one: img2img, inpaint, flowedit,
+    /// classic_prefill_inpaint
+    #[arg(long, value_parser = parse_mode)]
+    pub mode: Option<Mode>,
+    /// FlowEdit: how many of the last steps run (default: as img2img's strength would)
+    #[arg(long)]
+    pub n_max: Option<u32>,
+    /// FlowEdit: how many of those are plain sampling under the target prompt
+    #[arg(long)]
+    pub n_min: Option<u32>,
+    /// FlowEdit: noise draws averaged per step
+    #[arg(long)]
+    pub n_avg: Option<u32>,
+    /// FlowEdit: guidance of the source velocity (0: off)
+    #[arg(long)]
+    pub source_guidance: Option<f32>,
+    /// FlowEdit: guidance of the target velocity (0: off)
+    #[arg(long)]
+    pub target_guidance: Option<f32>,
     /// Print the recorded steps as JSON
     #[arg(long)]
     pub json: bool,
@@ -102,12 +134,17 @@ fn parse_point(s: &str) -> Result<(i32, i32), String> {
     ))
 }
 
-/// One step to run: op, instruction, region and suggested strength.
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_string())).map_err(|_| {
+        format!(
+            "unknown mode '{s}': expected img2img, inpaint, flowedit or classic_prefill_inpaint"
+        )
+    })
+}
+
+/// One step to run.
 struct Planned {
-    op: Op,
-    instruction: String,
-    region: Option<Region>,
-    strength: Option<f32>,
+    step: PlannedStep,
 }
 
 pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
@@ -117,11 +154,13 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         bail!("the instruction is empty: say what to change");
     }
     let planned = plan_steps(&args)?;
-    if planned.len() > 1 {
-        eprintln!("planned {} steps:", planned.len());
-        for (i, p) in planned.iter().enumerate() {
-            eprintln!("  {}. {} \"{}\"", i + 1, p.op, p.instruction);
-        }
+    let overrides = args.prompt.is_some() || args.source_prompt.is_some() || args.mode.is_some();
+    if overrides && planned.len() > 1 {
+        bail!(
+            "--prompt, --source-prompt and --mode set one step's recipe, but the instruction plans \
+             {} steps: run them one at a time with --op, or use --no-plan",
+            planned.len()
+        );
     }
     let session = Session::load(&dir)?;
     let mask = args
@@ -134,6 +173,50 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|o| import_overlay(&session, o))
         .transpose()?;
+    let seed = args.seed.unwrap_or_else(fresh_seed);
+    let generative = args.engine != "classic" && !args.engine.is_empty();
+    let mut requests = Vec::new();
+    for p in planned {
+        let mut params = EditParams {
+            strength: args.strength.unwrap_or(p.step.strength),
+            steps: args.steps,
+            cfg: args.cfg,
+            seed,
+            amount: args.amount,
+            region: args.region.or(p.step.region).filter(|_| mask.is_none()),
+            grow: args.grow,
+            feather: args.feather,
+            color: args.color.clone(),
+            text: args.text.clone(),
+            size: args.size,
+            at: args.at,
+            scale: args.scale,
+            flowedit: None,
+        };
+        let recipe = if generative {
+            let source = if mask.is_some() {
+                MaskSource::File
+            } else if args.region.is_some() {
+                MaskSource::Words
+            } else {
+                MaskSource::None
+            };
+            Some(recipe_for(&args, &p, source, &mut params)?)
+        } else {
+            None
+        };
+        requests.push((p.step, params, recipe));
+    }
+    if requests.len() > 1 {
+        eprintln!("planned {} steps:", requests.len());
+        for (i, (s, _, r)) in requests.iter().enumerate() {
+            let told = r
+                .as_ref()
+                .map(|r| format!(" -> {} \"{}\"", r.mode, r.prompt))
+                .unwrap_or_default();
+            eprintln!("  {}. {} \"{}\"{told}", i + 1, s.op, s.instruction);
+        }
+    }
     let opts = EngineOptions {
         name: args.engine.clone(),
         model: args.model.clone(),
@@ -144,31 +227,17 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     } else {
         Backend::Worker(super::worker::connect(args.socket.as_deref())?)
     };
-    let seed = args.seed.unwrap_or_else(fresh_seed);
     let mut parent = session.doc.head;
     let mut done = Vec::new();
-    for p in planned {
+    for (p, params, recipe) in requests {
         let req = StepRequest {
             parent,
             op: p.op,
             instruction: p.instruction,
-            params: EditParams {
-                strength: args.strength.or(p.strength).unwrap_or(0.6),
-                steps: args.steps,
-                cfg: args.cfg,
-                seed,
-                amount: args.amount,
-                region: args.region.or(p.region).filter(|_| mask.is_none()),
-                grow: args.grow,
-                feather: args.feather,
-                color: args.color.clone(),
-                text: args.text.clone(),
-                size: args.size,
-                at: args.at,
-                scale: args.scale,
-            },
+            params,
             mask: mask.clone(),
             overlay: overlay.clone(),
+            recipe,
         };
         let step = match &mut backend {
             Backend::Local(engine) => {
@@ -197,33 +266,77 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
 }
 
 fn plan_steps(args: &EditArgs) -> anyhow::Result<Vec<Planned>> {
-    if let Some(op) = args.op {
-        return Ok(vec![Planned {
-            op,
-            instruction: args.instruction.clone(),
-            region: None,
-            strength: None,
-        }]);
-    }
-    if args.no_plan {
-        return Ok(vec![Planned {
-            op: Op::Edit,
-            instruction: args.instruction.clone(),
-            region: None,
-            strength: None,
-        }]);
-    }
-    let plan = crate::plan::plan(&args.instruction)?;
-    Ok(plan
+    let op = match (args.op, args.no_plan) {
+        (Some(op), _) => op,
+        (None, true) => Op::Edit,
+        (None, false) => {
+            let plan = crate::plan::plan(&args.instruction)?;
+            return Ok(plan
+                .steps
+                .into_iter()
+                .map(|step| Planned { step })
+                .collect());
+        }
+    };
+    // One step as told: the planner still reads its slots (subject, new value, what to
+    // keep) so the recipe's prompts can be derived, but the op and text are the user's.
+    let read = crate::plan::plan(&args.instruction)?
         .steps
         .into_iter()
-        .map(|s| Planned {
-            op: s.op,
-            instruction: s.instruction,
-            region: s.region,
-            strength: Some(s.strength),
-        })
-        .collect())
+        .find(|s| s.op == op);
+    let step = PlannedStep {
+        op,
+        instruction: args.instruction.clone(),
+        target: read.as_ref().and_then(|s| s.target.clone()),
+        region: None,
+        strength: 0.6,
+        mask_advised: false,
+        subject: read.as_ref().and_then(|s| s.subject.clone()),
+        new_value: read.as_ref().and_then(|s| s.new_value.clone()),
+        keep: read.as_ref().and_then(|s| s.keep.clone()),
+    };
+    Ok(vec![Planned { step }])
+}
+
+/// The step's recipe with the user's overrides, its strength and steps made the params' (and
+/// the params' FlowEdit numbers filled in), checked so a missing mask fails before anything runs.
+fn recipe_for(
+    args: &EditArgs,
+    p: &Planned,
+    mask: MaskSource,
+    params: &mut EditParams,
+) -> anyhow::Result<Recipe> {
+    let mut recipe = crate::recipe::derive(&p.step, mask);
+    if let Some(mode) = args.mode {
+        recipe.mode = mode;
+    }
+    if let Some(prompt) = &args.prompt {
+        recipe.prompt = prompt.clone();
+    }
+    if let Some(source) = &args.source_prompt {
+        recipe.source_prompt = Some(source.clone());
+    }
+    if let Some(neg) = &args.negative_prompt {
+        recipe.negative_prompt = Some(neg.clone());
+    }
+    if args.strength.is_none() {
+        params.strength = recipe.strength;
+    }
+    recipe.strength = params.strength;
+    recipe.steps = params.steps;
+    if recipe.mode == Mode::Flowedit {
+        let d = FlowEditParams::for_strength(params.steps, params.strength);
+        params.flowedit = Some(FlowEditParams {
+            n_max: args.n_max.unwrap_or(d.n_max),
+            n_min: args.n_min.unwrap_or(d.n_min),
+            n_avg: args.n_avg.unwrap_or(d.n_avg),
+            source_guidance: args.source_guidance.unwrap_or(d.source_guidance),
+            target_guidance: args.target_guidance.unwrap_or(d.target_guidance),
+        });
+    }
+    params.validate().map_err(anyhow::Error::msg)?;
+    recipe.check(&p.step.instruction)?;
+    Ok(recipe)
 }
 
 fn report_step(dir: &Path, step: &Step, json: bool) -> anyhow::Result<()> {

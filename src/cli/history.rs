@@ -127,8 +127,13 @@ pub fn render_tree(session: &Session) -> String {
                 .as_deref()
                 .map(|e| format!(" ({e})"))
                 .unwrap_or_default();
+            let told = s
+                .recipe
+                .as_ref()
+                .map(|r| format!(" {} prompt \"{}\"", r.mode, r.prompt))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "{mark} {}#{} {} \"{}\" [{}] {}{took}{err}\n",
+                "{mark} {}#{} {} \"{}\"{told} [{}] {}{took}{err}\n",
                 "  ".repeat(depth + 1),
                 s.id,
                 s.op,

@@ -1,5 +1,7 @@
-//! `zedit plan`: show how an instruction splits into steps.
+//! `zedit plan`: show how an instruction splits into steps, and what a generative engine is told
+//! for each (its recipe, as derived without a mask).
 
+use crate::core::MaskSource;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -13,10 +15,40 @@ pub struct PlanArgs {
 
 pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let plan = crate::plan::plan(&args.text)?;
+    let recipes: Vec<_> = plan
+        .steps
+        .iter()
+        .map(|s| crate::recipe::derive(s, MaskSource::None))
+        .collect();
     if args.json {
-        println!("{}", serde_json::to_string(&plan)?);
+        let mut value = serde_json::to_value(&plan)?;
+        if let Some(steps) = value.get_mut("steps").and_then(|s| s.as_array_mut()) {
+            for (step, recipe) in steps.iter_mut().zip(&recipes) {
+                if let Some(obj) = step.as_object_mut() {
+                    obj.insert("recipe".into(), serde_json::to_value(recipe)?);
+                }
+            }
+        }
+        println!("{}", serde_json::to_string(&value)?);
     } else {
-        print!("{}", crate::plan::render(&plan));
+        let listing = crate::plan::render(&plan);
+        for (line, recipe) in listing.lines().zip(&recipes) {
+            println!("{line}");
+            let source = recipe
+                .source_prompt
+                .as_deref()
+                .map(|s| format!(" from \"{s}\""))
+                .unwrap_or_default();
+            let mask = match recipe.mask_source {
+                MaskSource::None if recipe.mode.needs_mask() => ", needs a mask".to_string(),
+                MaskSource::None => String::new(),
+                m => format!(", mask by {m}"),
+            };
+            println!(
+                "   zimage: {} \"{}\"{source}{mask}",
+                recipe.mode, recipe.prompt
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -64,6 +64,7 @@ impl Runner {
             params: step.params.clone(),
             mask: None,
             overlay: None,
+            recipe: step.recipe.clone(),
         };
         let edit = crate::worker::build_request(
             &req,

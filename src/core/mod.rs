@@ -1,12 +1,14 @@
-//! Domain types shared by every layer: ops, regions, edit parameters, steps. No I/O, no async.
+//! Domain types shared by every layer: ops, regions, edit parameters, recipes, steps. No I/O, no async.
 
 mod op;
 mod params;
+mod recipe;
 mod region;
 mod step;
 
 pub use op::{Op, ParseOpError};
 pub use params::EditParams;
+pub use recipe::{FlowEditParams, MaskSource, Mode, Recipe, RecipeError};
 pub use region::{ParseRegionError, Rect, Region};
 pub use step::{EngineId, ImageRef, Status, Step, StepId};
 

@@ -1,6 +1,6 @@
 //! The parameters of one edit, recorded with each step so that replay can re-run it exactly.
 
-use super::Region;
+use super::{FlowEditParams, Region};
 use serde::{Deserialize, Serialize};
 
 /// Everything an engine needs besides the image, the mask and the instruction.
@@ -56,6 +56,15 @@ pub struct EditParams {
         serialize_with = "short::opt_f32"
     )]
     pub scale: Option<f32>,
+    /// FlowEdit numbers, for steps whose recipe is FlowEdit (absent: the defaults for the
+    /// step's strength and steps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flowedit: Option<FlowEditParams>,
+}
+
+/// f32 in its shortest decimal form, for other core types.
+pub(super) fn short_f32<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
+    short::f32(v, s)
 }
 
 /// Writes f32 values with their shortest decimal form (0.6, not 0.6000000238418579), so session
@@ -99,6 +108,7 @@ impl Default for EditParams {
             size: None,
             at: None,
             scale: None,
+            flowedit: None,
         }
     }
 }
@@ -119,6 +129,9 @@ impl EditParams {
             if !a.is_finite() {
                 return Err(format!("amount {a} is not a finite number"));
             }
+        }
+        if let Some(f) = &self.flowedit {
+            f.validate(self.steps)?;
         }
         Ok(())
     }

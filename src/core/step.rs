@@ -1,6 +1,6 @@
 //! One recorded edit in a session's tree of steps.
 
-use super::{EditParams, Op};
+use super::{EditParams, Op, Recipe};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -98,6 +98,10 @@ pub struct Step {
     pub instruction: String,
     pub engine: EngineId,
     pub params: EditParams,
+    /// What a generative engine was told (mode, prompts, mask source); absent in steps
+    /// recorded before recipes existed and in classic steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<Recipe>,
     pub input: ImageRef,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask: Option<ImageRef>,

@@ -8,7 +8,7 @@ pub mod zimage;
 
 pub use error::EngineError;
 
-use crate::core::{EditParams, EngineId, Op};
+use crate::core::{EditParams, EngineId, Op, Recipe};
 use image::{GrayImage, RgbImage, RgbaImage};
 use std::path::PathBuf;
 
@@ -24,6 +24,8 @@ pub struct EditRequest {
     /// Image to composite for `add`.
     pub overlay: Option<RgbaImage>,
     pub params: EditParams,
+    /// What a generative engine is told; `None`: derived from the op and instruction.
+    pub recipe: Option<Recipe>,
 }
 
 /// Progress of a running edit: denoising step `step` of `total` is finished.

@@ -42,7 +42,67 @@ pub fn finish(draft: Draft) -> PlannedStep {
         region: draft.region,
         strength: strength(draft.op, draft.swaps_being),
         mask_advised,
+        subject: subject_of(&draft),
+        new_value: new_value_of(&draft),
+        keep: keep_of(&draft),
     }
+}
+
+/// The thing acted on, without the place it is described by ("坐在沙发上的男人" → "男人").
+fn subject_of(draft: &Draft) -> Option<String> {
+    if matches!(draft.op, Op::Add | Op::Edit) {
+        return None;
+    }
+    let subject = draft.reading.subject.as_deref()?;
+    let core = locate(subject).core;
+    let core = core.trim();
+    (!core.is_empty()).then(|| core.to_string())
+}
+
+/// The new thing with the attributes said about it; an add written by the planner ("添加Y坐在
+/// 沙发上") keeps its setting.
+fn new_value_of(draft: &Draft) -> Option<String> {
+    let zh = is_zh(&draft.clause);
+    let main = match draft.op {
+        Op::Delete | Op::Edit => return None,
+        Op::Add => match &draft.rewritten {
+            Some(text) => text
+                .split_once("添加")
+                .map(|(_, y)| y.to_string())
+                .or_else(|| text.strip_prefix("Add ").map(str::to_string)),
+            None => draft.reading.subject.clone(),
+        },
+        _ => draft.reading.value.clone(),
+    }?;
+    let extras = draft
+        .extras
+        .iter()
+        .filter(|e| e.kind != Kind::Support)
+        .map(|e| extra_text(e, zh));
+    let text = std::iter::once(main)
+        .chain(extras)
+        .filter(|p| !p.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(if zh { "," } else { ", " });
+    (!text.trim().is_empty()).then_some(text)
+}
+
+/// What the user asked to keep or complete ("保留沙发", "补全地面"), else what the subject was
+/// described by ("坐在沙发上的男人" keeps the sofa).
+fn keep_of(draft: &Draft) -> Option<String> {
+    let support = draft
+        .extras
+        .iter()
+        .filter(|e| e.kind == Kind::Support)
+        .find_map(|e| super::classify::read(&e.text).subject);
+    support.or_else(|| match draft.op {
+        Op::Delete | Op::Add => draft
+            .reading
+            .subject
+            .as_deref()
+            .and_then(|s| locate(s).keep),
+        _ => None,
+    })
 }
 
 fn target_of(draft: &Draft) -> Option<String> {

@@ -50,6 +50,15 @@ pub struct PlannedStep {
     pub strength: f32,
     /// Whether painting a mask over the target is advised.
     pub mask_advised: bool,
+    /// The thing acted on as the user described it ("红色T恤"; `target` is its head).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// What the step brings, with the user's attributes ("穿旗袍的女人,微笑", "深棕色").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_value: Option<String>,
+    /// What is kept or asked to be completed around it ("沙发", "the ground").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep: Option<String>,
 }
 
 /// Plans an instruction. Text with no recognisable op becomes one `edit` step; only an
@@ -105,7 +114,7 @@ mod tests {
         let plan = plan("把坐在沙发上的男人换成穿旗袍的女人,面带微笑,窗外阳光洒入").unwrap();
         let json = serde_json::to_string(&plan).unwrap();
         assert!(json.starts_with(
-            r#"{"steps":[{"op":"delete","instruction":"删除男人,保留沙发","target":"男人","region":null,"strength":0.8,"mask_advised":true},"#
+            r#"{"steps":[{"op":"delete","instruction":"删除男人,保留沙发","target":"男人","region":null,"strength":0.8,"mask_advised":true,"subject":"男人","keep":"沙发"},"#
         ), "{json}");
         assert_eq!(plan.steps[1].instruction, "添加穿旗袍的女人坐在沙发上,微笑");
         assert_eq!(plan.steps[2].op, Op::Relight);

@@ -3,7 +3,9 @@
 
 use super::store::now_rfc3339;
 use super::{Session, SessionError};
-use crate::core::{EditParams, EngineId, ImageRef, Op, Status, Step, StepId, ZEDIT_VERSION};
+use crate::core::{
+    EditParams, EngineId, ImageRef, Op, Recipe, Status, Step, StepId, ZEDIT_VERSION,
+};
 use image::DynamicImage;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -20,6 +22,9 @@ pub struct StepRequest {
     pub mask: Option<ImageRef>,
     #[serde(default)]
     pub overlay: Option<ImageRef>,
+    /// What a generative engine is told; `None` lets it derive one from the instruction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<Recipe>,
 }
 
 /// How a step ended.
@@ -73,6 +78,7 @@ impl Session {
                 instruction: req.instruction.clone(),
                 engine: engine.clone(),
                 params: req.params.clone(),
+                recipe: req.recipe.clone(),
                 input,
                 mask: req.mask.clone(),
                 overlay: req.overlay.clone(),

@@ -94,6 +94,7 @@ commands! {
     NextField = "next-field",
     PrevField = "prev-field",
     EditField = "edit-field",
+    EditPrompt = "edit-prompt",
     CycleOp = "cycle-op",
     CycleRegion = "cycle-region",
     StrengthUp = "strength-up",

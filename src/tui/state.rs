@@ -52,6 +52,8 @@ pub enum PromptKind {
     Filter,
     MaskFile,
     Field(Field),
+    /// The selected planned step's recipe prompt.
+    RecipePrompt,
 }
 
 /// The editable columns of a planned step.
@@ -127,6 +129,8 @@ pub struct DraftStep {
     pub base: Option<crate::core::EditParams>,
     /// The image a recorded `add` composited.
     pub overlay: Option<ImageRef>,
+    /// What a generative engine is told (its prompt editable with `p`).
+    pub recipe: Option<crate::core::Recipe>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -41,6 +41,7 @@ pub fn build_request(
         mask,
         overlay: overlay.map(|o| o.to_rgba8()),
         params: req.params.clone(),
+        recipe: req.recipe.clone(),
     })
 }
 

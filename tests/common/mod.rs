@@ -98,6 +98,7 @@ pub fn relight_job(dir: &Path, seed: u64) -> zedit::worker::Job {
             },
             mask: None,
             overlay: None,
+            recipe: None,
         },
         engine: "classic".into(),
         model: None,

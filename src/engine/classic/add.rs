@@ -181,6 +181,7 @@ mod tests {
             mask: None,
             overlay,
             params,
+            recipe: None,
         }
     }
 

@@ -106,6 +106,7 @@ mod tests {
             mask,
             overlay: None,
             params,
+            recipe: None,
         }
     }
 

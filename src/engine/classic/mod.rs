@@ -13,6 +13,7 @@ mod recolor;
 mod relight;
 mod text;
 
+pub use mask::resolve as resolve_mask;
 pub use relight::RELIGHT_HELP;
 
 use super::{EditRequest, Engine, EngineError, Flow, Progress};

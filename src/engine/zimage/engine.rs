@@ -1,8 +1,7 @@
 //! The `Engine` face of the pipeline: requests in, images out, with progress and cancellation.
 
-use super::imageio;
-use super::noise::Noise;
-use super::pipeline::{Init, Job, Pipeline};
+use super::modes;
+use super::pipeline::Pipeline;
 use super::EngineError;
 use crate::core::EngineId;
 use crate::engine::{EditRequest, Engine, Flow, Progress};
@@ -57,36 +56,13 @@ impl Engine for ZImageEngine {
                 "zimage needs an instruction: it is the prompt of the edit".into(),
             ));
         }
-        let orig = req.image.dimensions();
-        let size = imageio::model_size(orig.0, orig.1)?;
-        let device = self.pipeline.device().clone();
-        let image = imageio::image_tensor(&req.image, size, &device)?;
-        let mask = match &req.mask {
-            Some(m) => {
-                imageio::check_mask(&req.image, m)?;
-                Some(imageio::mask_tensor(m, size, &device)?)
+        match &req.recipe {
+            Some(recipe) => modes::run(&mut self.pipeline, req, recipe, false, on_step),
+            None => {
+                let recipe = modes::legacy_recipe(req);
+                modes::run(&mut self.pipeline, req, &recipe, true, on_step)
             }
-            None => None,
-        };
-        let job = Job {
-            prompt: req.instruction.clone(),
-            negative_prompt: None,
-            guidance: req.params.cfg,
-            cfg_truncation: 1.0,
-            cfg_normalization: 0.0,
-            steps: req.params.steps as usize,
-            strength: req.params.strength as f64,
-            init: Init::Image { image, mask },
-            noise: Noise::Seeded(req.params.seed),
-        };
-        let mut cb = |s: super::pipeline::StepInfo| {
-            on_step(Progress {
-                step: s.index as u32 + 1,
-                total: s.total as u32,
-            })
-        };
-        let out = self.pipeline.run(&job, &mut cb)?;
-        Ok(imageio::restore_size(out.to_rgb()?, orig))
+        }
     }
 }
 

@@ -1,11 +1,14 @@
-//! Z-Image Turbo through candle: img2img and inpainting with our own scheduler and sampling loop.
+//! Z-Image Turbo through candle: img2img, inpainting and FlowEdit with our own scheduler and
+//! sampling loops, run as each step's recipe says.
 
 pub mod config;
 pub mod device;
 mod engine;
 pub mod fetch;
+pub mod flowedit;
 pub mod imageio;
 pub mod models;
+mod modes;
 pub mod noise;
 pub mod pipeline;
 pub mod prompt;
@@ -16,6 +19,7 @@ pub mod vae;
 pub mod weights;
 
 pub use engine::{model_digest, ZImageEngine, PIPELINE_VERSION};
+pub use flowedit::FlowEditJob;
 pub use noise::Noise;
 pub use pipeline::{Init, Job, Output, Pipeline, StepInfo};
 

@@ -19,6 +19,9 @@ pub enum Noise {
         posterior_eps: Vec<Tensor>,
         noise: Tensor,
     },
+    /// Explicit latent noise draws, used in order (FlowEdit draws a fresh one per step and
+    /// average; its image encode takes the posterior mode and draws no eps).
+    Draws(Vec<Tensor>),
 }
 
 /// Hands out the draws of one run in order.
@@ -32,6 +35,7 @@ enum Kind {
         eps: std::vec::IntoIter<Tensor>,
         noise: Option<Tensor>,
     },
+    Draws(std::vec::IntoIter<Tensor>),
 }
 
 impl NoiseSource {
@@ -45,6 +49,7 @@ impl NoiseSource {
                 eps: posterior_eps.clone().into_iter(),
                 noise: Some(noise.clone()),
             },
+            Noise::Draws(draws) => Kind::Draws(draws.clone().into_iter()),
         };
         NoiseSource { kind }
     }
@@ -59,6 +64,9 @@ impl NoiseSource {
                 })?;
                 fit(t, like, "posterior eps")
             }
+            Kind::Draws(_) => Err(EngineError::BadInput(
+                "noise given as latent draws has no posterior eps for a VAE encode".into(),
+            )),
         }
     }
 
@@ -71,6 +79,12 @@ impl NoiseSource {
                     EngineError::BadInput("the latent noise tensor was already used".into())
                 })?;
                 fit(t, like, "latent noise")
+            }
+            Kind::Draws(draws) => {
+                let t = draws.next().ok_or_else(|| {
+                    EngineError::BadInput("no latent noise draw left for this step".into())
+                })?;
+                fit(t, like, "latent noise draw")
             }
         }
     }

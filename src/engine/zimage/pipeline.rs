@@ -14,7 +14,7 @@ use crate::engine::Flow;
 use candle_core::{DType, Device, Tensor};
 use std::path::{Path, PathBuf};
 
-fn err(e: candle_core::Error) -> EngineError {
+pub(super) fn err(e: candle_core::Error) -> EngineError {
     EngineError::Internal(format!("pipeline: {e}"))
 }
 
@@ -345,7 +345,7 @@ impl Pipeline {
 }
 
 /// σ·noise + (1 − σ)·latents.
-fn mix(noise: &Tensor, latents: &Tensor, sigma: f32) -> Result<Tensor, EngineError> {
+pub(super) fn mix(noise: &Tensor, latents: &Tensor, sigma: f32) -> Result<Tensor, EngineError> {
     let a = (noise * sigma as f64).map_err(err)?;
     let b = (latents * (1.0 - sigma) as f64).map_err(err)?;
     (a + b).map_err(err)
@@ -353,7 +353,11 @@ fn mix(noise: &Tensor, latents: &Tensor, sigma: f32) -> Result<Tensor, EngineErr
 
 /// Nearest downsampling by `factor` (the reference's interpolate(mode="nearest") picks pixel
 /// (f·i, f·j)), as f32 [1, 1, h, w].
-fn latent_mask(mask: &Tensor, factor: usize, device: &Device) -> Result<Tensor, EngineError> {
+pub(super) fn latent_mask(
+    mask: &Tensor,
+    factor: usize,
+    device: &Device,
+) -> Result<Tensor, EngineError> {
     let (_, _, h, w) = mask.dims4().map_err(err)?;
     let rows: Vec<u32> = (0..h / factor).map(|i| (i * factor) as u32).collect();
     let cols: Vec<u32> = (0..w / factor).map(|j| (j * factor) as u32).collect();

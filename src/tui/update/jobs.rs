@@ -138,6 +138,7 @@ fn draft_of(s: &Step) -> DraftStep {
         }),
         base: Some(s.params.clone()),
         overlay: s.overlay.clone(),
+        recipe: s.recipe.clone(),
     }
 }
 
@@ -152,7 +153,11 @@ pub fn submit_next(state: &mut State) -> Vec<Effect> {
             run.progress = None;
             vec![Effect::Submit {
                 dir: run.dir.clone(),
-                req: Box::new(plan::request(&d, run.parent)),
+                req: Box::new(plan::request(
+                    &d,
+                    run.parent,
+                    !matches!(state.engine.as_str(), "" | "classic"),
+                )),
             }]
         }
         None => {

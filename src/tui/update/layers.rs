@@ -172,6 +172,7 @@ fn submit_prompt(state: &mut State, kind: PromptKind, text: String) -> Vec<Effec
             }]
         }
         PromptKind::Field(f) => plan::set_field(state, f, &text),
+        PromptKind::RecipePrompt => plan::set_prompt(state, &text),
         _ => Vec::new(),
     }
 }

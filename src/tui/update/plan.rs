@@ -31,6 +31,11 @@ pub fn start(state: &mut State) -> Vec<Effect> {
     let mut steps = Vec::new();
     for p in planned.steps {
         let seed = next_seed(state);
+        let drawn = match state.next_mask {
+            Some(_) => crate::core::MaskSource::Drawn,
+            None => crate::core::MaskSource::None,
+        };
+        let recipe = Some(crate::recipe::derive(&p, drawn));
         steps.push(DraftStep {
             op: p.op,
             instruction: p.instruction,
@@ -40,6 +45,7 @@ pub fn start(state: &mut State) -> Vec<Effect> {
             mask: state.next_mask.clone(),
             base: None,
             overlay: None,
+            recipe,
         });
     }
     state.plan = Some(PlanState {
@@ -52,7 +58,8 @@ pub fn start(state: &mut State) -> Vec<Effect> {
 }
 
 /// The request that runs `d` on the output of `parent`.
-pub fn request(d: &DraftStep, parent: Option<StepId>) -> StepRequest {
+/// The recipe goes along only for a generative engine (`generative`).
+pub fn request(d: &DraftStep, parent: Option<StepId>, generative: bool) -> StepRequest {
     let mut params = d.base.clone().unwrap_or_default();
     params.strength = d.strength;
     params.seed = d.seed;
@@ -70,9 +77,20 @@ pub fn request(d: &DraftStep, parent: Option<StepId>) -> StepRequest {
         parent,
         op: d.op,
         instruction: d.instruction.clone(),
-        params,
+        recipe: d.recipe.clone().filter(|_| generative).map(|mut r| {
+            r.strength = params.strength;
+            r.steps = params.steps;
+            if let Some(m) = &d.mask {
+                r.mask_source = match m.file {
+                    Some(_) => crate::core::MaskSource::File,
+                    None => crate::core::MaskSource::Drawn,
+                };
+            }
+            r
+        }),
         mask: mask_ref,
         overlay: d.overlay.clone(),
+        params,
     }
 }
 
@@ -135,6 +153,13 @@ pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
             let field = plan.field;
             sessions::prompt(state, PromptKind::Field(field), &value);
         }
+        Command::EditPrompt if n > 0 => match plan.steps[i].recipe.as_ref() {
+            Some(r) => {
+                let value = r.prompt.clone();
+                sessions::prompt(state, PromptKind::RecipePrompt, &value);
+            }
+            None => state.error("this step has no recipe: it was not planned from words"),
+        },
         Command::CycleOp if n > 0 => {
             let d = &mut plan.steps[i];
             let k = Op::ALL.iter().position(|o| *o == d.op).unwrap_or(0);
@@ -194,6 +219,7 @@ pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
                         mask: None,
                         base: None,
                         overlay: None,
+                        recipe: None,
                     },
                 );
                 p.selected = at;
@@ -273,6 +299,22 @@ pub fn set_field(state: &mut State, f: Field, text: &str) -> Vec<Effect> {
     };
     if let Err(e) = result {
         state.error(e);
+    }
+    Vec::new()
+}
+
+/// Sets the selected planned step's recipe prompt.
+pub fn set_prompt(state: &mut State, text: &str) -> Vec<Effect> {
+    let step = state
+        .plan
+        .as_mut()
+        .and_then(|p| p.steps.get_mut(p.selected));
+    match step.and_then(|d| d.recipe.as_mut()) {
+        Some(_) if text.trim().is_empty() => {
+            state.error("prompt: say what the picture should show")
+        }
+        Some(r) => r.prompt = text.to_string(),
+        None => {}
     }
     Vec::new()
 }

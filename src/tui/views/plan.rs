@@ -45,6 +45,23 @@ pub fn render(state: &State, plan: &PlanState, theme: &Theme, frame: &mut Frame,
         .collect();
     let header = Row::new(std::iter::once("#").chain(Field::ALL.iter().map(|f| f.label())))
         .style(Style::default().fg(theme.muted));
+    // What the model is told for the selected step, so the user can check and edit it (p).
+    let told = plan
+        .steps
+        .get(plan.selected)
+        .and_then(|d| d.recipe.as_ref())
+        .map(|r| match &r.source_prompt {
+            Some(src) => format!(" {}: \"{src}\" → \"{}\" · p edits ", r.mode, r.prompt),
+            None => format!(" {}: \"{}\" · p edits ", r.mode, r.prompt),
+        });
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Plan: Enter runs all, r this one, e edits, o op, +/- strength, J/K move ")
+        .title_bottom(Line::from(" d delete · a add · m mask · Esc back "))
+        .border_style(theme.border(focused));
+    if let Some(told) = told {
+        block = block.title_bottom(Line::from(told).right_aligned());
+    }
     let table = Table::new(
         rows,
         [
@@ -57,12 +74,6 @@ pub fn render(state: &State, plan: &PlanState, theme: &Theme, frame: &mut Frame,
         ],
     )
     .header(header)
-    .block(
-        Block::default()
-            .borders(Borders::ALL)
-            .title(" Plan: Enter runs all, r this one, e edits, o op, +/- strength, J/K move ")
-            .title_bottom(Line::from(" d delete · a add · m mask · Esc back "))
-            .border_style(theme.border(focused)),
-    );
+    .block(block);
     frame.render_widget(table, area);
 }

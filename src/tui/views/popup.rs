@@ -80,6 +80,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     " Mask image path (white = change; Tab completes) ".to_string()
                 }
                 PromptKind::Field(f) => format!(" Edit {} ", f.label()),
+                PromptKind::RecipePrompt => " Prompt: what the picture should show ".to_string(),
             };
             let r = centered(area, 70, 3);
             frame.render_widget(Clear, r);
