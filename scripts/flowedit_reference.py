@@ -285,6 +285,9 @@ def main():
                         n_transformer_calls=calls.n, n_noise_draws=draws)
             save_case(name, store, meta, img)
             cases[name] = meta
+        if not os.path.exists(os.path.join(OUT, "prefilled.png")):
+            print("no prefilled.png (pass --zedit): skipping the prefill_inpaint case")
+            return write_manifest(cases)
         inpaint = ZImageInpaintPipeline(**pipe.components)
         prefilled = Image.open(os.path.join(OUT, "prefilled.png")).convert("RGB")
         store = {}
@@ -296,6 +299,10 @@ def main():
                     mask_image="mask.png", n_transformer_calls=calls.n, randn_shapes=draws)
         save_case("prefill_inpaint", store, meta, img)
         cases["prefill_inpaint"] = meta
+    write_manifest(cases)
+
+
+def write_manifest(cases):
     files = sorted(
         os.path.relpath(os.path.join(d, f), OUT)
         for d, _, fs in os.walk(OUT) for f in fs if f not in ("manifest.json", "README.md")
