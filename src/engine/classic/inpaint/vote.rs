@@ -2,42 +2,46 @@
 //! patches' matches say it should be.
 
 use super::level::{Level, R};
+use super::par;
 use super::patchmatch::Nnf;
 use super::plane::add;
 
 /// Rewrites the hole pixels of `img` from the field. Matches are weighted by how well they fit
 /// (`1 / (1 + d / sigma2)^2`, a rational stand-in for a Gaussian so the bytes do not depend on
-/// the platform's `exp`), with `sigma2` a low percentile of the current distances.
-pub fn vote(lv: &Level, img: &mut [[f32; 3]], nnf: &Nnf, uniform: bool) {
+/// the platform's `exp`), with `sigma2` a low percentile of the current distances; `uniform`
+/// weighs every match alike.
+pub fn vote(lv: &Level, img: &mut [[f32; 3]], nnf: &Nnf, uniform: bool, threads: usize) {
+    let values = predict(lv, img, nnf, &lv.holes, uniform, threads);
+    for (&p, v) in lv.holes.iter().zip(values) {
+        img[p as usize] = v;
+    }
+}
+
+/// What the matches say `pixels` should be (any pixel a target patch covers), without
+/// writing it.
+pub fn predict(
+    lv: &Level,
+    img: &[[f32; 3]],
+    nnf: &Nnf,
+    pixels: &[u32],
+    uniform: bool,
+    threads: usize,
+) -> Vec<[f32; 3]> {
     let sigma2 = if uniform {
         f32::INFINITY
     } else {
         scale_of(lv, nnf)
     };
-    let chunks = split(lv.holes.len(), lv.bands.len().max(1));
-    let src: &[[f32; 3]] = img;
-    let parts: Vec<Vec<[f32; 3]>> = std::thread::scope(|sc| {
-        let handles: Vec<_> = chunks
+    let chunks = split(pixels.len(), 8);
+    par::map(chunks, threads, |(a, b)| {
+        pixels[a..b]
             .iter()
-            .map(|&(a, b)| {
-                sc.spawn(move || {
-                    lv.holes[a..b]
-                        .iter()
-                        .map(|&p| vote_pixel(lv, src, nnf, p as usize, sigma2))
-                        .collect()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    for (&(a, b), part) in chunks.iter().zip(parts) {
-        for (&p, v) in lv.holes[a..b].iter().zip(part) {
-            img[p as usize] = v;
-        }
-    }
+            .map(|&p| vote_pixel(lv, img, nnf, p as usize, sigma2))
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn vote_pixel(lv: &Level, img: &[[f32; 3]], nnf: &Nnf, p: usize, sigma2: f32) -> [f32; 3] {
