@@ -10,8 +10,10 @@ use super::structure::priority_fill;
 use super::vote::vote;
 use super::{Cancelled, Ticker};
 
-/// Fewest hole-bounding-box pixels (longest side) worth another coarser level.
-const MIN_HOLE_SIDE: usize = 2 * (2 * R + 1);
+/// Fewest hole-bounding-box pixels (longest side) worth another coarser level: the coarsest
+/// hole stays several patches across, so its surroundings still show whole structures (a
+/// collar, a sky, a shadow) to copy rather than a few pixels of each.
+const MIN_HOLE_SIDE: usize = 40;
 /// Fewest plane pixels (shortest side) a level may have.
 const MIN_PLANE_SIDE: usize = 4 * (2 * R + 1);
 const MAX_LEVELS: usize = 8;

@@ -7,6 +7,7 @@ mod level;
 mod par;
 mod patchmatch;
 mod plane;
+mod poisson;
 mod seam;
 mod smooth;
 mod structure;

@@ -1,38 +1,16 @@
-//! The final blend: what the matched patches predict on the known band around the hole is
-//! compared with what is there, and the difference is spread smoothly (harmonically) over the
-//! hole, a gradient-domain correction that lets the fill meet its surroundings with no seam.
+//! The final blend: the matches vote for the hole's pixel differences, and the hole is rebuilt
+//! in the gradient domain against the known pixels around it, so the fill meets its
+//! surroundings with no seam and smooth shading runs on through the hole exactly.
 
 use super::level::Level;
 use super::patchmatch::Nnf;
-use super::plane::{add, Plane};
-use super::smooth::membrane_fill;
-use super::vote::predict;
+use super::plane::Plane;
+use super::poisson::fuse;
+use super::vote::predict_diffs;
 
-/// Corrects the hole pixels of `p` (already filled from `nnf`) so that they agree with the
-/// known pixels around the hole at low frequencies while keeping the copied detail.
+/// Rebuilds the hole pixels of `p` (already filled from `nnf`) from the differences the
+/// matched patches show, with the known pixels as the boundary.
 pub fn blend_seam(p: &mut Plane, lv: &Level, nnf: &Nnf, threads: usize) {
-    // Known pixels that some target patch covers: the band within a patch radius of the hole.
-    let band: Vec<u32> = lv
-        .targets
-        .iter()
-        .copied()
-        .filter(|&t| !lv.hole[t as usize])
-        .collect();
-    if band.is_empty() {
-        return;
-    }
-    let pred = predict(lv, &p.px, nnf, &band, false, threads);
-    let mut corr = Plane::new(p.w, p.h);
-    let mut free = vec![true; p.w * p.h];
-    for (&b, v) in band.iter().zip(pred) {
-        let i = b as usize;
-        let o = p.px[i];
-        corr.px[i] = [o[0] - v[0], o[1] - v[1], o[2] - v[2]];
-        free[i] = false;
-    }
-    membrane_fill(&mut corr, &free);
-    for &i in &lv.holes {
-        let i = i as usize;
-        add(&mut p.px[i], corr.px[i], 1.0);
-    }
+    let diffs = predict_diffs(lv, &p.px, nnf, threads);
+    fuse(lv, &mut p.px, &diffs);
 }
