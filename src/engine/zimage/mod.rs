@@ -9,6 +9,7 @@ pub mod models;
 pub mod noise;
 pub mod pipeline;
 pub mod prompt;
+pub mod resample;
 pub mod scheduler;
 pub mod text_encoder;
 pub mod transformer;

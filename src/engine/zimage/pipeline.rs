@@ -35,8 +35,9 @@ pub struct Job {
     /// Used when guidance > 0; the reference's default is the empty prompt.
     pub negative_prompt: Option<String>,
     pub guidance: f32,
-    /// CFG is skipped on steps whose model t exceeds this (1.0 keeps it everywhere).
-    pub cfg_truncation: f32,
+    /// CFG is skipped on steps whose model t exceeds this (1.0 keeps it everywhere); compared
+    /// in f64 as the reference compares Python floats.
+    pub cfg_truncation: f64,
     /// When > 0, the CFG prediction's norm is capped at ‖pos‖ times this.
     pub cfg_normalization: f32,
     pub steps: usize,
@@ -113,12 +114,7 @@ impl Pipeline {
         let tcfg: config::TransformerConfig = config::read(dir, "transformer")?;
         let vcfg: config::VaeConfig = config::read(dir, "vae")?;
         let text_cfg: config::TextEncoderConfig = config::read(dir, "text_encoder")?;
-        let sched = match std::fs::read_to_string(dir.join("scheduler/scheduler_config.json")) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                EngineError::Model(format!("scheduler/scheduler_config.json is invalid: {e}"))
-            })?,
-            Err(_) => SchedulerConfig::default(),
-        };
+        let sched = SchedulerConfig::read(dir)?;
         if text_cfg.hidden_size != tcfg.cap_feat_dim {
             return Err(EngineError::Model(format!(
                 "text_encoder hidden_size {} differs from transformer cap_feat_dim {}; \
@@ -273,7 +269,7 @@ impl Pipeline {
         let x3 = x.squeeze(0).map_err(err)?;
         let pos = self.transformer.forward(&x3, t, pos_cap)?;
         let pred = match neg_cap {
-            Some(neg_cap) if t <= job.cfg_truncation || job.cfg_truncation > 1.0 => {
+            Some(neg_cap) if t as f64 <= job.cfg_truncation || job.cfg_truncation > 1.0 => {
                 let neg = self.transformer.forward(&x3, t, neg_cap)?;
                 let diff = (&pos - neg).map_err(err)?;
                 let mut pred = (&pos + (diff * job.guidance as f64).map_err(err)?).map_err(err)?;
