@@ -1,8 +1,10 @@
 //! Golden parity with the diffusers reference on the tiny Z-Image fixture sets: every case listed
 //! in each set's `fixtures/manifest.json`, every stage, with the recorded noise. Everything about
 //! a case (model, sizes, prompts, steps, strength, guidance, input files) is read from the fixture
-//! files; file names in the metadata are relative to the set's root, as in the manifest. The set:
-//! `ZEDIT_FIXTURES`, default ../shared/fixtures/zimage-tiny.
+//! files; file names in the metadata are relative to the set's root, as in the manifest. The sets:
+//! the shared one (`ZEDIT_FIXTURES`, default ../shared/fixtures/zimage-tiny) and
+//! tests/fixtures/zimage-tiny-b (scripts/make_zimage_fixtures.py: another config, a 100x60 input,
+//! 6 and 9 steps, Chinese prompts).
 #![cfg(feature = "zimage")]
 
 mod common;
@@ -17,7 +19,22 @@ use zedit::engine::Flow;
 
 /// The fixture sets' roots, each holding `tiny-zimage/` and `fixtures/`.
 fn roots() -> Vec<PathBuf> {
-    vec![common::zimage_fixtures()]
+    let mut v = vec![common::zimage_fixtures()];
+    let ours = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/zimage-tiny-b"
+    ));
+    if !v.iter().any(|r| same_dir(r, &ours)) {
+        v.push(ours);
+    }
+    v
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 fn max_diff(a: &Tensor, b: &Tensor) -> f32 {

@@ -4,10 +4,13 @@
 //! and start index, bit for bit, for every step count 1..50 and strength 0.05..1.0.
 #![cfg(feature = "zimage")]
 
+use candle_core::{DType, Device};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use zedit::engine::zimage::config::SchedulerConfig;
 use zedit::engine::zimage::scheduler::{decimal, Schedule};
+use zedit::engine::zimage::Pipeline;
 
 #[derive(Deserialize)]
 struct Table {
@@ -86,4 +89,42 @@ fn the_known_off_by_one_cases() {
     assert_eq!(at(20, 0.55), 9);
     assert_eq!(at(20, 0.6), 8);
     assert_eq!(at(20, 0.8), 4);
+}
+
+#[test]
+fn a_model_whose_scheduler_sets_an_unsupported_flag_is_refused_by_name() {
+    let src = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/zimage-tiny-b/tiny-zimage"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    for comp in [
+        "transformer",
+        "vae",
+        "text_encoder",
+        "tokenizer",
+        "scheduler",
+    ] {
+        std::fs::create_dir_all(dir.path().join(comp)).unwrap();
+        for f in std::fs::read_dir(src.join(comp)).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, dir.path().join(comp).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let cfg = dir.path().join("scheduler/scheduler_config.json");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(Pipeline::load(dir.path(), &Device::Cpu, DType::F32).is_ok());
+    for (key, value) in [("use_dynamic_shifting", "true"), ("shift_terminal", "0.02")] {
+        let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        json[key] = serde_json::from_str(value).unwrap();
+        std::fs::write(&cfg, json.to_string()).unwrap();
+        let e = Pipeline::load(dir.path(), &Device::Cpu, DType::F32)
+            .err()
+            .unwrap_or_else(|| panic!("{key}: accepted"));
+        let msg = e.to_string();
+        assert!(
+            msg.contains(key) && msg.contains("scheduler_config.json"),
+            "{msg}"
+        );
+    }
 }
