@@ -93,9 +93,10 @@ pub fn unit_image(decoded: &Tensor) -> Result<Tensor, EngineError> {
 pub struct Pipeline {
     dir: PathBuf,
     device: Device,
-    dtype: DType,
     tokenizer: PromptTokenizer,
     text_cfg: config::TextEncoderConfig,
+    /// Where the text encoder runs (the CPU when the memory plan keeps it off the GPU).
+    text_device: (Device, DType),
     text_encoder: Option<TextEncoder>,
     /// Drop the text encoder after each encoding (it is reloaded when the prompt changes).
     pub release_text_encoder: bool,
@@ -111,6 +112,17 @@ impl Pipeline {
     /// bf16 on GPUs). The VAE follows `dtype` as the reference does: its force_upcast only
     /// applies to float16.
     pub fn load(dir: &Path, device: &Device, dtype: DType) -> Result<Self, EngineError> {
+        Self::load_placed(dir, device, dtype, (device, dtype))
+    }
+
+    /// As [`Pipeline::load`], with the text encoder on `text` (device and dtype) instead; its
+    /// caption features move to `device`.
+    pub fn load_placed(
+        dir: &Path,
+        device: &Device,
+        dtype: DType,
+        text: (&Device, DType),
+    ) -> Result<Self, EngineError> {
         let tcfg: config::TransformerConfig = config::read(dir, "transformer")?;
         let vcfg: config::VaeConfig = config::read(dir, "vae")?;
         let text_cfg: config::TextEncoderConfig = config::read(dir, "text_encoder")?;
@@ -132,13 +144,13 @@ impl Pipeline {
             &vcfg,
             true,
         )?;
-        let text_encoder = Some(load_text_encoder(dir, &text_cfg, device, dtype)?);
+        let text_encoder = Some(load_text_encoder(dir, &text_cfg, text.0, text.1)?);
         Ok(Pipeline {
             dir: dir.to_path_buf(),
             device: device.clone(),
-            dtype,
             tokenizer,
             text_cfg,
+            text_device: (text.0.clone(), text.1),
             text_encoder,
             release_text_encoder: false,
             transformer,
@@ -178,8 +190,8 @@ impl Pipeline {
             self.text_encoder = Some(load_text_encoder(
                 &self.dir,
                 &self.text_cfg,
-                &self.device,
-                self.dtype,
+                &self.text_device.0,
+                self.text_device.1,
             )?);
         }
         self.text_encoder
@@ -194,6 +206,7 @@ impl Pipeline {
         }
         let ids = self.tokenizer.ids(prompt, MAX_SEQUENCE_LENGTH)?;
         let feats = self.text_encoder()?.encode(&ids)?;
+        let feats = feats.to_device(&self.device).map_err(err)?;
         if self.release_text_encoder {
             self.text_encoder = None;
         }

@@ -132,7 +132,7 @@ impl Block {
 }
 
 /// Bytes of f32 attention scores one chunk of heads may hold at once.
-const SCORE_BYTES: usize = 1 << 30;
+pub const SCORE_BYTES: usize = 1 << 30;
 
 /// softmax(q·kᵀ·scale)·v over [1, H, S, D] tensors with the logits, the softmax and the
 /// weighted sum in f32 whatever the model dtype, as the reference's fused attention keeps them;
