@@ -3,6 +3,7 @@
 use super::imageio;
 use super::noise::Noise;
 use super::pipeline::{Init, Job, Pipeline};
+use super::scheduler;
 use super::EngineError;
 use crate::core::EngineId;
 use crate::engine::{EditRequest, Engine, Flow, Progress};
@@ -75,7 +76,9 @@ impl Engine for ZImageEngine {
             cfg_truncation: 1.0,
             cfg_normalization: 0.0,
             steps: req.params.steps as usize,
-            strength: req.params.strength as f64,
+            // The decimal the user gave, as the reference's Python float: widening the f32
+            // (0.6 → 0.6000000238) would start one step early at common settings.
+            strength: scheduler::decimal(req.params.strength),
             init: Init::Image { image, mask },
             noise: Noise::Seeded(req.params.seed),
         };

@@ -8,6 +8,7 @@ use super::config::TransformerConfig;
 use super::weights::Weights;
 use super::EngineError;
 use block::Block;
+pub use block::SCORE_BYTES;
 use candle_core::{DType, Module, Result as CResult, Tensor};
 use candle_nn::Linear;
 use rope::Rope;
