@@ -13,10 +13,11 @@ use zedit::engine::{EditRequest, Engine, EngineError, EngineOptions, Flow, Progr
 use zedit::session::Session;
 use zedit::worker::{default_factory, EngineFactory, Event, LocalRunner};
 
-/// An engine that fails the way its `fail` says on its first run, then succeeds.
+/// An engine that fails the way its `fail` says when it is the first one opened; engines
+/// opened after it succeed.
 struct Flaky {
     fail: &'static str,
-    runs: usize,
+    first: bool,
 }
 
 impl Engine for Flaky {
@@ -33,9 +34,8 @@ impl Engine for Flaky {
         req: &EditRequest,
         on_step: &mut dyn FnMut(Progress) -> Flow,
     ) -> Result<RgbImage, EngineError> {
-        self.runs += 1;
         on_step(Progress { step: 1, total: 1 });
-        if self.runs == 1 {
+        if self.first {
             match self.fail {
                 // What candle reports when CUDA runs out of memory, through the same conversion.
                 "oom" => {
@@ -54,8 +54,8 @@ impl Engine for Flaky {
 
 fn counting(fail: &'static str, opens: Arc<AtomicUsize>) -> EngineFactory {
     Arc::new(move |_: &EngineOptions| {
-        opens.fetch_add(1, Ordering::SeqCst);
-        Ok(Box::new(Flaky { fail, runs: 0 }) as Box<dyn Engine>)
+        let first = opens.fetch_add(1, Ordering::SeqCst) == 0;
+        Ok(Box::new(Flaky { fail, first }) as Box<dyn Engine>)
     })
 }
 

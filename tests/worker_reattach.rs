@@ -7,13 +7,14 @@ use common::*;
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use zedit::core::Status;
 use zedit::worker::{Client, ClientOptions, Event};
 
-/// Forwards connections on `path` to the worker on `target`; `cut` drops the live ones.
-fn proxy(path: PathBuf, target: PathBuf, cut: Arc<AtomicBool>) {
+/// Forwards connections on `path` to the worker on `target`; bumping `epoch` drops the
+/// connections made before, and later ones go through.
+fn proxy(path: PathBuf, target: PathBuf, epoch: Arc<AtomicUsize>) {
     let listener = UnixListener::bind(&path).unwrap();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
@@ -21,13 +22,14 @@ fn proxy(path: PathBuf, target: PathBuf, cut: Arc<AtomicBool>) {
             let Ok(back) = UnixStream::connect(&target) else {
                 return;
             };
-            let cut = cut.clone();
-            let pipe = move |mut from: UnixStream, mut to: UnixStream, cut: Arc<AtomicBool>| {
+            let born = epoch.load(Ordering::SeqCst);
+            let cut = epoch.clone();
+            let pipe = move |mut from: UnixStream, mut to: UnixStream, cut: Arc<AtomicUsize>| {
                 from.set_read_timeout(Some(std::time::Duration::from_millis(20)))
                     .unwrap();
                 let mut buf = [0u8; 4096];
                 loop {
-                    if cut.load(Ordering::SeqCst) {
+                    if cut.load(Ordering::SeqCst) != born {
                         let _ = from.shutdown(std::net::Shutdown::Both);
                         let _ = to.shutdown(std::net::Shutdown::Both);
                         return;
@@ -53,9 +55,9 @@ fn proxy(path: PathBuf, target: PathBuf, cut: Arc<AtomicBool>) {
     });
 }
 
-fn proxied(root: &Path) -> (ClientOptions, Arc<AtomicBool>) {
+fn proxied(root: &Path) -> (ClientOptions, Arc<AtomicUsize>) {
     let front = root.join("proxy.sock");
-    let cut = Arc::new(AtomicBool::new(false));
+    let cut = Arc::new(AtomicUsize::new(0));
     proxy(front.clone(), socket_of(root), cut.clone());
     let mut opts = ClientOptions::new(front);
     opts.exe = Some(assert_cmd::cargo::cargo_bin("zedit"));
@@ -71,25 +73,23 @@ fn a_dropped_connection_re_attaches_and_the_finished_step_is_returned() {
     let (opts, cut) = proxied(root);
     let mut client = Client::connect(&opts.socket).unwrap();
     let (id, _) = client.submit(relight_job(&dir, 4)).unwrap();
-    let cutter = cut.clone();
     let mut seen = Vec::new();
     let step = client
         .wait_step(id, &dir, Some(&opts), &mut |e| {
-            // Drop the connection once the step is running, then let the next one through.
-            if matches!(e, Event::Started { .. }) && !cutter.swap(true, Ordering::SeqCst) {
-                std::thread::spawn({
-                    let cutter = cutter.clone();
-                    move || {
-                        std::thread::sleep(std::time::Duration::from_millis(100));
-                        cutter.store(false, Ordering::SeqCst);
-                    }
-                });
+            // Drop the connection once the step is running (the first time only).
+            if matches!(e, Event::Started { .. }) && seen.is_empty() {
+                cut.fetch_add(1, Ordering::SeqCst);
             }
             seen.push(e.clone());
         })
         .unwrap();
+    assert!(cut.load(Ordering::SeqCst) >= 1, "the connection was cut");
     assert_eq!(step.status, Status::Done, "{seen:?}");
-    assert!(seen.iter().any(|e| matches!(e, Event::Started { .. })));
+    let started = seen
+        .iter()
+        .filter(|e| matches!(e, Event::Started { .. }))
+        .count();
+    assert!(started >= 2, "Watch told where the job was again: {seen:?}");
     assert_eq!(steps_of(root, "s")[0]["status"], "done");
     // Only one job ran: re-attaching did not submit it again.
     assert_eq!(steps_of(root, "s").len(), 1);
