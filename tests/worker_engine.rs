@@ -73,7 +73,7 @@ fn a_panicking_or_out_of_memory_engine_fails_its_job_and_the_worker_goes_on() {
             step_id,
             ..
         } => {
-            assert_eq!(kind, "internal");
+            assert_eq!(kind, zedit::core::ErrorKind::Internal);
             assert!(message.contains("tensor shape mismatch"), "{message}");
             assert!(step_id.is_some(), "the step is recorded as failed");
         }
@@ -89,7 +89,7 @@ fn a_panicking_or_out_of_memory_engine_fails_its_job_and_the_worker_goes_on() {
         let (id, _) = client.submit(job).unwrap();
         let e = wait_final(&mut client, id);
         assert!(
-            matches!(&e, Event::Failed { kind, .. } if kind == "out_of_memory"),
+            matches!(&e, Event::Failed { kind, .. } if *kind == zedit::core::ErrorKind::OutOfMemory),
             "{e:?}"
         );
     }

@@ -124,7 +124,7 @@ pub fn render_tree(session: &Session) -> String {
             let took = s.took_ms.map(|t| format!(" {t}ms")).unwrap_or_default();
             let err = s
                 .error
-                .as_deref()
+                .as_ref()
                 .map(|e| format!(" ({e})"))
                 .unwrap_or_default();
             out.push_str(&format!(

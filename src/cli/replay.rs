@@ -3,12 +3,12 @@
 
 use super::{absolute, Ctx};
 use crate::core::{EngineId, StepId};
-use crate::engine::{self, Engine, EngineOptions, Flow};
+use crate::engine::{EngineError, EngineOptions, Flow};
 use crate::session::replay::{png_bytes, replay_chain, ReplayInput};
 use crate::session::{read_image, write_atomic, Session, StepRequest};
+use crate::worker::{default_factory, EngineCache};
 use anyhow::bail;
 use image::DynamicImage;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,32 +36,26 @@ pub struct ReplayArgs {
     pub device: Option<String>,
 }
 
-/// Opens each engine the chain names once, and runs steps on it.
+/// Runs each step on the shared engine cache, with the same rules as the worker: an engine is
+/// loaded once per name, and dropped after a panic or running out of memory.
 struct Runner {
     model: Option<PathBuf>,
     device: Option<String>,
-    engines: HashMap<String, Box<dyn Engine>>,
+    engines: EngineCache,
 }
 
 impl Runner {
     fn run(&mut self, input: ReplayInput) -> Result<(DynamicImage, EngineId), String> {
         let step = input.step;
-        let name = step.engine.name.clone();
-        if !self.engines.contains_key(&name) {
-            let opts = EngineOptions {
-                name: name.clone(),
-                model: self.model.clone(),
-                device: self.device.clone(),
-            };
-            let engine = engine::open(&opts).map_err(|e| e.to_string())?;
-            self.engines.insert(name.clone(), engine);
-        }
-        let engine = self.engines.get_mut(&name).ok_or("engine vanished")?;
+        let opts = self
+            .engines
+            .options(&step.engine.name, self.model.clone(), self.device.clone());
         let req = StepRequest {
             parent: step.parent,
             op: step.op,
             instruction: step.instruction.clone(),
             params: step.params.clone(),
+            mask_spec: None,
             mask: None,
             overlay: None,
         };
@@ -72,10 +66,20 @@ impl Runner {
             input.overlay.as_ref(),
         )
         .map_err(|e| e.to_string())?;
-        let out = engine
-            .run(&edit, &mut |_| Flow::Continue)
+        let ran = self
+            .engines
+            .with_engine(
+                &opts,
+                |engine| {
+                    engine
+                        .run(&edit, &mut |_| Flow::Continue)
+                        .map(|out| (out, engine.id()))
+                },
+                |r| matches!(r, Err(EngineError::OutOfMemory(_))),
+            )
             .map_err(|e| e.to_string())?;
-        Ok((DynamicImage::ImageRgb8(out), engine.id()))
+        let (out, id) = ran.map_err(|e| e.to_string())?;
+        Ok((DynamicImage::ImageRgb8(out), id))
     }
 }
 
@@ -84,7 +88,7 @@ pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let mut runner = Runner {
         model: args.model.clone(),
         device: args.device.clone(),
-        engines: HashMap::new(),
+        engines: EngineCache::new(default_factory(), EngineOptions::default()),
     };
     let mut run = |input: ReplayInput| runner.run(input);
     if args.on.is_empty() {

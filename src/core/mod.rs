@@ -1,10 +1,15 @@
-//! Domain types shared by every layer: ops, regions, edit parameters, steps. No I/O, no async.
+//! Domain types shared by every layer: ops, regions, masks, edit parameters, steps and their
+//! errors. No I/O, no async.
 
+mod error;
+mod mask;
 mod op;
 mod params;
 mod region;
 mod step;
 
+pub use error::{ErrorKind, StepError};
+pub use mask::{MaskPoint, MaskShape, MaskSpec};
 pub use op::{Op, ParseOpError};
 pub use params::EditParams;
 pub use region::{ParseRegionError, Rect, Region};

@@ -1,13 +1,16 @@
 //! `session.toml`: the format, its parsing and its consistency checks.
 
 use super::SessionError;
-use crate::core::{ImageRef, Status, Step, StepId};
+use crate::core::{ImageRef, MaskShape, Status, Step, StepId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::path::{Component, Path};
 
 /// The session file format this build reads and writes.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
+
+/// Format 2 adds `mask_spec` to steps and stores a step's error as `kind` and `message`.
+/// Format-1 files load unchanged (their joined error text is split on load).
 
 /// The whole history of one session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,12 +105,13 @@ impl SessionDoc {
             .unwrap_or(&self.source)
     }
 
-    /// Steps left `running` by a process that no longer exists are interrupted, never done.
-    pub fn mark_interrupted(&mut self) -> bool {
+    /// Steps left `running` or `pending` by a process that `alive` says is gone are
+    /// interrupted, never done.
+    pub fn mark_interrupted(&mut self, alive: impl Fn(&Step) -> bool) -> bool {
         let mut changed = false;
         for s in &mut self.steps {
             let unfinished = matches!(s.status, Status::Running | Status::Pending);
-            if unfinished && s.runner_pid.is_none_or(|pid| !process_alive(pid)) {
+            if unfinished && !alive(s) {
                 s.status = Status::Interrupted;
                 s.runner_pid = None;
                 changed = true;
@@ -143,8 +147,13 @@ impl SessionDoc {
             }
         }
         let refs = std::iter::once(&self.source).chain(self.steps.iter().flat_map(|s| {
+            let spec_file = match s.mask_spec.as_ref().map(|m| &m.shape) {
+                Some(MaskShape::File { image }) => Some(image),
+                _ => None,
+            };
             [
                 Some(&s.input),
+                spec_file,
                 s.mask.as_ref(),
                 s.overlay.as_ref(),
                 s.output.as_ref(),
@@ -179,15 +188,6 @@ fn one_line(e: &toml::de::Error) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn process_alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // Signal 0 checks existence without sending anything; EPERM means it exists as another user.
-    let sent = unsafe { libc::kill(pid, 0) } == 0;
-    sent || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod lock;
 mod record;
 pub mod replay;
 mod root;
+pub mod running;
 mod store;
 
 pub use atomic::write_atomic;

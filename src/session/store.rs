@@ -72,7 +72,7 @@ impl Session {
         let path = dir.join("session.toml");
         let text = fs::read_to_string(&path).map_err(|e| SessionError::io(&path, e))?;
         let mut doc = SessionDoc::parse(&text, &path)?;
-        doc.mark_interrupted();
+        doc.mark_interrupted(|step| super::running::step_alive(dir, step));
         Ok(Session {
             dir: dir.to_path_buf(),
             doc,
@@ -92,6 +92,8 @@ impl Session {
         let _lock = SessionLock::acquire(dir, &name, LOCK_WAIT)?;
         let mut session = Session::load(dir)?;
         let out = f(&mut session)?;
+        // What this build writes is its own format, whatever the file held before.
+        session.doc.format = FORMAT;
         session.doc.updated = now_rfc3339();
         session.write_doc()?;
         Ok(out)

@@ -40,6 +40,14 @@ pub enum WorkerError {
     Timeout { socket: PathBuf, secs: u64 },
     #[error("the worker sent a message this zedit cannot read: {0}")]
     BadMessage(String),
+    /// The job ended before its step was recorded.
+    #[error("the job failed ({}): {}", .0.kind, .0.message)]
+    JobFailed(crate::core::StepError),
+    #[error("the job was cancelled before its step started")]
+    JobCancelled,
+    /// The session that holds the job's step cannot be read.
+    #[error("{0}")]
+    Session(String),
 }
 
 use super::proto::PROTOCOL;

@@ -2,9 +2,10 @@
 //! handshake), binds the private socket, and serves a thread per connection until shut down.
 
 use super::conn::{self, HelloInfo};
+use super::engines::{default_factory, EngineFactory};
 use super::paths::{ensure_dir, pid_path};
 use super::queue::Queue;
-use super::runner::{default_factory, EngineFactory, Runner};
+use super::runner::Runner;
 use super::WorkerError;
 use crate::engine::EngineOptions;
 use fs4::fs_std::FileExt;

@@ -96,6 +96,7 @@ pub fn relight_job(dir: &Path, seed: u64) -> zedit::worker::Job {
                 seed,
                 ..Default::default()
             },
+            mask_spec: None,
             mask: None,
             overlay: None,
         },

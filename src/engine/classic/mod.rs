@@ -7,7 +7,6 @@ mod delete;
 mod inpaint;
 mod light_words;
 mod mask;
-mod morph;
 mod num;
 mod recolor;
 mod relight;

@@ -23,6 +23,23 @@ pub use pipeline::{Init, Job, Output, Pipeline, StepInfo};
 
 use super::{Engine, EngineError, EngineOptions};
 
+/// Converts a candle failure at the engine boundary: candle's CUDA and Metal out-of-memory
+/// errors become `OutOfMemory` (so the runner frees the engine), the rest `Internal`.
+pub(crate) fn candle_error(what: &str, e: candle_core::Error) -> EngineError {
+    EngineError::from_tensor_failure(what, &e.to_string())
+}
+
+/// Test knob: when set, the denoising loop's first step fails with this text as a candle
+/// error, through the same conversion as a real device failure. Not for production.
+pub const TENSOR_FAULT_ENV: &str = "ZEDIT_TEST_TENSOR_FAULT";
+
+pub(crate) fn injected_fault() -> candle_core::Result<()> {
+    match std::env::var(TENSOR_FAULT_ENV) {
+        Ok(text) if !text.is_empty() => Err(candle_core::Error::Msg(text)),
+        _ => Ok(()),
+    }
+}
+
 /// Opens the zimage engine: resolves the model folder, makes the memory plan on a GPU (see
 /// [`memory`]) and loads the weights as it says.
 ///

@@ -15,7 +15,7 @@ use candle_core::{DType, Device, Tensor};
 use std::path::{Path, PathBuf};
 
 fn err(e: candle_core::Error) -> EngineError {
-    EngineError::Internal(format!("pipeline: {e}"))
+    crate::engine::zimage::candle_error("pipeline", e)
 }
 
 /// How a run starts.
@@ -235,6 +235,7 @@ impl Pipeline {
         let (schedule, mut x, blend) = self.initial_latents(job, &mut rng)?;
         let total = schedule.run_len();
         for (i, &ts) in schedule.run_timesteps().iter().enumerate() {
+            super::injected_fault().map_err(err)?;
             let k = schedule.t_start + i;
             let t = Schedule::model_t(ts);
             let v = self.velocity(&x, t, job, &pos_cap, neg_cap.as_ref())?;

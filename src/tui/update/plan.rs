@@ -57,21 +57,18 @@ pub fn request(d: &DraftStep, parent: Option<StepId>) -> StepRequest {
     params.strength = d.strength;
     params.seed = d.seed;
     params.region = d.region;
-    let mut mask_ref = None;
-    if let Some(m) = &d.mask {
-        params.grow = m.grow;
-        params.feather = m.feather;
-        match &m.file {
-            Some(f) => mask_ref = Some(f.clone()),
-            None => params.region = Some(Region::Rect(m.rect)),
-        }
+    if d.mask.is_some() {
+        // The mask carries its own grow and feather.
+        params.grow = 0;
+        params.feather = 0;
     }
     StepRequest {
         parent,
         op: d.op,
         instruction: d.instruction.clone(),
         params,
-        mask: mask_ref,
+        mask_spec: d.mask.clone(),
+        mask: None,
         overlay: d.overlay.clone(),
     }
 }
