@@ -5,6 +5,7 @@ pub mod core;
 pub mod engine;
 pub mod plan;
 pub mod preview;
+pub mod printable;
 pub mod session;
 pub mod tui;
 pub mod worker;

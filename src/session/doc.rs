@@ -24,6 +24,9 @@ pub struct SessionDoc {
     /// File name the source image had when it was imported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
+    /// The EXIF orientation turned upright when the source was imported (e.g. `Rotate90`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_orientation: Option<String>,
     /// The step whose output is the current image; `None` is the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head: Option<StepId>,
@@ -79,10 +82,13 @@ impl SessionDoc {
 
     /// The steps from the source to `id`, in order.
     pub fn chain_to(&self, id: Option<StepId>) -> Vec<&Step> {
+        // An index, so a chain of n steps costs O(n), not O(n²) lookups.
+        let by_id: std::collections::HashMap<StepId, &Step> =
+            self.steps.iter().map(|s| (s.id, s)).collect();
         let mut chain = Vec::new();
         let mut cur = id;
         while let Some(c) = cur {
-            match self.step(c) {
+            match by_id.get(&c).copied() {
                 Some(s) if chain.len() <= self.steps.len() => {
                     chain.push(s);
                     cur = s.parent;
@@ -181,7 +187,7 @@ fn one_line(e: &toml::de::Error) -> String {
         .join(" ")
 }
 
-fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };

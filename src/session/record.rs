@@ -88,13 +88,17 @@ impl Session {
         })
     }
 
-    /// Records how step `id` ended; a done step becomes head. Returns the step as saved.
+    /// Records how step `id` ended. A done step becomes head when head is still on the step it
+    /// was made from; when head moved meanwhile (an undo or checkout during the edit), that
+    /// choice is kept. Returns the step as saved.
     pub fn finish_step(dir: &Path, id: StepId, outcome: StepOutcome) -> Result<Step, SessionError> {
+        // Encoding a large image takes seconds: do it before taking the lock, so the lock is
+        // held only to rename and record.
+        let output = match &outcome {
+            StepOutcome::Done { image, .. } => Some(Session::store_image(dir, image)?),
+            _ => None,
+        };
         Session::transact(dir, |s| {
-            let output = match &outcome {
-                StepOutcome::Done { image, .. } => Some(s.put_image(image)?),
-                _ => None,
-            };
             let step = s.doc.step_mut(id).ok_or_else(|| {
                 SessionError::Invalid(format!("step {id} vanished from the session"))
             })?;
@@ -113,7 +117,7 @@ impl Session {
                 StepOutcome::Cancelled => step.status = Status::Cancelled,
             }
             let saved = step.clone();
-            if saved.status == Status::Done {
+            if saved.status == Status::Done && s.doc.head == saved.parent {
                 s.doc.head = Some(id);
             }
             Ok(saved)

@@ -62,9 +62,7 @@ pub fn start(opts: &ClientOptions) -> Result<WorkerInfo, WorkerError> {
     loop {
         match Client::connect(socket) {
             Ok(c) => return Ok(c.info().clone()),
-            Err(e @ (WorkerError::VersionMismatch { .. } | WorkerError::Refused { .. })) => {
-                return Err(e)
-            }
+            Err(e) if e.is_refusal() => return Err(e),
             Err(_) => {}
         }
         if let Ok(Some(status)) = child.try_wait() {

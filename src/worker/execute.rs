@@ -73,7 +73,21 @@ pub fn execute_step_observed(
             message: e.to_string(),
         },
     };
-    Ok(Session::finish_step(dir, id, outcome)?)
+    match Session::finish_step(dir, id, outcome) {
+        Ok(step) => Ok(step),
+        // The result could not be stored or recorded: record that instead, so the step ends
+        // failed with the reason rather than staying `running` behind a live runner.
+        Err(e) => {
+            let failed = StepOutcome::Failed {
+                kind: "session".into(),
+                message: format!("the result could not be recorded: {e}"),
+            };
+            match Session::finish_step(dir, id, failed) {
+                Ok(step) => Ok(step),
+                Err(_) => Err(e.into()),
+            }
+        }
+    }
 }
 
 fn run_engine(
