@@ -41,24 +41,33 @@ impl SessionDoc {
             path: path.into(),
             message,
         };
-        // Look at the format first, so a future file gets "upgrade" instead of a parse error.
-        let table: toml::Table = toml::from_str(text).map_err(|e| malformed(one_line(&e)))?;
-        match table
-            .get("format")
-            .and_then(|f| f.as_integer())
-            .map(|f| f as u32)
-        {
+        // One pass straight into the document (a generic table first would cost a second pass
+        // and a value tree many times the file's size); the format is looked at after, or on
+        // failure, so a future file gets "upgrade" instead of a parse error.
+        let parsed = toml::from_str::<SessionDoc>(text);
+        let format = match &parsed {
+            Ok(doc) => Some(i64::from(doc.format)),
+            Err(_) => {
+                #[derive(Deserialize)]
+                struct Sniff {
+                    format: Option<toml::Value>,
+                }
+                let sniff: Sniff = toml::from_str(text).map_err(|e| malformed(one_line(&e)))?;
+                sniff.format.and_then(|f| f.as_integer())
+            }
+        };
+        match format {
             None => return Err(malformed("missing 'format'".into())),
-            Some(f) if f > FORMAT => {
+            Some(f) if f > i64::from(FORMAT) => {
                 return Err(SessionError::FutureFormat {
                     path: path.into(),
-                    found: f,
+                    found: u32::try_from(f).unwrap_or(u32::MAX),
                 })
             }
             Some(f) if f < 1 => return Err(malformed(format!("unknown format {f}"))),
             Some(_) => {}
         }
-        let doc: SessionDoc = table.try_into().map_err(|e| malformed(one_line(&e)))?;
+        let doc = parsed.map_err(|e| malformed(one_line(&e)))?;
         doc.check(path)?;
         Ok(doc)
     }
