@@ -6,6 +6,7 @@ pub mod engine;
 pub mod mask;
 pub mod plan;
 pub mod preview;
+pub mod printable;
 pub mod session;
 pub mod tui;
 pub mod worker;

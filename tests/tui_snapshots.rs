@@ -90,6 +90,7 @@ fn branched(dir: &Path) -> SessionDoc {
         zedit_version: "0.1.0".into(),
         source: image(dir, "source"),
         source_name: Some("beach.jpg".into()),
+        source_orientation: None,
         head: Some(StepId(4)),
         steps,
     }

@@ -55,8 +55,9 @@ fn start_status_stop_and_restart_on_a_private_socket() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout_of(&out).contains("no worker is running"));
 
-    // A socket file left behind (as by a dead worker) does not stop the next one.
-    std::fs::write(&socket, b"stale").unwrap();
+    // A socket left behind (as by a dead worker) does not stop the next one.
+    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+    assert!(socket.exists());
     zedit(root).args(["worker", "start"]).assert().success();
     zedit(root).args(["worker", "status"]).assert().success();
 }
@@ -246,7 +247,7 @@ fn a_worker_of_another_version_is_reported_not_replaced() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let socket = socket_of(root);
-    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    zedit::worker::paths::ensure_dir(&socket).unwrap();
     let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     // A stand-in for a worker from a future zedit.
     std::thread::spawn(move || {

@@ -138,7 +138,8 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     if planned.len() > 1 {
         eprintln!("planned {} steps:", planned.len());
         for (i, p) in planned.iter().enumerate() {
-            eprintln!("  {}. {} \"{}\"", i + 1, p.op, p.instruction);
+            let text = crate::printable::printable(&p.instruction);
+            eprintln!("  {}. {} \"{text}\"", i + 1, p.op);
         }
     }
     let session = Session::load(&dir)?;
@@ -257,7 +258,8 @@ fn report_step(dir: &Path, step: &Step, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string(step)?);
     } else if let Some(out) = &step.output {
-        println!("{}", absolute(&dir.join(&out.path)).display());
+        let path = absolute(&dir.join(&out.path)).display().to_string();
+        println!("{}", crate::printable::printable(&path));
     }
     Ok(())
 }
@@ -295,6 +297,14 @@ fn import_mask(session: &Session, path: &Path) -> anyhow::Result<ImageRef> {
             mask.height(),
             head.width(),
             head.height()
+        );
+    }
+    if !crate::session::is_grey(&mask) {
+        // Strength is read from brightness: pure red becomes about 21 %. Say so.
+        eprintln!(
+            "warning: {}: the mask is in colour; its brightness (luma) is used as the strength \
+             (white = full change); save it as greyscale to silence this",
+            crate::printable::printable(&path.display().to_string())
         );
     }
     let gray = image::DynamicImage::ImageLuma8(mask.to_luma8());

@@ -16,7 +16,9 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string(&plan)?);
     } else {
-        print!("{}", crate::plan::render(&plan));
+        for line in crate::plan::render(&plan).lines() {
+            println!("{}", crate::printable::printable(line));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 use super::{absolute, Ctx};
 use crate::core::{EngineId, StepId};
 use crate::engine::{EngineError, EngineOptions, Flow};
+use crate::printable::printable;
 use crate::session::replay::{png_bytes, replay_chain, ReplayInput};
 use crate::session::{read_image, write_atomic, Session, StepRequest};
 use crate::worker::{default_factory, EngineCache};
@@ -100,7 +101,7 @@ pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             };
             println!("step {}: {verdict} {}", r.id, &r.blake3[..16]);
             for w in &r.warnings {
-                eprintln!("warning: step {}: {w}", r.id);
+                eprintln!("warning: step {}: {}", r.id, printable(w));
             }
         }
         let what = if args.verify {
@@ -111,7 +112,7 @@ pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         println!(
             "replayed {} steps of '{}': {what}",
             report.len(),
-            session.name()
+            printable(session.name())
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -135,14 +136,15 @@ pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         match result {
             Ok(path) => {
                 done += 1;
-                println!("{}", absolute(&path).display());
+                println!("{}", printable(&absolute(&path).display().to_string()));
             }
             Err(e) => failed.push((img.clone(), super::one_line(&e))),
         }
     }
     println!("{done} done, {} failed", failed.len());
     for (img, why) in &failed {
-        println!("  failed: {}: {why}", img.display());
+        let img = img.display().to_string();
+        println!("  failed: {}: {}", printable(&img), printable(why));
     }
     Ok(if failed.is_empty() {
         ExitCode::SUCCESS

@@ -4,7 +4,8 @@
 use super::Ctx;
 use crate::core::Step;
 use crate::engine::EngineOptions;
-use crate::session::StepRequest;
+use crate::printable::printable;
+use crate::session::{Session, StepRequest};
 use crate::worker::daemon::{self, EXIT_ALREADY_RUNNING};
 use crate::worker::paths::socket_path;
 use crate::worker::{
@@ -84,7 +85,7 @@ fn foreground(socket: PathBuf, engine: EngineOptions) -> anyhow::Result<ExitCode
     let server = match Server::start(opts) {
         Ok(s) => s,
         Err(e @ WorkerError::AlreadyRunning { .. }) => {
-            eprintln!("zedit: error: {e}");
+            eprintln!("zedit: error: {}", printable(&e.to_string()));
             return Ok(ExitCode::from(EXIT_ALREADY_RUNNING));
         }
         Err(e) => return Err(e.into()),
@@ -148,8 +149,8 @@ fn status(socket: &Path, json: bool) -> anyhow::Result<ExitCode> {
         "worker pid {} on {} (zedit {}), engines: {}",
         info.pid,
         socket.display(),
-        info.version,
-        info.engines.join(", ")
+        printable(&info.version),
+        printable(&info.engines.join(", "))
     );
     if jobs.is_empty() {
         println!("no jobs");
@@ -165,7 +166,7 @@ fn status(socket: &Path, json: bool) -> anyhow::Result<ExitCode> {
         println!(
             "job {} {state} {}{step}{progress}",
             j.job_id,
-            j.session.display()
+            printable(&j.session.display().to_string())
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -27,6 +27,9 @@ pub struct SessionDoc {
     /// File name the source image had when it was imported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
+    /// The EXIF orientation turned upright when the source was imported (e.g. `Rotate90`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_orientation: Option<String>,
     /// The step whose output is the current image; `None` is the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head: Option<StepId>,
@@ -41,24 +44,33 @@ impl SessionDoc {
             path: path.into(),
             message,
         };
-        // Look at the format first, so a future file gets "upgrade" instead of a parse error.
-        let table: toml::Table = toml::from_str(text).map_err(|e| malformed(one_line(&e)))?;
-        match table
-            .get("format")
-            .and_then(|f| f.as_integer())
-            .map(|f| f as u32)
-        {
+        // One pass straight into the document (a generic table first would cost a second pass
+        // and a value tree many times the file's size); the format is looked at after, or on
+        // failure, so a future file gets "upgrade" instead of a parse error.
+        let parsed = toml::from_str::<SessionDoc>(text);
+        let format = match &parsed {
+            Ok(doc) => Some(i64::from(doc.format)),
+            Err(_) => {
+                #[derive(Deserialize)]
+                struct Sniff {
+                    format: Option<toml::Value>,
+                }
+                let sniff: Sniff = toml::from_str(text).map_err(|e| malformed(one_line(&e)))?;
+                sniff.format.and_then(|f| f.as_integer())
+            }
+        };
+        match format {
             None => return Err(malformed("missing 'format'".into())),
-            Some(f) if f > FORMAT => {
+            Some(f) if f > i64::from(FORMAT) => {
                 return Err(SessionError::FutureFormat {
                     path: path.into(),
-                    found: f,
+                    found: u32::try_from(f).unwrap_or(u32::MAX),
                 })
             }
             Some(f) if f < 1 => return Err(malformed(format!("unknown format {f}"))),
             Some(_) => {}
         }
-        let doc: SessionDoc = table.try_into().map_err(|e| malformed(one_line(&e)))?;
+        let doc = parsed.map_err(|e| malformed(one_line(&e)))?;
         doc.check(path)?;
         Ok(doc)
     }
@@ -82,10 +94,13 @@ impl SessionDoc {
 
     /// The steps from the source to `id`, in order.
     pub fn chain_to(&self, id: Option<StepId>) -> Vec<&Step> {
+        // An index, so a chain of n steps costs O(n), not O(n²) lookups.
+        let by_id: std::collections::HashMap<StepId, &Step> =
+            self.steps.iter().map(|s| (s.id, s)).collect();
         let mut chain = Vec::new();
         let mut cur = id;
         while let Some(c) = cur {
-            match self.step(c) {
+            match by_id.get(&c).copied() {
                 Some(s) if chain.len() <= self.steps.len() => {
                     chain.push(s);
                     cur = s.parent;
@@ -188,6 +203,15 @@ fn one_line(e: &toml::de::Error) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+pub(crate) fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // Signal 0 checks existence without sending anything; EPERM means it exists as another user.
+    let sent = unsafe { libc::kill(pid, 0) } == 0;
+    sent || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 #[cfg(test)]

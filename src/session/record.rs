@@ -5,7 +5,7 @@ use super::running::RunGuard;
 use super::store::now_rfc3339;
 use super::{Session, SessionError};
 use crate::core::{
-    EditParams, EngineId, ImageRef, MaskShape, MaskSpec, Op, Status, Step, StepError, StepId,
+    EditParams, EngineId, ErrorKind, ImageRef, MaskShape, MaskSpec, Op, Status, Step, StepError, StepId,
     ZEDIT_VERSION,
 };
 use image::DynamicImage;
@@ -110,8 +110,9 @@ impl Session {
     }
 
     /// Records how step `begun` ended, with the mask image its engine got when the runner
-    /// rasterised one; a done step becomes head. Returns the step as saved. The run lock is
-    /// let go only once the outcome is saved.
+    /// rasterised one. A done step becomes head when head is still on the step it was made
+    /// from; when head moved meanwhile (an undo or checkout during the edit), that choice is
+    /// kept. Returns the step as saved. The run lock is let go only once the outcome is saved.
     pub fn finish_step(
         dir: &Path,
         begun: Begun,
@@ -119,7 +120,18 @@ impl Session {
         mask: Option<ImageRef>,
     ) -> Result<Step, SessionError> {
         let Begun { id, guard } = begun;
-        let saved = Session::finish_in(dir, id, outcome, mask);
+        let saved = match Session::finish_in(dir, id, outcome, mask) {
+            Ok(step) => Ok(step),
+            // The result could not be stored or recorded: record that instead, so the step ends
+            // failed with the reason rather than staying `running` behind a live runner.
+            Err(e) => {
+                let failed = StepOutcome::Failed(StepError::new(
+                    ErrorKind::Session,
+                    format!("the result could not be recorded: {e}"),
+                ));
+                Session::finish_in(dir, id, failed, None).map_err(|_| e)
+            }
+        };
         drop(guard);
         saved
     }
@@ -130,11 +142,13 @@ impl Session {
         outcome: StepOutcome,
         mask: Option<ImageRef>,
     ) -> Result<Step, SessionError> {
+        // Encoding a large image takes seconds: do it before taking the lock, so the lock is
+        // held only to rename and record.
+        let output = match &outcome {
+            StepOutcome::Done { image, .. } => Some(Session::store_image(dir, image)?),
+            _ => None,
+        };
         Session::transact(dir, |s| {
-            let output = match &outcome {
-                StepOutcome::Done { image, .. } => Some(s.put_image(image)?),
-                _ => None,
-            };
             let step = s.doc.step_mut(id).ok_or_else(|| {
                 SessionError::Invalid(format!("step {id} vanished from the session"))
             })?;
@@ -156,7 +170,7 @@ impl Session {
                 StepOutcome::Cancelled => step.status = Status::Cancelled,
             }
             let saved = step.clone();
-            if saved.status == Status::Done {
+            if saved.status == Status::Done && s.doc.head == saved.parent {
                 s.doc.head = Some(id);
             }
             Ok(saved)

@@ -1,12 +1,12 @@
 //! The blocking client, for the CLI and for the TUI's background thread: connect (starting a
 //! worker when none answers), submit, cancel, watch, and read events in order.
 
-use super::daemon;
 use super::follow::Follow;
 use super::proto::{
     parse_event, write_message, Event, Job, JobId, JobStatus, Request, MAX_LINE, PROTOCOL,
 };
 use super::WorkerError;
+use super::{daemon, paths};
 use crate::core::{Step, ZEDIT_VERSION};
 use crate::engine::EngineOptions;
 use std::collections::VecDeque;
@@ -73,10 +73,19 @@ pub struct Client {
 impl Client {
     /// Connects and exchanges hellos; a worker of another protocol is `VersionMismatch`.
     pub fn connect(socket: &Path) -> Result<Client, WorkerError> {
+        // Jobs name session paths and instructions: tell them only to a worker of ours.
+        paths::check_socket(socket)?;
         let stream = UnixStream::connect(socket).map_err(|source| WorkerError::Unreachable {
             socket: socket.to_path_buf(),
             source,
         })?;
+        let uid = paths::peer_uid(&stream).map_err(|e| WorkerError::io(socket, e))?;
+        if uid != paths::our_uid() {
+            return Err(WorkerError::PeerNotUs {
+                socket: socket.to_path_buf(),
+                uid,
+            });
+        }
         let mut client = Client {
             socket: socket.to_path_buf(),
             stream,
@@ -123,9 +132,7 @@ impl Client {
     pub fn probe(socket: &Path) -> Probe {
         match Client::connect(socket) {
             Ok(c) => Probe::Ready(c.info),
-            Err(e @ (WorkerError::VersionMismatch { .. } | WorkerError::Refused { .. })) => {
-                Probe::NeedsRestart(e)
-            }
+            Err(e) if e.is_refusal() => Probe::NeedsRestart(e),
             Err(e) => Probe::Unreachable(e),
         }
     }

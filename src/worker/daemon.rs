@@ -84,9 +84,7 @@ pub fn start(opts: &ClientOptions) -> Result<WorkerInfo, WorkerError> {
     loop {
         match Client::connect(socket) {
             Ok(c) => return Ok(c.info().clone()),
-            Err(e @ (WorkerError::VersionMismatch { .. } | WorkerError::Refused { .. })) => {
-                return Err(e)
-            }
+            Err(e) if e.is_refusal() => return Err(e),
             Err(_) => {}
         }
         // A worker that exited because another one holds the socket is fine: that one is
