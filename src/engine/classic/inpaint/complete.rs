@@ -44,7 +44,10 @@ pub fn complete(
         membrane_fill(p, hole);
         return Ok(None);
     }
-    ticker.total += 1 + (0..=top).map(|li| schedule(li, top).0 as u32).sum::<u32>();
+    ticker.total += 1
+        + (0..=top)
+            .map(|li| schedule(li, top, levels[li].targets.len()).0 as u32)
+            .sum::<u32>();
     let mut planes = planes;
     let anchor = p.px.clone();
     let mut prev: Option<Nnf> = None;
@@ -76,7 +79,7 @@ pub fn complete(
         if li == 0 {
             soften(lv, img, &anchor, known);
         }
-        let (em, pm) = schedule(li, top);
+        let (em, pm) = schedule(li, top, lv.targets.len());
         for e in 0..em {
             nnf.refresh(lv, img, cost);
             for s in 0..pm {
@@ -134,15 +137,25 @@ fn soften(lv: &Level, img: &mut [[f32; 3]], anchor: &[[f32; 3]], known: &[f32]) 
     }
 }
 
+/// Targets above which a level is large enough to cost most of the run: it gets half the EM
+/// iterations, so that very large holes (a quarter of a megapixel image) stay within budget,
+/// degrading toward a coarser refinement rather than running long.
+const LARGE_LEVEL: usize = 100_000;
+
 /// (EM iterations, PatchMatch sweeps per iteration): coarse levels are cheap and set the
 /// layout, so they iterate more; the finest level only refines.
-fn schedule(li: usize, top: usize) -> (usize, usize) {
-    if li == top {
-        (8, 2)
+fn schedule(li: usize, top: usize, targets: usize) -> (usize, usize) {
+    let em = if li == top {
+        8
     } else if li == 0 {
-        (2, 2)
+        2
     } else {
-        (4, 2)
+        4
+    };
+    if targets > LARGE_LEVEL && li != top {
+        (em / 2, 2)
+    } else {
+        (em, 2)
     }
 }
 

@@ -9,7 +9,7 @@ use super::level::Level;
 pub const DIRS: [(isize, isize); 4] = [(1, 0), (-1, 0), (0, 1), (0, -1)];
 
 /// Conjugate-gradient iterations at most, and the relative residual that ends them early.
-const MAX_ITERS: usize = 400;
+const MAX_ITERS: usize = 250;
 const TOLERANCE: f64 = 1e-4;
 
 /// Rewrites the hole pixels of `img` to minimise, over the hole, the squared mismatch between
