@@ -17,7 +17,8 @@ const CLASSIFIERS_ZH: &str =
 #[rustfmt::skip]
 const DETERMINERS_EN: &[&str] = &[
     "the", "a", "an", "this", "that", "these", "those", "some", "all", "any", "every", "his",
-    "her", "their", "its", "my", "our", "your", "one", "two", "three", "few", "several",
+    "her", "their", "its", "my", "our", "your", "one", "two", "three", "few", "several", "teh",
+    "more", "both", "each", "any", "another", "other", "extra",
 ];
 /// Words that end an English noun phrase ("the man | sitting on the sofa").
 #[rustfmt::skip]
@@ -28,7 +29,11 @@ const STOPS_EN: &[&str] = &[
     "entirely", "please", "except", "but", "swimming", "flying", "running", "walking", "playing",
     "sleeping", "floating", "hanging", "falling", "jumping", "looking", "smiling", "eating",
     "drinking", "reading", "riding", "coming", "streaming", "shining", "perched", "dressed",
-    "instead", "there", "here",
+    "instead", "there", "here", "look", "looks", "like", "be", "is", "are", "should", "say",
+    "says", "feel", "feels", "seem", "seems", "made", "facing", "where", "across", "around",
+    "against", "inside", "onto", "through", "toward", "towards", "along", "if", "then", "while",
+    "parked", "placed", "covered", "filled", "removed", "replaced", "changed", "than", "rather",
+    "during", "before", "after", "between", "up", "down", "out", "off", "the", "was", "were",
 ];
 /// Containers that keep their "of" ("a cup of coffee").
 #[rustfmt::skip]
@@ -66,7 +71,11 @@ fn head_zh(phrase: &str) -> Option<String> {
     if let Some(at) = s.rfind('的') {
         let tail = &s[at + '的'.len_utf8()..];
         // "雪花飘落的效果" is about the snow: a generic noun defers to its modifier.
-        let generic = ["效果", "部分", "样子", "感觉", "东西", "颜色"].contains(&tail);
+        let generic = [
+            "效果", "部分", "样子", "感觉", "东西", "颜色", "毛色", "肤色", "发色", "材质", "质地",
+            "材料", "表情", "姿势", "数量",
+        ]
+        .contains(&tail);
         if tail.chars().any(char::is_alphanumeric) && !generic {
             s = tail;
         } else {
@@ -148,10 +157,25 @@ fn head_en(phrase: &str) -> Option<String> {
     let mut start = 0;
     // "the colour of the car" is about the car.
     if let Some(of) = lower.iter().position(|w| w == "of") {
-        if lower[..of]
-            .iter()
-            .any(|w| ["color", "colour", "shade", "tone"].contains(&w.as_str()))
-        {
+        if lower[..of].iter().any(|w| {
+            [
+                "color",
+                "colour",
+                "shade",
+                "tone",
+                "material",
+                "texture",
+                "fabric",
+                "finish",
+                "pose",
+                "expression",
+                "size",
+                "number",
+                "colors",
+                "colours",
+            ]
+            .contains(&w.as_str())
+        }) {
             start = of + 1;
         }
     }
@@ -215,7 +239,22 @@ pub fn is_whole_image(phrase: &str) -> bool {
 /// Whether a subject is a part of the frame (the background) rather than an object.
 pub fn is_frame_part(head: &str) -> bool {
     let h = head.to_ascii_lowercase();
-    ["背景", "前景", "background", "foreground"].contains(&h.as_str())
+    [
+        "背景",
+        "前景",
+        "background",
+        "foreground",
+        "backdrop",
+        "setting",
+        "surroundings",
+        "environment",
+        "scenery",
+        "环境",
+        "场景",
+        "景色",
+        "风景",
+    ]
+    .contains(&h.as_str())
 }
 
 /// A subject described by where it is: what to call it without the place, the place phrase
