@@ -4,13 +4,11 @@
 
 use super::decide::{decide, Decision, Mode};
 use super::forms::canonical;
-use super::lexicon::{
-    find_word, has_any, has_light, is_colour_only, is_style, LIGHT_NOUNS, STYLE_SUFFIXES_EN,
-};
+use super::lexicon::{find_word, has_light, is_colour_only, is_style};
 use super::purpose::cut_purpose;
-use super::scene::{mentions_background, placed_in_scene};
+use super::scene::mentions_background;
 use super::slots::{clean, make_slots, split_at_any, swap_slots, zh_ba, zh_subject};
-use super::target::{head, is_whole_image};
+use super::target::is_whole_image;
 use super::verbs::{earliest_verb, verb_at_start, Hit, Verb, BARE_EN, VERBS_ZH};
 use crate::core::{Op, Region};
 
@@ -44,7 +42,12 @@ pub struct Reading {
 }
 
 impl Reading {
-    fn step(op: Op, subject: Option<String>, value: Option<String>, rule: String) -> Self {
+    pub(super) fn step(
+        op: Op,
+        subject: Option<String>,
+        value: Option<String>,
+        rule: String,
+    ) -> Self {
         Reading {
             kind: Kind::Step(op),
             subject,
@@ -55,7 +58,12 @@ impl Reading {
         }
     }
 
-    fn decided(d: Decision, subject: Option<String>, value: Option<String>, verb: &str) -> Self {
+    pub(super) fn decided(
+        d: Decision,
+        subject: Option<String>,
+        value: Option<String>,
+        verb: &str,
+    ) -> Self {
         let mut r = Reading::step(d.op, subject, value, format!("{verb}; {}", d.rule));
         if d.background {
             r.region = Some(Region::Background);
@@ -148,7 +156,7 @@ fn read_verb(clause: &str, lower: &str, hit: Hit) -> Reading {
                 .or_else(|| clean(before));
             Reading::step(Op::Delete, subject, None, why)
         }
-        Verb::Add => read_add(before, after, why, word),
+        Verb::Add => super::adds::read_add(before, after, why, word),
         Verb::Swap | Verb::SwapWith | Verb::UseFor => {
             let word = &lower[at..at + len];
             let (x, y) = swap_slots(clause, before, after, (word, verb));
@@ -196,7 +204,7 @@ fn read_verb(clause: &str, lower: &str, hit: Hit) -> Reading {
             let d = decide(Mode::Tune, x.as_deref(), y.as_deref());
             Reading::decided(d, x, y, &why)
         }
-        Verb::Give => read_give(after, why),
+        Verb::Give => super::adds::read_give(after, why),
         Verb::Relight => {
             let subject = zh_ba(before).or(after);
             // "darken the hair to auburn": a colour after "to" makes it a recolor.
@@ -259,143 +267,6 @@ fn tune_slots(
         Some((x, y)) if x.is_some() => (x, y),
         _ => (None, after),
     }
-}
-
-fn read_add(before: &str, after: Option<String>, why: String, word: &str) -> Reading {
-    // "把花瓶放到桌子上": what follows the verb is where the thing goes.
-    let moves = ["放到", "放在", "放进", "放入", "挂在", "摆在", "摆到"].contains(&word);
-    let object = match zh_ba(before) {
-        Some(thing) if moves => Some(thing),
-        _ => after.clone().or_else(|| zh_ba(before)),
-    };
-    // "put my cat in a space suit": a definite subject is dressed in what follows "in a".
-    let zh_place = (moves && zh_ba(before).is_some())
-        .then(|| after.clone())
-        .flatten()
-        .filter(|place| placed_in_scene(place));
-    let lower_object = object.as_deref().unwrap_or("").to_ascii_lowercase();
-    let dressed = [
-        "the ", "my ", "his ", "her ", "their ", "our ", "your ", "this ",
-    ]
-    .iter()
-    .any(|d| lower_object.starts_with(d))
-    .then(|| {
-        [" in a ", " in an ", " into a ", " into an "]
-            .iter()
-            .find_map(|m| lower_object.find(m).map(|at| at + m.len()))
-    })
-    .flatten();
-    let object = match (dressed, object.as_deref()) {
-        (Some(at), Some(o)) if !placed_in_scene(o) => clean(&o[at..]).or(object.clone()),
-        _ => object,
-    };
-    let text = object.as_deref().unwrap_or("");
-    let zh = super::lexicon::is_chinese(text) || super::lexicon::is_chinese(before);
-    // "put the dog on a beach", "把人物放到海边": the subject moves to a new background.
-    let placed = if zh {
-        zh_place.is_some() || (zh_ba(before).is_some() && placed_in_scene(text))
-    } else {
-        placed_in_scene(text)
-    };
-    if placed {
-        let mut r = Reading::step(
-            Op::Replace,
-            None,
-            object,
-            format!("{why}; a subject put in a new place: replace the background"),
-        );
-        r.region = Some(Region::Background);
-        return r;
-    }
-    // "draw it as a line drawing": the whole picture is redone, nothing is added.
-    let lower = text.to_ascii_lowercase();
-    let whole_first = [
-        "it ",
-        "this ",
-        "the photo ",
-        "the image ",
-        "the picture ",
-        "everything ",
-    ]
-    .iter()
-    .find(|w| lower.starts_with(**w));
-    if let Some(w) = whole_first {
-        let d = decide(Mode::Make, Some(w.trim()), Some(&text[w.len()..]));
-        if d.op != Op::Edit {
-            return Reading::decided(d, Some(w.trim().to_string()), object, &why);
-        }
-    }
-    let core = cut_purpose(text);
-    let named = if zh {
-        core.to_string()
-    } else {
-        head(core).unwrap_or_default()
-    };
-    let last = named.rsplit(' ').next().unwrap_or("").to_ascii_lowercase();
-    if has_any(&named.to_ascii_lowercase(), LIGHT_NOUNS) && (zh || has_any(&last, LIGHT_NOUNS)) {
-        return Reading::step(
-            Op::Relight,
-            None,
-            object,
-            format!("{why}; light is added: relight"),
-        );
-    }
-    let trimmed = lower.trim_end_matches(|c: char| !c.is_alphanumeric());
-    let style_tail = STYLE_SUFFIXES_EN
-        .iter()
-        .chain(&["effect", "look"])
-        .any(|s| trimmed.ends_with(s) && find_word(trimmed, s).is_some())
-        && is_style(trimmed)
-        || ["风格", "画风", "滤镜"]
-            .iter()
-            .any(|s| trimmed.ends_with(s))
-        || (zh && trimmed.ends_with('风'))
-        || find_word(trimmed, "in the style of").is_some();
-    if style_tail {
-        return Reading::step(
-            Op::Restyle,
-            None,
-            object,
-            format!("{why}; a style is added: restyle"),
-        );
-    }
-    let new_background = if zh {
-        core.ends_with("背景")
-    } else {
-        super::scene::is_background(&named)
-    };
-    if new_background {
-        let mut r = Reading::step(
-            Op::Replace,
-            None,
-            object,
-            format!("{why}; a new background: replace"),
-        );
-        r.region = Some(Region::Background);
-        return r;
-    }
-    Reading::step(Op::Add, object, None, why)
-}
-
-fn read_give(after: Option<String>, why: String) -> Reading {
-    let text = after.clone().unwrap_or_default();
-    let (to, gift) =
-        split_at_any(&text, &[" a ", " an ", " some ", " two ", " more "]).unwrap_or((None, after));
-    let gift_text = gift.as_deref().unwrap_or("");
-    if has_light(gift_text)
-        || is_style(gift_text)
-        || is_colour_only(gift_text)
-        || mentions_background(gift_text)
-    {
-        let d = decide(Mode::Tune, to.as_deref().or(Some("it")), gift.as_deref());
-        return Reading::decided(d, to, gift, &why);
-    }
-    Reading::step(
-        Op::Add,
-        gift,
-        None,
-        format!("{why}; something given is added"),
-    )
 }
 
 fn read_verbless(clause: &str) -> Reading {

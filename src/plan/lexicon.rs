@@ -312,7 +312,7 @@ mod tests {
         for no in [
             "灰色布艺款",
             "磨砂黑色皮夹克",
-            "a grey fabric one",
+            "a grey fabric armchair",
             "cat",
             "冷白光",
             "暖色",

@@ -9,11 +9,13 @@
 //! instruction given line by line is planned a line at a time (`chain`). Every step names the
 //! rule that chose its op. No model is involved.
 
+mod adds;
 mod chain;
 mod classify;
 mod compose;
 mod decide;
 mod forms;
+mod forms_zh;
 mod lexicon;
 mod order;
 mod purpose;

@@ -113,10 +113,20 @@ pub fn split_unjoined(lower: &str, quoted: &[(usize, usize)]) -> Vec<usize> {
     let mut cuts = Vec::new();
     if super::lexicon::is_chinese(lower) {
         let mut start = 0;
-        let candidates: std::collections::BTreeSet<usize> = STRONG_ZH
+        let mut found: Vec<(usize, usize)> = STRONG_ZH
             .iter()
-            .flat_map(|w| lower.match_indices(w).map(|(at, _)| at))
+            .flat_map(|w| lower.match_indices(w).map(|(at, m)| (at, at + m.len())))
             .collect();
+        found.sort_by_key(|(at, end)| (*at, usize::MAX - end));
+        // A candidate inside a longer one ("加一" of "添加一只") is part of that word.
+        let mut covered = 0;
+        let mut candidates = Vec::new();
+        for (at, end) in found {
+            if at >= covered {
+                candidates.push(at);
+            }
+            covered = covered.max(end);
+        }
         for at in candidates {
             // "一把伞": a measure word, not the 把 of an action.
             let measure = lower[..at]
@@ -135,9 +145,18 @@ pub fn split_unjoined(lower: &str, quoted: &[(usize, usize)]) -> Vec<usize> {
             let end = hit.at + hit.len;
             let object = window[end..].chars().any(super::lexicon::is_cjk);
             let ba = window[..hit.at].contains('把') || window[..hit.at].contains('将');
-            let particle = ["的", "要", "想", "来", "去", "再", "并"]
+            // A connective already ends the clause; "整体", "画面" are the next verb's subject.
+            let particle = [
+                "的", "要", "想", "来", "去", "再", "并", "整体", "画面", "照片", "图片", "全图",
+            ]
+            .iter()
+            .any(|p| window.ends_with(p))
+                || [
+                    "然后", "接着", "随后", "之后", "并且", "同时", "另外", "还要", "最后", "再",
+                    "并",
+                ]
                 .iter()
-                .any(|p| window.ends_with(p));
+                .any(|c| window[end..].contains(c));
             if (object || ba) && !particle && hit.verb != Verb::Keep {
                 cuts.push(at);
                 start = at;
