@@ -42,6 +42,7 @@ pub fn finish(draft: Draft) -> PlannedStep {
         region: draft.region,
         strength: strength(draft.op, draft.swaps_being),
         mask_advised,
+        rule: draft.reading.rule.clone(),
     }
 }
 
