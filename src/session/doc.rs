@@ -7,10 +7,10 @@ use std::collections::HashSet;
 use std::path::{Component, Path};
 
 /// The session file format this build reads and writes.
+///
+/// Format 2 adds `mask_spec` to steps and stores a step's error as `kind` and `message`;
+/// format-1 files load unchanged (their joined error text is split on load).
 pub const FORMAT: u32 = 2;
-
-/// Format 2 adds `mask_spec` to steps and stores a step's error as `kind` and `message`.
-/// Format-1 files load unchanged (their joined error text is split on load).
 
 /// The whole history of one session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -78,13 +78,16 @@ pub fn execute_step_observed(
     Ok(Session::finish_step(dir, begun, outcome, mask)?)
 }
 
+/// A step's mask image and, when the runner rasterised it, its stored copy.
+type StepMask = (Option<GrayImage>, Option<ImageRef>);
+
 /// The step's mask: its spec rasterised at the input's size (and stored, so replay reads the
 /// same pixels), else the mask image it was given.
 fn step_mask(
     session: &Session,
     step: &Step,
     size: (u32, u32),
-) -> Result<Result<(Option<GrayImage>, Option<ImageRef>), MaskError>, SessionError> {
+) -> Result<Result<StepMask, MaskError>, SessionError> {
     let Some(spec) = &step.mask_spec else {
         let mask = step
             .mask
