@@ -5,7 +5,7 @@ use super::Ctx;
 use crate::core::Step;
 use crate::engine::EngineOptions;
 use crate::printable::printable;
-use crate::session::{Session, StepRequest};
+use crate::session::StepRequest;
 use crate::worker::daemon::{self, EXIT_ALREADY_RUNNING};
 use crate::worker::paths::socket_path;
 use crate::worker::{
