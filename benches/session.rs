@@ -24,6 +24,7 @@ fn fifty_step_session(root: &std::path::Path) -> std::path::PathBuf {
                 seed: i,
                 ..Default::default()
             },
+            mask_spec: None,
             mask: None,
             overlay: None,
             recipe: None,

@@ -43,6 +43,7 @@ fn fifty_steps(root: &Path) {
             op: Op::Relight,
             instruction: format!("warmer {i}"),
             params: EditParams::default(),
+            mask_spec: None,
             mask: None,
             overlay: None,
             recipe: None,

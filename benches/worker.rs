@@ -19,6 +19,7 @@ fn job(dir: &Path, engine: &str, seed: u64) -> Job {
                 seed,
                 ..Default::default()
             },
+            mask_spec: None,
             mask: None,
             overlay: None,
             recipe: None,

@@ -39,7 +39,9 @@ fn parse_args() -> anyhow::Result<Args> {
                 let [x, y, w, h] = n[..] else {
                     anyhow::bail!("--rect wants X,Y,W,H in image pixels, got {value:?}");
                 };
-                overlay = Some(Overlay::Rect { x, y, w, h });
+                overlay = Some(Overlay::Spec(zedit::core::MaskSpec::new(
+                    zedit::core::MaskShape::Rect { x, y, w, h },
+                )));
             }
             "--once" => once = true,
             _ => path = Some(PathBuf::from(arg)),

@@ -3,8 +3,10 @@
 pub mod cli;
 pub mod core;
 pub mod engine;
+pub mod mask;
 pub mod plan;
 pub mod preview;
+pub mod printable;
 pub mod recipe;
 pub mod session;
 pub mod tui;

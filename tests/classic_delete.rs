@@ -186,3 +186,58 @@ fn nearly_full_mask_still_gives_an_image() {
     let out = run(&request(img.clone(), Some(mask), 0)).unwrap();
     assert_eq!(out.get_pixel(0, 0), img.get_pixel(0, 0));
 }
+
+#[test]
+fn progress_is_reported_and_cancel_stops_the_run() {
+    let (img, mask) = with_object(160, 120, 70, 60, 24);
+    let req = request(img, Some(mask), 4);
+    let mut seen = Vec::new();
+    ClassicEngine::new()
+        .run(&req, &mut |p| {
+            seen.push((p.step, p.total));
+            Flow::Continue
+        })
+        .unwrap();
+    assert!(seen.len() > 4, "too few progress reports: {seen:?}");
+    let (last, total) = seen[seen.len() - 1];
+    assert_eq!(last, total, "{seen:?}");
+    // Cancel at the third report: the run must end there with a cancellation, not an image.
+    let mut calls = 0;
+    let out = ClassicEngine::new().run(&req, &mut |_| {
+        calls += 1;
+        if calls < 3 {
+            Flow::Continue
+        } else {
+            Flow::Cancel
+        }
+    });
+    assert!(matches!(out, Err(EngineError::Cancelled)), "{out:?}");
+    assert_eq!(calls, 3, "the run went on after it was cancelled");
+}
+
+#[test]
+fn hole_over_most_of_the_image_fills_gracefully() {
+    // 85% of the image masked, out to two borders: only a 14-pixel band along the top and
+    // the left is left to copy from.
+    let (w, h) = (200u32, 160u32);
+    let mut img = texture(w, h);
+    let mask = GrayImage::from_fn(w, h, |x, y| {
+        Luma([if x >= 14 && y >= 14 { 255 } else { 0 }])
+    });
+    let covered = mask.pixels().filter(|p| p.0[0] > 0).count() as f64;
+    assert!(covered / f64::from(w * h) > 0.8);
+    for (x, y, m) in mask.enumerate_pixels() {
+        if m.0[0] > 0 {
+            img.put_pixel(x, y, Rgb([255, 0, 255]));
+        }
+    }
+    let out = run(&request(img.clone(), Some(mask.clone()), 2)).unwrap();
+    for (x, y, m) in mask.enumerate_pixels() {
+        let (a, b) = (img.get_pixel(x, y), out.get_pixel(x, y));
+        if m.0[0] == 0 {
+            assert_eq!(a, b, "pixel ({x}, {y}) outside the mask changed");
+        } else {
+            assert!(!magenta_ish(b), "pixel ({x}, {y}) still shows the object");
+        }
+    }
+}

@@ -190,7 +190,7 @@ fn malformed_future_and_unsafe_session_files_are_refused() {
         "{err}"
     );
 
-    std::fs::write(&file, good.replace("format = 1", "format = 7")).unwrap();
+    std::fs::write(&file, good.replace("format = 2", "format = 7")).unwrap();
     let err = fails(root, &["log", "s"]);
     assert!(err.contains("format 7") && err.contains("upgrade"), "{err}");
 

@@ -7,6 +7,7 @@ use std::{
 
 use image::{Rgba, RgbaImage};
 use ratatui::{backend::TestBackend, buffer::Buffer, layout::Rect, style::Color, Terminal};
+use zedit::core::{MaskShape, MaskSpec, Rect as Px};
 use zedit::preview::{picker_with_protocol, Overlay, PreviewKey, Previewer, ProtocolType, Slot};
 
 const RED: [u8; 4] = [230, 20, 20, 255];
@@ -90,12 +91,14 @@ fn split_image_gives_red_cells_left_and_blue_right() {
 fn overlay_tint_is_visible() {
     let tmp = dir();
     let plain = write_split(tmp.path(), "blue.png", BLUE, BLUE);
-    let tinted = plain.clone().with_overlay(Overlay::Rect {
-        x: 0,
-        y: 0,
-        w: 100,
-        h: 100,
-    });
+    let tinted = plain
+        .clone()
+        .with_overlay(Overlay::Spec(MaskSpec::new(MaskShape::rect(Px {
+            x: 0,
+            y: 0,
+            w: 100,
+            h: 100,
+        }))));
     let mut p = Previewer::headless((8, 16));
     p.request(Slot::After, &tinted, Rect::new(0, 0, 40, 20));
     settle(&mut p, Slot::After, &tinted);
@@ -108,12 +111,14 @@ fn overlay_tint_is_visible() {
     );
     assert!(near(outside, BLUE));
 
-    let ellipse = plain.clone().with_overlay(Overlay::Ellipse {
-        x: 50,
-        y: 25,
-        w: 100,
-        h: 50,
-    });
+    let ellipse = plain
+        .clone()
+        .with_overlay(Overlay::Spec(MaskSpec::new(MaskShape::ellipse(Px {
+            x: 50,
+            y: 25,
+            w: 100,
+            h: 50,
+        }))));
     p.request(Slot::After, &ellipse, Rect::new(0, 0, 40, 20));
     settle(&mut p, Slot::After, &ellipse);
     let buf = draw(&mut p, Slot::After, 40, 20);

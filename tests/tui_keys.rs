@@ -6,7 +6,7 @@ mod tui_support;
 
 use ratatui::crossterm::event::Event;
 use tui_support::Harness;
-use zedit::core::{Op, Region, Status, StepId};
+use zedit::core::{MaskShape, Op, Status, StepId};
 use zedit::session::Session;
 use zedit::tui::state::{Focus, Screen};
 use zedit::tui::AppEvent;
@@ -146,29 +146,48 @@ fn a_refused_step_fails_with_a_message_and_retry_records_a_new_attempt() {
 }
 
 #[test]
-fn a_keyboard_mask_becomes_the_steps_region_with_grow_and_feather() {
+fn a_keyboard_mask_becomes_the_steps_mask_spec_with_grow_and_feather() {
     let (_tmp, root) = root_with_session("m");
     let mut h = Harness::local(&root);
     h.keys("<Enter>m");
     assert_eq!(h.state().focus, Focus::Mask);
-    let start = h.state().mask_edit.clone().unwrap().spec.rect;
+    let start = h
+        .state()
+        .mask_edit
+        .clone()
+        .unwrap()
+        .spec
+        .shape
+        .bounds()
+        .unwrap();
     assert_eq!((start.x, start.y, start.w, start.h), (21, 16, 21, 16));
     // 64 px wide: small steps are 1 px, big steps (Ctrl) 6 px; Shift-Right widens.
     h.keys("lll<C-j>LLgf<Enter>");
     let mask = h.state().next_mask.clone().expect("mask set");
-    assert_eq!(
-        (mask.rect.x, mask.rect.y, mask.rect.w, mask.rect.h),
-        (24, 22, 23, 16)
-    );
+    let r = mask.shape.bounds().unwrap();
+    assert_eq!((r.x, r.y, r.w, r.h), (24, 22, 23, 16));
+    assert!(matches!(mask.shape, MaskShape::Rect { .. }));
     assert_eq!((mask.grow, mask.feather), (4, 4));
     h.keys("iwarm light<Enter><Enter>");
     h.wait("masked step", |s| {
         idle(s) && s.session.as_ref().is_some_and(|v| v.doc.head.is_some())
     });
-    let saved = Session::load(&root.join("m")).unwrap().doc;
-    let p = &saved.steps[0].params;
-    assert_eq!(p.region, Some("24,22,23,16".parse::<Region>().unwrap()));
-    assert_eq!((p.grow, p.feather), (4, 4));
+    let session = Session::load(&root.join("m")).unwrap();
+    let step = &session.doc.steps[0];
+    assert_eq!(
+        step.mask_spec.as_ref(),
+        Some(&mask),
+        "the drawn shape, as drawn"
+    );
+    assert_eq!(step.params.region, None, "a drawn mask is never a region");
+    assert_eq!((step.params.grow, step.params.feather), (0, 0));
+    // The runner rasterised it once, grown and feathered, and stored what the engine got.
+    let stored = session
+        .load_image(step.mask.as_ref().unwrap())
+        .unwrap()
+        .to_luma8();
+    assert_eq!(stored.get_pixel(35, 30).0[0], 255);
+    assert_eq!(stored.get_pixel(2, 2).0[0], 0);
 }
 
 #[test]
@@ -251,34 +270,37 @@ fn sessions_list_filters_renames_and_deletes_with_confirmation() {
     );
     h.keys("/renamed<Enter>dn");
     assert!(root.join("renamed").is_dir(), "n keeps it");
-    h.keys("dy");
+    h.keys("dy").settle();
     assert!(!root.join("renamed").exists());
     h.keys("<Esc>");
     assert_eq!(h.state().sessions.items.len(), 2);
     // New session from an image path, completed with Tab.
     let typed = format!("n{}/a.p<Tab><Enter>", tmp.path().display());
-    h.keys(&typed);
+    h.keys(&typed).settle();
     assert_eq!(h.state().screen, Screen::Session);
     assert_eq!(h.state().session.as_ref().unwrap().doc.name, "a");
 }
 
 #[test]
-fn an_ellipse_mask_is_stored_as_an_image_in_the_session() {
+fn an_ellipse_mask_is_rasterised_by_the_runner_and_stored_with_the_step() {
     let (_tmp, root) = root_with_session("e");
     let mut h = Harness::local(&root);
     h.keys("<Enter>me<Enter>");
     let mask = h.state().next_mask.clone().expect("mask set");
-    let file = mask.file.expect("ellipse stored as an image");
-    let session = Session::load(&root.join("e")).unwrap();
-    let img = session.load_image(&file).unwrap().to_luma8();
-    assert_eq!(img.dimensions(), (64, 48));
-    assert_eq!(img.get_pixel(31, 23).0[0], 255, "centre inside");
-    assert_eq!(img.get_pixel(0, 0).0[0], 0, "corner outside");
+    assert!(matches!(mask.shape, MaskShape::Ellipse { .. }), "{mask:?}");
     h.keys("iwarm light<Enter><Enter>");
     h.wait("masked step", |s| {
         idle(s) && s.session.as_ref().is_some_and(|v| v.doc.head.is_some())
     });
-    let saved = Session::load(&root.join("e")).unwrap().doc;
-    assert_eq!(saved.steps[0].mask.as_ref(), Some(&file));
-    assert_eq!(saved.steps[0].status, Status::Done);
+    let session = Session::load(&root.join("e")).unwrap();
+    let step = &session.doc.steps[0];
+    assert_eq!(step.status, Status::Done);
+    assert_eq!(step.mask_spec.as_ref(), Some(&mask));
+    let img = session
+        .load_image(step.mask.as_ref().unwrap())
+        .unwrap()
+        .to_luma8();
+    assert_eq!(img.dimensions(), (64, 48));
+    assert_eq!(img.get_pixel(31, 23).0[0], 255, "centre inside");
+    assert_eq!(img.get_pixel(0, 0).0[0], 0, "corner outside");
 }

@@ -47,6 +47,7 @@ pub fn make_session(root: &Path, name: &str, w: u32, h: u32, n: u32) -> std::pat
                 amount: Some(0.01),
                 ..Default::default()
             },
+            mask_spec: None,
             mask: None,
             overlay: None,
             recipe: None,

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tui_support::Harness;
-use zedit::core::{EditParams, EngineId, ImageRef, Op, Region, Status, Step, StepId};
+use zedit::core::{EditParams, EngineId, ImageRef, Op, Region, Status, Step, StepError, StepId};
 use zedit::session::{Session, SessionDoc, SessionSummary};
 use zedit::tui::action::Action;
 use zedit::tui::state::{DraftStep, Field, Focus, PlanState, PreviewMode, RunState};
@@ -45,12 +45,14 @@ fn step(dir: &Path, id: u32, parent: Option<u32>, op: Op, text: &str, status: St
             dir,
             &parent.map(|p| format!("out{p}")).unwrap_or("source".into()),
         ),
+        mask_spec: None,
         mask: None,
         overlay: None,
         output: done.then(|| image(dir, &format!("out{id}"))),
         status,
-        error: (status == Status::Failed)
-            .then(|| "unsupported: the classic engine cannot restyle \"油画风格\"".into()),
+        error: (status == Status::Failed).then(|| {
+            StepError::from_joined("unsupported: the classic engine cannot restyle \"油画风格\"")
+        }),
         runner_pid: (status == Status::Running).then(std::process::id),
         created: "2026-11-27T10:00:00Z".into(),
         took_ms: done.then_some(12),
@@ -89,6 +91,7 @@ fn branched(dir: &Path) -> SessionDoc {
         zedit_version: "0.1.0".into(),
         source: image(dir, "source"),
         source_name: Some("beach.jpg".into()),
+        source_orientation: None,
         head: Some(StepId(4)),
         steps,
     }

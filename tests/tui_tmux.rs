@@ -46,10 +46,17 @@ fn the_binary_lists_opens_and_quits_in_tmux() {
     let img = common::write_image(tmp.path(), "harbour.png", &common::test_image(40, 30, 5));
     zedit::session::Session::create(&root, "harbour", &img).unwrap();
     let name = format!("zedit-smoke-{}", std::process::id());
+    // A tmux server keeps the environment it started with, so the private socket and runtime
+    // dir go on the command line; the guard stops any worker the studio started there.
+    let socket = common::socket_of(tmp.path());
+    let _worker = common::WorkerGuard(socket.clone());
     let _kill = Kill(name.clone());
     let cmd = format!(
-        "ZEDIT_HOME='{}' '{}' --sessions '{}'; echo EXITED=$?; sleep 30",
+        "env -u ZEDIT_ENGINE ZEDIT_HOME='{}' ZEDIT_SOCKET='{}' XDG_RUNTIME_DIR='{}' '{}' \
+         --sessions '{}'; echo EXITED=$?; sleep 30",
         tmp.path().display(),
+        socket.display(),
+        common::runtime_dir_of(tmp.path()).display(),
         env!("CARGO_BIN_EXE_zedit"),
         root.display()
     );

@@ -57,7 +57,8 @@ fn serve(opts: ServerOptions) -> std::thread::JoinHandle<()> {
 #[test]
 fn a_panicking_or_out_of_memory_engine_fails_its_job_and_the_worker_goes_on() {
     let tmp = tempfile::tempdir().unwrap();
-    let socket = tmp.path().join("w.sock");
+    // In a folder of its own: the worker makes it private (0700), as it must be.
+    let socket = tmp.path().join("run").join("w.sock");
     let loads = Arc::new(AtomicUsize::new(0));
     let handle = serve(options(&socket, loads.clone()));
     let dir = new_session(tmp.path(), "s");
@@ -73,7 +74,7 @@ fn a_panicking_or_out_of_memory_engine_fails_its_job_and_the_worker_goes_on() {
             step_id,
             ..
         } => {
-            assert_eq!(kind, "internal");
+            assert_eq!(kind, zedit::core::ErrorKind::Internal);
             assert!(message.contains("tensor shape mismatch"), "{message}");
             assert!(step_id.is_some(), "the step is recorded as failed");
         }
@@ -89,7 +90,7 @@ fn a_panicking_or_out_of_memory_engine_fails_its_job_and_the_worker_goes_on() {
         let (id, _) = client.submit(job).unwrap();
         let e = wait_final(&mut client, id);
         assert!(
-            matches!(&e, Event::Failed { kind, .. } if kind == "out_of_memory"),
+            matches!(&e, Event::Failed { kind, .. } if *kind == zedit::core::ErrorKind::OutOfMemory),
             "{e:?}"
         );
     }
@@ -109,7 +110,8 @@ fn a_panicking_or_out_of_memory_engine_fails_its_job_and_the_worker_goes_on() {
 #[test]
 fn an_engine_that_cannot_load_is_a_clean_error_at_start_and_frees_the_socket() {
     let tmp = tempfile::tempdir().unwrap();
-    let socket = tmp.path().join("w.sock");
+    // In a folder of its own: the worker makes it private (0700), as it must be.
+    let socket = tmp.path().join("run").join("w.sock");
     let mut opts = options(&socket, Arc::new(AtomicUsize::new(0)));
     opts.engine.name = "broken".into();
     match Server::start(opts.clone()) {

@@ -55,8 +55,9 @@ fn start_status_stop_and_restart_on_a_private_socket() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout_of(&out).contains("no worker is running"));
 
-    // A socket file left behind (as by a dead worker) does not stop the next one.
-    std::fs::write(&socket, b"stale").unwrap();
+    // A socket left behind (as by a dead worker) does not stop the next one.
+    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+    assert!(socket.exists());
     zedit(root).args(["worker", "start"]).assert().success();
     zedit(root).args(["worker", "status"]).assert().success();
 }
@@ -186,7 +187,7 @@ fn malformed_and_oversized_lines_get_errors_and_the_worker_stays_up() {
     let root = tmp.path();
     let _guard = start_worker(root, 0);
     let (mut s, mut r) = raw(&socket_of(root));
-    writeln!(s, r#"{{"type":"Hello","protocol":1,"version":"test"}}"#).unwrap();
+    writeln!(s, r#"{{"type":"Hello","protocol":2,"version":"test"}}"#).unwrap();
     assert_eq!(read_event(&mut r)["type"], "Hello");
     s.write_all(b"this is not json\n").unwrap();
     let e = read_event(&mut r);
@@ -228,7 +229,7 @@ fn clients_of_another_protocol_are_told_both_versions() {
     assert_eq!(e["kind"], "protocol");
     let msg = e["message"].as_str().unwrap();
     assert!(
-        msg.contains("protocol 1") && msg.contains("protocol 0 (zedit 0.0.1)"),
+        msg.contains("protocol 2") && msg.contains("protocol 0 (zedit 0.0.1)"),
         "{msg}"
     );
 
@@ -246,7 +247,7 @@ fn a_worker_of_another_version_is_reported_not_replaced() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let socket = socket_of(root);
-    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    zedit::worker::paths::ensure_dir(&socket).unwrap();
     let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     // A stand-in for a worker from a future zedit.
     std::thread::spawn(move || {

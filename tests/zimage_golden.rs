@@ -1,6 +1,10 @@
-//! Golden parity with the diffusers reference on the tiny Z-Image fixtures: every case listed in
-//! `fixtures/manifest.json`, every stage, with the recorded noise. Everything about a case (model,
-//! sizes, prompts, steps, strength, guidance) is read from the fixture files.
+//! Golden parity with the diffusers reference on the tiny Z-Image fixture sets: every case listed
+//! in each set's `fixtures/manifest.json`, every stage, with the recorded noise. Everything about
+//! a case (model, sizes, prompts, steps, strength, guidance, input files) is read from the fixture
+//! files; file names in the metadata are relative to the set's root, as in the manifest. The sets:
+//! the shared one (`ZEDIT_FIXTURES`, default ../shared/fixtures/zimage-tiny) and
+//! tests/fixtures/zimage-tiny-b (scripts/make_zimage_fixtures.py: another config, a 100x60 input,
+//! 6 and 9 steps, Chinese prompts).
 #![cfg(feature = "zimage")]
 
 mod common;
@@ -8,13 +12,29 @@ mod common;
 use candle_core::{DType, Device, Tensor};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use zedit::engine::zimage::scheduler::Schedule;
 use zedit::engine::zimage::{imageio, Init, Job, Noise, Pipeline};
 use zedit::engine::Flow;
 
-fn root() -> PathBuf {
-    common::zimage_fixtures()
+/// The fixture sets' roots, each holding `tiny-zimage/` and `fixtures/`.
+fn roots() -> Vec<PathBuf> {
+    let mut v = vec![common::zimage_fixtures()];
+    let ours = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/zimage-tiny-b"
+    ));
+    if !v.iter().any(|r| same_dir(r, &ours)) {
+        v.push(ours);
+    }
+    v
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
@@ -45,6 +65,7 @@ impl Report {
 }
 
 struct Case {
+    root: PathBuf,
     name: String,
     meta: Value,
     t: HashMap<String, Tensor>,
@@ -66,6 +87,11 @@ impl Case {
             None => None,
         }
     }
+    /// A file the metadata names, relative to the set's root, or `default` there.
+    fn file(&self, key: &str, default: &str) -> PathBuf {
+        self.root
+            .join(self.str(key).unwrap_or_else(|| default.into()))
+    }
     fn prompts(&self) -> Vec<String> {
         let mut v = vec![self.str("prompt").unwrap()];
         if self.num("guidance_scale").unwrap_or(0.0) > 0.0 {
@@ -75,8 +101,8 @@ impl Case {
     }
 }
 
-fn cases() -> Vec<Case> {
-    let fix = root().join("fixtures");
+fn cases(root: &Path) -> Vec<Case> {
+    let fix = root.join("fixtures");
     let manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(fix.join("manifest.json")).unwrap()).unwrap();
     let mut names: Vec<String> = manifest["cases"]
@@ -95,13 +121,31 @@ fn cases() -> Vec<Case> {
                     .unwrap();
             let t = candle_core::safetensors::load(dir.join("tensors.safetensors"), &Device::Cpu)
                 .unwrap();
-            Case { name, meta, t }
+            Case {
+                root: root.to_path_buf(),
+                name,
+                meta,
+                t,
+            }
         })
         .collect()
 }
 
-fn pipeline() -> Pipeline {
-    Pipeline::load(&root().join("tiny-zimage"), &Device::Cpu, DType::F32).unwrap()
+fn pipeline(root: &Path) -> Pipeline {
+    Pipeline::load(&root.join("tiny-zimage"), &Device::Cpu, DType::F32).unwrap()
+}
+
+/// Every case of every set, with its set's pipeline.
+fn all_cases() -> Vec<(PathBuf, Vec<Case>)> {
+    roots()
+        .into_iter()
+        .map(|r| {
+            println!("fixture set {}", r.display());
+            let c = cases(&r);
+            assert!(!c.is_empty(), "{}: no cases", r.display());
+            (r, c)
+        })
+        .collect()
 }
 
 fn calls(c: &Case) -> usize {
@@ -116,44 +160,46 @@ fn ids_of(t: &Tensor) -> Vec<i64> {
 
 #[test]
 fn prompts_tokenize_and_encode_like_the_reference() {
-    let mut p = pipeline();
     let mut r = Report::default();
-    for c in cases() {
-        println!("{}", c.name);
-        let max_len = c.num("max_sequence_length").unwrap_or(512.0) as usize;
-        for (k, prompt) in c.prompts().iter().enumerate() {
-            let ids = p.tokenizer().ids(prompt, max_len).unwrap();
-            let want = ids_of(c.get(&format!("text_encoder.{k}.input_ids")));
-            let mask = ids_of(c.get(&format!("text_encoder.{k}.attention_mask")));
-            let l = ids.len();
-            let got: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
-            assert_eq!(got, want[..l], "{} prompt {k}: token ids", c.name);
-            assert!(mask[..l].iter().all(|&m| m == 1) && mask[l..].iter().all(|&m| m == 0));
-            if k == 0 {
-                let meta_ids: Vec<i64> =
-                    serde_json::from_value(c.meta["prompt_token_ids"].clone()).unwrap();
-                assert_eq!(got, meta_ids);
-            }
-            let feats = p.text_encoder().unwrap().encode(&ids).unwrap();
-            let want = c
-                .get(&format!("text_encoder.{k}.hidden_states_m2"))
-                .squeeze(0)
-                .unwrap()
-                .narrow(0, 0, l)
-                .unwrap();
-            r.check(
-                &format!("{} text_encoder.{k} hidden_states[-2]", c.name),
-                &feats,
-                &want,
-                1e-5,
-            );
-            if k == 0 {
+    for (root, cases) in all_cases() {
+        let mut p = pipeline(&root);
+        for c in cases {
+            println!("{}", c.name);
+            let max_len = c.num("max_sequence_length").unwrap_or(512.0) as usize;
+            for (k, prompt) in c.prompts().iter().enumerate() {
+                let ids = p.tokenizer().ids(prompt, max_len).unwrap();
+                let want = ids_of(c.get(&format!("text_encoder.{k}.input_ids")));
+                let mask = ids_of(c.get(&format!("text_encoder.{k}.attention_mask")));
+                let l = ids.len();
+                let got: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
+                assert_eq!(got, want[..l], "{} prompt {k}: token ids", c.name);
+                assert!(mask[..l].iter().all(|&m| m == 1) && mask[l..].iter().all(|&m| m == 0));
+                if k == 0 {
+                    let meta_ids: Vec<i64> =
+                        serde_json::from_value(c.meta["prompt_token_ids"].clone()).unwrap();
+                    assert_eq!(got, meta_ids);
+                }
+                let feats = p.text_encoder().unwrap().encode(&ids).unwrap();
+                let want = c
+                    .get(&format!("text_encoder.{k}.hidden_states_m2"))
+                    .squeeze(0)
+                    .unwrap()
+                    .narrow(0, 0, l)
+                    .unwrap();
                 r.check(
-                    &format!("{} cap_feats == encoder rows", c.name),
+                    &format!("{} text_encoder.{k} hidden_states[-2]", c.name),
                     &feats,
-                    c.get("transformer.0.cap_feats.0"),
+                    &want,
                     1e-5,
                 );
+                if k == 0 {
+                    r.check(
+                        &format!("{} cap_feats == encoder rows", c.name),
+                        &feats,
+                        c.get("transformer.0.cap_feats.0"),
+                        1e-5,
+                    );
+                }
             }
         }
     }
@@ -161,32 +207,34 @@ fn prompts_tokenize_and_encode_like_the_reference() {
 
 #[test]
 fn every_transformer_call_matches() {
-    let p = pipeline();
     let mut r = Report::default();
-    for c in cases() {
-        println!("{}", c.name);
-        for i in 0..calls(&c) {
-            let ts = c
-                .get(&format!("transformer.{i}.t"))
-                .to_vec1::<f32>()
-                .unwrap();
-            for (b, t) in ts.iter().enumerate() {
-                let x = c.get(&format!("transformer.{i}.x.{b}")).squeeze(1).unwrap();
-                let cap = p
-                    .transformer()
-                    .caption(c.get(&format!("transformer.{i}.cap_feats.{b}")))
+    for (root, cases) in all_cases() {
+        let p = pipeline(&root);
+        for c in cases {
+            println!("{}", c.name);
+            for i in 0..calls(&c) {
+                let ts = c
+                    .get(&format!("transformer.{i}.t"))
+                    .to_vec1::<f32>()
                     .unwrap();
-                let out = p.transformer().forward(&x, *t, &cap).unwrap();
-                let want = c
-                    .get(&format!("transformer.{i}.out.{b}"))
-                    .squeeze(1)
-                    .unwrap();
-                r.check(
-                    &format!("{} transformer.{i}.out.{b}", c.name),
-                    &out,
-                    &want,
-                    1e-4,
-                );
+                for (b, t) in ts.iter().enumerate() {
+                    let x = c.get(&format!("transformer.{i}.x.{b}")).squeeze(1).unwrap();
+                    let cap = p
+                        .transformer()
+                        .caption(c.get(&format!("transformer.{i}.cap_feats.{b}")))
+                        .unwrap();
+                    let out = p.transformer().forward(&x, *t, &cap).unwrap();
+                    let want = c
+                        .get(&format!("transformer.{i}.out.{b}"))
+                        .squeeze(1)
+                        .unwrap();
+                    r.check(
+                        &format!("{} transformer.{i}.out.{b}", c.name),
+                        &out,
+                        &want,
+                        1e-4,
+                    );
+                }
             }
         }
     }
@@ -194,93 +242,96 @@ fn every_transformer_call_matches() {
 
 #[test]
 fn vae_encode_and_decode_match() {
-    let p = pipeline();
     let mut r = Report::default();
-    for c in cases() {
-        println!("{}", c.name);
-        for k in 0.. {
-            let Some(input) = c.t.get(&format!("vae_encode.{k}.input")) else {
-                break;
-            };
-            let post = p.vae().encode(input).unwrap();
+    for (root, cases) in all_cases() {
+        let p = pipeline(&root);
+        for c in cases {
+            println!("{}", c.name);
+            for k in 0.. {
+                let Some(input) = c.t.get(&format!("vae_encode.{k}.input")) else {
+                    break;
+                };
+                let post = p.vae().encode(input).unwrap();
+                r.check(
+                    &format!("{} vae_encode.{k}.mean", c.name),
+                    &post.mean,
+                    c.get(&format!("vae_encode.{k}.mean")),
+                    1e-4,
+                );
+                r.check(
+                    &format!("{} vae_encode.{k}.logvar", c.name),
+                    &post.logvar,
+                    c.get(&format!("vae_encode.{k}.logvar")),
+                    1e-4,
+                );
+                r.check(
+                    &format!("{} vae_encode.{k}.std", c.name),
+                    &post.std().unwrap(),
+                    c.get(&format!("vae_encode.{k}.std")),
+                    1e-4,
+                );
+            }
+            let z = p.vae().from_latents(c.get("final_latents")).unwrap();
             r.check(
-                &format!("{} vae_encode.{k}.mean", c.name),
-                &post.mean,
-                c.get(&format!("vae_encode.{k}.mean")),
-                1e-4,
+                &format!("{} vae_decode.input", c.name),
+                &z,
+                c.get("vae_decode.input"),
+                1e-6,
             );
+            let out = p.vae().decode(c.get("vae_decode.input")).unwrap();
             r.check(
-                &format!("{} vae_encode.{k}.logvar", c.name),
-                &post.logvar,
-                c.get(&format!("vae_encode.{k}.logvar")),
-                1e-4,
-            );
-            r.check(
-                &format!("{} vae_encode.{k}.std", c.name),
-                &post.std().unwrap(),
-                c.get(&format!("vae_encode.{k}.std")),
+                &format!("{} vae_decode.output", c.name),
+                &out,
+                c.get("vae_decode.output"),
                 1e-4,
             );
         }
-        let z = p.vae().from_latents(c.get("final_latents")).unwrap();
-        r.check(
-            &format!("{} vae_decode.input", c.name),
-            &z,
-            c.get("vae_decode.input"),
-            1e-6,
-        );
-        let out = p.vae().decode(c.get("vae_decode.input")).unwrap();
-        r.check(
-            &format!("{} vae_decode.output", c.name),
-            &out,
-            c.get("vae_decode.output"),
-            1e-4,
-        );
     }
 }
 
 #[test]
 fn schedules_are_exact() {
-    let p = pipeline();
-    for c in cases() {
-        let n = c.num("num_inference_steps").unwrap() as usize;
-        let s = match c.num("strength") {
-            Some(st) => Schedule::with_strength(p.scheduler_config(), n, st),
-            None => Schedule::new(p.scheduler_config(), n),
-        };
-        assert_eq!(
-            s.sigmas,
-            c.get("scheduler.sigmas").to_vec1::<f32>().unwrap(),
-            "{} sigmas",
-            c.name
-        );
-        assert_eq!(
-            s.timesteps,
-            c.get("scheduler.timesteps").to_vec1::<f32>().unwrap(),
-            "{} timesteps",
-            c.name
-        );
-        assert_eq!(s.run_len(), calls(&c), "{} t_start", c.name);
-        for (i, &ts) in s.run_timesteps().iter().enumerate() {
-            let want = c
-                .get(&format!("transformer.{i}.t"))
-                .to_vec1::<f32>()
-                .unwrap();
-            assert!(
-                want.iter().all(|&w| w == Schedule::model_t(ts)),
-                "{} t of step {i}",
+    for (root, cases) in all_cases() {
+        let p = pipeline(&root);
+        for c in cases {
+            let n = c.num("num_inference_steps").unwrap() as usize;
+            let s = match c.num("strength") {
+                Some(st) => Schedule::with_strength(p.scheduler_config(), n, st),
+                None => Schedule::new(p.scheduler_config(), n),
+            };
+            assert_eq!(
+                s.sigmas,
+                c.get("scheduler.sigmas").to_vec1::<f32>().unwrap(),
+                "{} sigmas",
                 c.name
             );
+            assert_eq!(
+                s.timesteps,
+                c.get("scheduler.timesteps").to_vec1::<f32>().unwrap(),
+                "{} timesteps",
+                c.name
+            );
+            assert_eq!(s.run_len(), calls(&c), "{} t_start", c.name);
+            for (i, &ts) in s.run_timesteps().iter().enumerate() {
+                let want = c
+                    .get(&format!("transformer.{i}.t"))
+                    .to_vec1::<f32>()
+                    .unwrap();
+                assert!(
+                    want.iter().all(|&w| w == Schedule::model_t(ts)),
+                    "{} t of step {i}",
+                    c.name
+                );
+            }
+            println!(
+                "{}: sigmas, timesteps, t, t_start = {} exact",
+                c.name, s.t_start
+            );
         }
-        println!(
-            "{}: sigmas, timesteps, t, t_start = {} exact",
-            c.name, s.t_start
-        );
     }
 }
 
 fn job_for(c: &Case) -> Job {
-    let fix = root().join("fixtures");
     let (h, w) = (
         c.num("height").unwrap() as usize,
         c.num("width").unwrap() as usize,
@@ -292,15 +343,25 @@ fn job_for(c: &Case) -> Job {
             width: w,
         }
     } else {
-        let input = c.str("input_image").unwrap_or_else(|| "input.png".into());
-        let img = image::open(fix.join(input)).unwrap().to_rgb8();
+        let img = image::open(c.file("input_image", "fixtures/input.png"))
+            .unwrap()
+            .to_rgb8();
         let size = imageio::model_size(img.width(), img.height()).unwrap();
         assert_eq!(size, (w as u32, h as u32), "model size of the input image");
         let image = imageio::image_tensor(&img, size, &Device::Cpu).unwrap();
+        // The preprocessed image is the first VAE input: resize and scaling are exact.
+        let d = max_diff(&image, c.get("vae_encode.0.input"));
+        assert_eq!(d, 0.0, "{}: preprocessed image differs by {d}", c.name);
         let mask = pipe.contains("Inpaint").then(|| {
-            let name = c.str("mask_image").unwrap_or_else(|| "mask.png".into());
-            let m = image::open(fix.join(name)).unwrap().to_luma8();
-            imageio::mask_tensor(&m, size, &Device::Cpu).unwrap()
+            let m = image::open(c.file("mask_image", "fixtures/mask.png"))
+                .unwrap()
+                .to_luma8();
+            let m = imageio::mask_tensor(&m, size, &Device::Cpu).unwrap();
+            if let Some(want) = c.t.get("mask.processed") {
+                let d = max_diff(&m, want);
+                assert_eq!(d, 0.0, "{}: processed mask differs by {d}", c.name);
+            }
+            m
         });
         Init::Image { image, mask }
     };
@@ -318,7 +379,7 @@ fn job_for(c: &Case) -> Job {
         prompt: c.str("prompt").unwrap(),
         negative_prompt: c.str("negative_prompt"),
         guidance: c.num("guidance_scale").unwrap_or(0.0) as f32,
-        cfg_truncation: c.num("cfg_truncation").unwrap_or(1.0) as f32,
+        cfg_truncation: c.num("cfg_truncation").unwrap_or(1.0),
         cfg_normalization: c.num("cfg_normalization").unwrap_or(0.0) as f32,
         steps: c.num("num_inference_steps").unwrap() as usize,
         strength: c.num("strength").unwrap_or(1.0),
@@ -329,51 +390,53 @@ fn job_for(c: &Case) -> Job {
 
 #[test]
 fn end_to_end_with_recorded_noise() {
-    let mut p = pipeline();
     let mut r = Report::default();
-    for c in cases() {
-        println!("{}", c.name);
-        let job = job_for(&c);
-        let mut steps = Vec::new();
-        let out = p
-            .run(&job, &mut |s| {
-                steps.push(s.latents.clone());
-                Flow::Continue
-            })
-            .unwrap();
-        for (i, l) in steps.iter().enumerate() {
-            println!(
-                "  step.{i}.latents max|diff| {:.3e}",
-                max_diff(l, c.get(&format!("step.{i}.latents")))
+    for (root, cases) in all_cases() {
+        let mut p = pipeline(&root);
+        for c in cases {
+            println!("{}", c.name);
+            let job = job_for(&c);
+            let mut steps = Vec::new();
+            let out = p
+                .run(&job, &mut |s| {
+                    steps.push(s.latents.clone());
+                    Flow::Continue
+                })
+                .unwrap();
+            for (i, l) in steps.iter().enumerate() {
+                println!(
+                    "  step.{i}.latents max|diff| {:.3e}",
+                    max_diff(l, c.get(&format!("step.{i}.latents")))
+                );
+            }
+            r.check(
+                &format!("{} final_latents", c.name),
+                &out.final_latents,
+                c.get("final_latents"),
+                5e-4,
             );
+            let img = zedit::engine::zimage::pipeline::unit_image(&out.decoded).unwrap();
+            let want = c
+                .get("image")
+                .squeeze(0)
+                .unwrap()
+                .permute((2, 0, 1))
+                .unwrap();
+            r.check(&format!("{} image", c.name), &img, &want, 1e-3);
+            let png = image::open(root.join("fixtures").join(&c.name).join("output.png"))
+                .unwrap()
+                .to_rgb8();
+            let got = out.to_rgb().unwrap();
+            assert_eq!(got.dimensions(), png.dimensions());
+            let lsb = got
+                .as_raw()
+                .iter()
+                .zip(png.as_raw())
+                .map(|(a, b)| a.abs_diff(*b))
+                .max()
+                .unwrap();
+            println!("  PNG max|diff| {lsb} LSB");
+            assert!(lsb <= 1, "{}: PNG differs by {lsb} LSB", c.name);
         }
-        r.check(
-            &format!("{} final_latents", c.name),
-            &out.final_latents,
-            c.get("final_latents"),
-            5e-4,
-        );
-        let img = zedit::engine::zimage::pipeline::unit_image(&out.decoded).unwrap();
-        let want = c
-            .get("image")
-            .squeeze(0)
-            .unwrap()
-            .permute((2, 0, 1))
-            .unwrap();
-        r.check(&format!("{} image", c.name), &img, &want, 1e-3);
-        let png = image::open(root().join("fixtures").join(&c.name).join("output.png"))
-            .unwrap()
-            .to_rgb8();
-        let got = out.to_rgb().unwrap();
-        assert_eq!(got.dimensions(), png.dimensions());
-        let lsb = got
-            .as_raw()
-            .iter()
-            .zip(png.as_raw())
-            .map(|(a, b)| a.abs_diff(*b))
-            .max()
-            .unwrap();
-        println!("  PNG max|diff| {lsb} LSB");
-        assert!(lsb <= 1, "{}: PNG differs by {lsb} LSB", c.name);
     }
 }

@@ -2,11 +2,13 @@
 
 use super::{absolute, Ctx};
 use crate::core::{
-    EditParams, FlowEditParams, ImageRef, MaskSource, Mode, Op, Recipe, Region, Status, Step,
+    EditParams, FlowEditParams, ImageRef, MaskShape, MaskSource, MaskSpec, Mode, Op, Recipe, Rect,
+    Region, Status, Step,
 };
-use crate::engine::{self, EngineOptions, Flow};
+use crate::engine::EngineOptions;
 use crate::plan::PlannedStep;
 use crate::session::{read_image, Session, StepRequest};
+use crate::worker::{default_factory, Client, ClientOptions, Job, LocalRunner};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,10 +39,18 @@ pub struct EditArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Mask image: white marks what to change; must have the image's size
-    #[arg(long, conflicts_with = "region")]
+    #[arg(long, conflicts_with_all = ["mask_rect", "mask_ellipse"])]
     pub mask: Option<PathBuf>,
-    /// Region for a soft rectangular mask: left, right, top, bottom, center, top-left,
-    /// top-right, bottom-left, bottom-right, or x,y,w,h
+    /// Limit the change to this rectangle, x,y,w,h in pixels
+    #[arg(long, value_name = "X,Y,W,H", value_parser = parse_rect, conflicts_with = "mask_ellipse")]
+    pub mask_rect: Option<Rect>,
+    /// Limit the change to the ellipse inside this rectangle, x,y,w,h in pixels
+    #[arg(long, value_name = "X,Y,W,H", value_parser = parse_rect)]
+    pub mask_ellipse: Option<Rect>,
+    /// Where, by op: relight, where the light comes from (a side, a corner, or x,y,w,h for a
+    /// window); add, where to place; delete and recolor, the part of the frame to change (a
+    /// soft-edged mask). left, right, top, bottom, center, top-left, top-right, bottom-left,
+    /// bottom-right, background, or x,y,w,h
     #[arg(long)]
     pub region: Option<Region>,
     /// Pixels to grow the mask by
@@ -119,10 +129,19 @@ pub struct EditArgs {
     pub socket: Option<PathBuf>,
 }
 
-/// Where steps run: in this process, or on the persistent worker (the default).
+/// Where steps run: the in-process runner, or the persistent worker (the default).
 enum Backend {
-    Local(Box<dyn engine::Engine>),
-    Worker(crate::worker::Client),
+    Local(LocalRunner),
+    Worker(Box<Client>, ClientOptions),
+}
+
+fn parse_rect(s: &str) -> Result<Rect, String> {
+    match s.parse::<Region>() {
+        Ok(Region::Rect(r)) => Ok(r),
+        _ => Err(format!(
+            "'{s}' is not a rectangle: use x,y,w,h in pixels (w and h above 0)"
+        )),
+    }
 }
 
 fn parse_point(s: &str) -> Result<(i32, i32), String> {
@@ -163,11 +182,7 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         );
     }
     let session = Session::load(&dir)?;
-    let mask = args
-        .mask
-        .as_deref()
-        .map(|m| import_mask(&session, m))
-        .transpose()?;
+    let mask = mask_spec(&args, &session)?;
     let overlay = args
         .overlay
         .as_deref()
@@ -183,9 +198,10 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             cfg: args.cfg,
             seed,
             amount: args.amount,
-            region: args.region.or(p.step.region).filter(|_| mask.is_none()),
-            grow: args.grow,
-            feather: args.feather,
+            region: args.region.or(p.step.region),
+            // With a mask, grow and feather are the mask's own; else the region's.
+            grow: if mask.is_none() { args.grow } else { 0 },
+            feather: if mask.is_none() { args.feather } else { 0 },
             color: args.color.clone(),
             text: args.text.clone(),
             size: args.size,
@@ -194,8 +210,11 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             flowedit: None,
         };
         let recipe = if generative {
-            let source = if mask.is_some() {
-                MaskSource::File
+            let source = if let Some(m) = &mask {
+                match m.shape {
+                    MaskShape::File { .. } => MaskSource::File,
+                    _ => MaskSource::Drawn,
+                }
             } else if args.region.is_some() {
                 MaskSource::Words
             } else {
@@ -212,9 +231,16 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         for (i, (s, _, r)) in requests.iter().enumerate() {
             let told = r
                 .as_ref()
-                .map(|r| format!(" -> {} \"{}\"", r.mode, r.prompt))
+                .map(|r| {
+                    format!(
+                        " -> {} \"{}\"",
+                        r.mode,
+                        crate::printable::printable(&r.prompt)
+                    )
+                })
                 .unwrap_or_default();
-            eprintln!("  {}. {} \"{}\"{told}", i + 1, s.op, s.instruction);
+            let text = crate::printable::printable(&s.instruction);
+            eprintln!("  {}. {} \"{text}\"{told}", i + 1, s.op);
         }
     }
     let opts = EngineOptions {
@@ -223,9 +249,10 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         device: args.device.clone(),
     };
     let mut backend = if args.local {
-        Backend::Local(engine::open(&opts)?)
+        Backend::Local(LocalRunner::start(default_factory(), opts.clone(), None)?)
     } else {
-        Backend::Worker(super::worker::connect(args.socket.as_deref())?)
+        let reach = super::worker::client_options(args.socket.as_deref());
+        Backend::Worker(Box::new(Client::connect_or_start(&reach)?), reach)
     };
     let mut parent = session.doc.head;
     let mut done = Vec::new();
@@ -235,22 +262,33 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             op: p.op,
             instruction: p.instruction,
             params,
-            mask: mask.clone(),
+            mask_spec: mask.clone(),
+            mask: None,
             overlay: overlay.clone(),
             recipe,
         };
         let step = match &mut backend {
-            Backend::Local(engine) => {
-                crate::worker::execute_step(&dir, &req, engine.as_mut(), &mut |_| Flow::Continue)?
+            Backend::Local(runner) => {
+                let job = Job {
+                    session_dir: dir.clone(),
+                    request: req,
+                    engine: opts.name.clone(),
+                    model: opts.model.clone(),
+                    device: opts.device.clone(),
+                };
+                let (id, _, events) = runner.submit(job)?;
+                LocalRunner::wait_step(&events, id, &dir, &mut |_| {})?
             }
-            Backend::Worker(client) => super::worker::run_step(client, &dir, &req, &opts)?,
+            Backend::Worker(client, reach) => {
+                super::worker::run_step(client, &dir, &req, &opts, reach)?
+            }
         };
         report_step(&dir, &step, args.json)?;
         if step.status != Status::Done {
             let why = step
                 .error
-                .clone()
-                .unwrap_or_else(|| step.status.to_string());
+                .as_ref()
+                .map_or_else(|| step.status.to_string(), |e| e.to_string());
             bail!(
                 "step {} ({} \"{}\") {}: {why}",
                 step.id,
@@ -294,6 +332,11 @@ fn plan_steps(args: &EditArgs) -> anyhow::Result<Vec<Planned>> {
         subject: read.as_ref().and_then(|s| s.subject.clone()),
         new_value: read.as_ref().and_then(|s| s.new_value.clone()),
         keep: read.as_ref().and_then(|s| s.keep.clone()),
+        rule: if args.op.is_some() {
+            "given with --op".into()
+        } else {
+            "sent as one step with --no-plan".into()
+        },
     };
     Ok(vec![Planned { step }])
 }
@@ -343,9 +386,31 @@ fn report_step(dir: &Path, step: &Step, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string(step)?);
     } else if let Some(out) = &step.output {
-        println!("{}", absolute(&dir.join(&out.path)).display());
+        let path = absolute(&dir.join(&out.path)).display().to_string();
+        println!("{}", crate::printable::printable(&path));
     }
     Ok(())
+}
+
+/// The mask the flags ask for: a file (stored in the session), a rectangle or an ellipse, with
+/// `--grow` and `--feather`.
+fn mask_spec(args: &EditArgs, session: &Session) -> anyhow::Result<Option<MaskSpec>> {
+    let shape = if let Some(path) = &args.mask {
+        MaskShape::File {
+            image: import_mask(session, path)?,
+        }
+    } else if let Some(r) = args.mask_rect {
+        MaskShape::rect(r)
+    } else if let Some(r) = args.mask_ellipse {
+        MaskShape::ellipse(r)
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(MaskSpec {
+        shape,
+        grow: args.grow,
+        feather: args.feather,
+    }))
 }
 
 /// Stores the mask file in the session, after checking it matches the head image's size.
@@ -360,6 +425,14 @@ fn import_mask(session: &Session, path: &Path) -> anyhow::Result<ImageRef> {
             mask.height(),
             head.width(),
             head.height()
+        );
+    }
+    if !crate::session::is_grey(&mask) {
+        // Strength is read from brightness: pure red becomes about 21 %. Say so.
+        eprintln!(
+            "warning: {}: the mask is in colour; its brightness (luma) is used as the strength \
+             (white = full change); save it as greyscale to silence this",
+            crate::printable::printable(&path.display().to_string())
         );
     }
     let gray = image::DynamicImage::ImageLuma8(mask.to_luma8());

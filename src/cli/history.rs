@@ -2,7 +2,9 @@
 
 use super::{absolute, Ctx};
 use crate::core::{Step, StepId};
+use crate::printable::printable;
 use crate::session::{export_png, Session};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -55,7 +57,10 @@ pub fn new(args: NewArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         None => free_name(ctx, &args.image),
     };
     let session = Session::create(&ctx.root, &name, &args.image)?;
-    println!("{}", session.name());
+    println!("{}", printable(session.name()));
+    if let Some(o) = &session.doc.source_orientation {
+        eprintln!("turned the source upright (EXIF orientation {o})");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -101,50 +106,59 @@ pub fn log(args: LogArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The step tree, one line a step, branches indented, head marked with `*`.
+/// Indentation stops growing past this depth, so a long chain prints in linear size.
+const MAX_INDENT: usize = 24;
+
+/// The step tree, one line a step, branches indented (up to [`MAX_INDENT`] levels; deeper
+/// steps carry their depth instead), head marked with `*`. Walked with an explicit stack, so a
+/// chain of any length cannot overflow the call stack.
 pub fn render_tree(session: &Session) -> String {
+    use std::fmt::Write;
     let doc = &session.doc;
     let head_mark = |id: Option<StepId>| if doc.head == id { "*" } else { " " };
     let mut out = format!(
         "session {} ({} steps)\n{} source {}\n",
-        doc.name,
+        printable(&doc.name),
         doc.steps.len(),
         head_mark(None),
-        doc.source_name.as_deref().unwrap_or(&doc.source.path)
+        printable(doc.source_name.as_deref().unwrap_or(&doc.source.path))
     );
-    fn walk(
-        doc: &crate::session::SessionDoc,
-        parent: Option<StepId>,
-        depth: usize,
-        out: &mut String,
-    ) {
-        let children: Vec<&Step> = doc.steps.iter().filter(|s| s.parent == parent).collect();
-        for s in children {
-            let mark = if doc.head == Some(s.id) { "*" } else { " " };
-            let took = s.took_ms.map(|t| format!(" {t}ms")).unwrap_or_default();
-            let err = s
-                .error
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default();
-            let told = s
-                .recipe
-                .as_ref()
-                .map(|r| format!(" {} prompt \"{}\"", r.mode, r.prompt))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "{mark} {}#{} {} \"{}\"{told} [{}] {}{took}{err}\n",
-                "  ".repeat(depth + 1),
-                s.id,
-                s.op,
-                s.instruction,
-                s.engine.name,
-                s.status
-            ));
-            walk(doc, Some(s.id), depth + 1, out);
-        }
+    let mut children: HashMap<Option<StepId>, Vec<&Step>> = HashMap::new();
+    for s in &doc.steps {
+        children.entry(s.parent).or_default().push(s);
     }
-    walk(doc, None, 0, &mut out);
+    let kids = |parent: Option<StepId>| children.get(&parent).map_or(&[][..], |v| &v[..]);
+    let mut stack: Vec<(&Step, usize)> = kids(None).iter().rev().map(|&k| (k, 0)).collect();
+    while let Some((s, depth)) = stack.pop() {
+        let took = s.took_ms.map(|t| format!(" {t}ms")).unwrap_or_default();
+        let err = s
+            .error
+            .as_ref()
+            .map(|e| format!(" ({})", printable(&e.to_string())))
+            .unwrap_or_default();
+        let told = s
+            .recipe
+            .as_ref()
+            .map(|r| format!(" {} prompt \"{}\"", r.mode, printable(&r.prompt)))
+            .unwrap_or_default();
+        let deep = if depth > MAX_INDENT {
+            format!("[depth {}] ", depth + 1)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "{} {}{deep}#{} {} \"{}\"{told} [{}] {}{took}{err}",
+            head_mark(Some(s.id)),
+            "  ".repeat(depth.min(MAX_INDENT) + 1),
+            s.id,
+            s.op,
+            printable(&s.instruction),
+            printable(&s.engine.name),
+            s.status
+        );
+        stack.extend(kids(Some(s.id)).iter().rev().map(|&k| (k, depth + 1)));
+    }
     out
 }
 
@@ -173,6 +187,6 @@ pub fn checkout(args: CheckoutArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
 pub fn export(args: ExportArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let session = Session::load(&ctx.session_dir(&args.session)?)?;
     export_png(&session, args.step, &args.out)?;
-    println!("{}", absolute(&args.out).display());
+    println!("{}", printable(&absolute(&args.out).display().to_string()));
     Ok(ExitCode::SUCCESS)
 }

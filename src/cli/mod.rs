@@ -8,6 +8,7 @@ mod replay;
 mod sessions;
 mod worker;
 
+use crate::printable::printable;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -82,7 +83,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("zedit: error: {}", one_line(&e));
+            eprintln!("zedit: error: {}", printable(&one_line(&e)));
             ExitCode::FAILURE
         }
     }
@@ -117,7 +118,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
             .next()
             .unwrap_or_default()
             .trim_start_matches("error: ");
-        eprintln!("zedit: error: {first}");
+        eprintln!("zedit: error: {}", printable(first));
         return ExitCode::from(2);
     }
     e.exit()

@@ -11,6 +11,9 @@ pub struct PlanArgs {
     /// Print the plan as JSON
     #[arg(long)]
     pub json: bool,
+    /// Say, under each step, which rule chose its op
+    #[arg(long)]
+    pub explain: bool,
 }
 
 pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
@@ -30,14 +33,16 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
             }
         }
         println!("{}", serde_json::to_string(&value)?);
+    } else if args.explain {
+        print!("{}", crate::plan::render_explained(&plan));
     } else {
         let listing = crate::plan::render(&plan);
         for (line, recipe) in listing.lines().zip(&recipes) {
-            println!("{line}");
+            println!("{}", crate::printable::printable(line));
             let source = recipe
                 .source_prompt
                 .as_deref()
-                .map(|s| format!(" from \"{s}\""))
+                .map(|s| format!(" from \"{}\"", crate::printable::printable(s)))
                 .unwrap_or_default();
             let mask = match recipe.mask_source {
                 MaskSource::None if recipe.mode.needs_mask() => ", needs a mask".to_string(),
@@ -46,7 +51,8 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
             };
             println!(
                 "   zimage: {} \"{}\"{source}{mask}",
-                recipe.mode, recipe.prompt
+                recipe.mode,
+                crate::printable::printable(&recipe.prompt)
             );
         }
     }

@@ -3,12 +3,13 @@
 
 use super::{absolute, Ctx};
 use crate::core::{EngineId, StepId};
-use crate::engine::{self, Engine, EngineOptions, Flow};
+use crate::engine::{EngineError, EngineOptions, Flow};
+use crate::printable::printable;
 use crate::session::replay::{png_bytes, replay_chain, ReplayInput};
 use crate::session::{read_image, write_atomic, Session, StepRequest};
+use crate::worker::{default_factory, EngineCache};
 use anyhow::bail;
 use image::DynamicImage;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,32 +37,26 @@ pub struct ReplayArgs {
     pub device: Option<String>,
 }
 
-/// Opens each engine the chain names once, and runs steps on it.
+/// Runs each step on the shared engine cache, with the same rules as the worker: an engine is
+/// loaded once per name, and dropped after a panic or running out of memory.
 struct Runner {
     model: Option<PathBuf>,
     device: Option<String>,
-    engines: HashMap<String, Box<dyn Engine>>,
+    engines: EngineCache,
 }
 
 impl Runner {
     fn run(&mut self, input: ReplayInput) -> Result<(DynamicImage, EngineId), String> {
         let step = input.step;
-        let name = step.engine.name.clone();
-        if !self.engines.contains_key(&name) {
-            let opts = EngineOptions {
-                name: name.clone(),
-                model: self.model.clone(),
-                device: self.device.clone(),
-            };
-            let engine = engine::open(&opts).map_err(|e| e.to_string())?;
-            self.engines.insert(name.clone(), engine);
-        }
-        let engine = self.engines.get_mut(&name).ok_or("engine vanished")?;
+        let opts = self
+            .engines
+            .options(&step.engine.name, self.model.clone(), self.device.clone());
         let req = StepRequest {
             parent: step.parent,
             op: step.op,
             instruction: step.instruction.clone(),
             params: step.params.clone(),
+            mask_spec: None,
             mask: None,
             overlay: None,
             recipe: step.recipe.clone(),
@@ -73,10 +68,20 @@ impl Runner {
             input.overlay.as_ref(),
         )
         .map_err(|e| e.to_string())?;
-        let out = engine
-            .run(&edit, &mut |_| Flow::Continue)
+        let ran = self
+            .engines
+            .with_engine(
+                &opts,
+                |engine| {
+                    engine
+                        .run(&edit, &mut |_| Flow::Continue)
+                        .map(|out| (out, engine.id()))
+                },
+                |r| matches!(r, Err(EngineError::OutOfMemory(_))),
+            )
             .map_err(|e| e.to_string())?;
-        Ok((DynamicImage::ImageRgb8(out), engine.id()))
+        let (out, id) = ran.map_err(|e| e.to_string())?;
+        Ok((DynamicImage::ImageRgb8(out), id))
     }
 }
 
@@ -85,7 +90,7 @@ pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let mut runner = Runner {
         model: args.model.clone(),
         device: args.device.clone(),
-        engines: HashMap::new(),
+        engines: EngineCache::new(default_factory(), EngineOptions::default()),
     };
     let mut run = |input: ReplayInput| runner.run(input);
     if args.on.is_empty() {
@@ -97,7 +102,7 @@ pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             };
             println!("step {}: {verdict} {}", r.id, &r.blake3[..16]);
             for w in &r.warnings {
-                eprintln!("warning: step {}: {w}", r.id);
+                eprintln!("warning: step {}: {}", r.id, printable(w));
             }
         }
         let what = if args.verify {
@@ -108,7 +113,7 @@ pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         println!(
             "replayed {} steps of '{}': {what}",
             report.len(),
-            session.name()
+            printable(session.name())
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -132,14 +137,15 @@ pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         match result {
             Ok(path) => {
                 done += 1;
-                println!("{}", absolute(&path).display());
+                println!("{}", printable(&absolute(&path).display().to_string()));
             }
             Err(e) => failed.push((img.clone(), super::one_line(&e))),
         }
     }
     println!("{done} done, {} failed", failed.len());
     for (img, why) in &failed {
-        println!("  failed: {}: {why}", img.display());
+        let img = img.display().to_string();
+        println!("  failed: {}: {}", printable(&img), printable(why));
     }
     Ok(if failed.is_empty() {
         ExitCode::SUCCESS

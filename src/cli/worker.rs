@@ -4,13 +4,14 @@
 use super::Ctx;
 use crate::core::Step;
 use crate::engine::EngineOptions;
-use crate::session::{Session, StepRequest};
+use crate::printable::printable;
+use crate::session::StepRequest;
 use crate::worker::daemon::{self, EXIT_ALREADY_RUNNING};
 use crate::worker::paths::socket_path;
 use crate::worker::{
-    Client, ClientOptions, Event, Job, Probe, Server, ServerOptions, WorkerError, STEP_DELAY_ENV,
+    Client, ClientOptions, Job, Probe, Server, ServerOptions, WorkerError, STEP_DELAY_ENV,
 };
-use anyhow::{bail, Context};
+use anyhow::bail;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -84,7 +85,7 @@ fn foreground(socket: PathBuf, engine: EngineOptions) -> anyhow::Result<ExitCode
     let server = match Server::start(opts) {
         Ok(s) => s,
         Err(e @ WorkerError::AlreadyRunning { .. }) => {
-            eprintln!("zedit: error: {e}");
+            eprintln!("zedit: error: {}", printable(&e.to_string()));
             return Ok(ExitCode::from(EXIT_ALREADY_RUNNING));
         }
         Err(e) => return Err(e.into()),
@@ -148,8 +149,8 @@ fn status(socket: &Path, json: bool) -> anyhow::Result<ExitCode> {
         "worker pid {} on {} (zedit {}), engines: {}",
         info.pid,
         socket.display(),
-        info.version,
-        info.engines.join(", ")
+        printable(&info.version),
+        printable(&info.engines.join(", "))
     );
     if jobs.is_empty() {
         println!("no jobs");
@@ -165,7 +166,7 @@ fn status(socket: &Path, json: bool) -> anyhow::Result<ExitCode> {
         println!(
             "job {} {state} {}{step}{progress}",
             j.job_id,
-            j.session.display()
+            printable(&j.session.display().to_string())
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -178,6 +179,7 @@ pub fn run_step(
     dir: &Path,
     req: &StepRequest,
     engine: &EngineOptions,
+    reconnect: &ClientOptions,
 ) -> anyhow::Result<Step> {
     let job = Job {
         session_dir: dir.to_path_buf(),
@@ -190,32 +192,10 @@ pub fn run_step(
     if ahead > 0 {
         eprintln!("queued behind {ahead} job(s) in the worker");
     }
-    let step_id = loop {
-        match client.next_event()? {
-            e if e.job_id() != Some(id) => continue,
-            Event::Done { step_id, .. } => break step_id,
-            Event::Failed {
-                step_id: Some(s), ..
-            }
-            | Event::Cancelled {
-                step_id: Some(s), ..
-            } => break s,
-            Event::Failed { message, .. } => bail!("{message}"),
-            Event::Cancelled { .. } => bail!("the job was cancelled before it started"),
-            _ => continue,
-        }
-    };
-    let session = Session::load(dir)?;
-    session
-        .doc
-        .step(step_id)
-        .cloned()
-        .with_context(|| format!("step {step_id} is missing from {}", dir.display()))
+    Ok(client.wait_step(id, dir, Some(reconnect), &mut |_| {})?)
 }
 
-/// Connects to the worker on `socket`, starting one when none answers.
-pub fn connect(socket: Option<&Path>) -> anyhow::Result<Client> {
-    Ok(Client::connect_or_start(&ClientOptions::new(socket_path(
-        socket,
-    )))?)
+/// How the CLI reaches the worker: `socket`, else `$ZEDIT_SOCKET`, else the default path.
+pub fn client_options(socket: Option<&Path>) -> ClientOptions {
+    ClientOptions::new(socket_path(socket))
 }

@@ -1,11 +1,16 @@
-//! Domain types shared by every layer: ops, regions, edit parameters, recipes, steps. No I/O, no async.
+//! Domain types shared by every layer: ops, regions, masks, edit parameters, recipes, steps and
+//! their errors. No I/O, no async.
 
+mod error;
+mod mask;
 mod op;
 mod params;
 mod recipe;
 mod region;
 mod step;
 
+pub use error::{ErrorKind, StepError};
+pub use mask::{MaskPoint, MaskShape, MaskSpec};
 pub use op::{Op, ParseOpError};
 pub use params::EditParams;
 pub use recipe::{FlowEditParams, MaskSource, Mode, Recipe, RecipeError};

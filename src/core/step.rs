@@ -1,6 +1,6 @@
 //! One recorded edit in a session's tree of steps.
 
-use super::{EditParams, Op, Recipe};
+use super::{EditParams, MaskSpec, Op, Recipe, StepError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -103,6 +103,10 @@ pub struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipe: Option<Recipe>,
     pub input: ImageRef,
+    /// What the step changes, as asked (format 2); its rasterised image is `mask`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_spec: Option<MaskSpec>,
+    /// The mask image the engine got.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask: Option<ImageRef>,
     /// An image composited by `add`.
@@ -112,8 +116,9 @@ pub struct Step {
     pub output: Option<ImageRef>,
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Process that runs the step while it is `running`, so a dead runner shows as interrupted.
+    pub error: Option<StepError>,
+    /// Process that runs the step while it is `running` (whether it lives is told by the lock
+    /// it holds on the step, see `session::running`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner_pid: Option<u32>,
     /// RFC 3339 time the step was created.

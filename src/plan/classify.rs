@@ -1,15 +1,16 @@
-//! Op classification of one clause: the earliest action verb decides the pattern (把X换成Y,
-//! replace X with Y, make X blue, …), and the new value decides between recolor, relight,
-//! restyle and replace.
+//! Op classification of one clause: the clause is put in the imperative (`forms`), the earliest
+//! action verb decides the pattern (把X换成Y, replace X with Y, make X blue, …), and the
+//! subject and new value decide between the ops (`decide`). Each reading names its rule.
 
-use super::lexicon::{
-    find_word, has_any, has_light, has_style_suffix, is_colour_only, is_style, is_style_value,
-    LIGHTING_SUBJECTS, LIGHT_NOUNS,
-};
+use super::decide::{decide, Decision, Mode};
+use super::forms::canonical;
+use super::lexicon::{find_word, has_light, is_colour_only, is_style};
+use super::purpose::cut_purpose;
+use super::scene::mentions_background;
 use super::slots::{clean, make_slots, split_at_any, swap_slots, zh_ba, zh_subject};
 use super::target::is_whole_image;
-use super::verbs::{earliest_verb, Verb, VERBS};
-use crate::core::Op;
+use super::verbs::{earliest_verb, verb_at_start, Hit, Verb, BARE_EN, VERBS_ZH};
+use crate::core::{Op, Region};
 
 /// Words that open a Chinese clause the way a verb does (把X…, 在X放Y, 用Y替换X).
 const CLAUSE_OPENERS_ZH: &[&str] = &["把", "将", "在", "用", "给"];
@@ -34,16 +35,40 @@ pub struct Reading {
     pub value: Option<String>,
     /// No action verb: a relight written as a description ("窗外阳光洒入").
     pub verbless: bool,
+    /// The rule that chose the op, for `zedit plan --explain`.
+    pub rule: String,
+    /// A region the rule itself implies (a changed background).
+    pub region: Option<Region>,
 }
 
 impl Reading {
-    fn step(op: Op, subject: Option<String>, value: Option<String>) -> Self {
+    pub(super) fn step(
+        op: Op,
+        subject: Option<String>,
+        value: Option<String>,
+        rule: String,
+    ) -> Self {
         Reading {
             kind: Kind::Step(op),
             subject,
             value,
             verbless: false,
+            rule,
+            region: None,
         }
+    }
+
+    pub(super) fn decided(
+        d: Decision,
+        subject: Option<String>,
+        value: Option<String>,
+        verb: &str,
+    ) -> Self {
+        let mut r = Reading::step(d.op, subject, value, format!("{verb}; {}", d.rule));
+        if d.background {
+            r.region = Some(Region::Background);
+        }
+        r
     }
 }
 
@@ -55,7 +80,8 @@ pub fn starts_with_verb(clause: &str) -> bool {
         rest = rest.strip_prefix(subject).unwrap_or(rest);
     }
     CLAUSE_OPENERS_ZH.iter().any(|w| rest.starts_with(w))
-        || VERBS.iter().any(|(w, _)| find_word(rest, w) == Some(0))
+        || VERBS_ZH.iter().any(|(w, _)| rest.starts_with(w))
+        || verb_at_start(rest)
         || light_switch(rest)
 }
 
@@ -75,13 +101,42 @@ pub fn refers_back(clause: &str) -> bool {
 
 /// Reads one clause (already stripped of joining words).
 pub fn read(clause: &str) -> Reading {
+    let form = canonical(clause);
+    let mut reading = read_order(&form.text);
+    if let Some(name) = form.form {
+        reading.rule = format!("written as \"{name}\"; {}", reading.rule);
+    }
+    reading
+}
+
+fn read_order(clause: &str) -> Reading {
     let lower = clause.to_ascii_lowercase();
     if light_switch(&lower) {
-        return Reading::step(Op::Relight, None, None);
+        return Reading::step(Op::Relight, None, None, "a light switched on or off".into());
     }
-    let Some((at, mut len, verb)) = earliest_verb(&lower) else {
+    let Some(mut hit) = earliest_verb(&lower) else {
         return read_verbless(clause);
     };
+    // "把穿着灰色外套的老人换成…": "穿着" describes the subject; the later verb acts.
+    if hit.word.ends_with('着') {
+        let from = hit.at + hit.len;
+        if let Some(later) = earliest_verb(&lower[from..]).filter(|h| !h.word.ends_with('着')) {
+            hit = Hit {
+                at: from + later.at,
+                ..later
+            };
+        }
+    }
+    read_verb(clause, &lower, hit)
+}
+
+fn read_verb(clause: &str, lower: &str, hit: Hit) -> Reading {
+    let Hit {
+        at,
+        mut len,
+        verb,
+        word,
+    } = hit;
     // "放一盆绿植": the verb table spells "放一" to tell the verb from "放大", but the "一"
     // belongs to the object.
     let glued = lower[at..at + len]
@@ -93,79 +148,153 @@ pub fn read(clause: &str) -> Reading {
     }
     let before = clause[..at].trim();
     let after = clean(&clause[at + len..]);
+    let why = format!("{} verb \"{word}\"", family(verb));
     match verb {
         Verb::Delete => {
             let subject = zh_ba(before)
                 .or_else(|| after.clone())
                 .or_else(|| clean(before));
-            Reading::step(Op::Delete, subject, None)
+            Reading::step(Op::Delete, subject, None, why)
         }
-        Verb::Add => {
-            let object = after.clone().or_else(|| zh_ba(before));
-            let text = object.as_deref().unwrap_or("");
-            if has_light_noun(text) {
-                Reading::step(Op::Relight, None, object)
-            } else if has_style_suffix(text) {
-                Reading::step(Op::Restyle, None, object)
-            } else {
-                Reading::step(Op::Add, object, None)
-            }
-        }
+        Verb::Add => super::adds::read_add(before, after, why, word),
         Verb::Swap | Verb::SwapWith | Verb::UseFor => {
             let word = &lower[at..at + len];
             let (x, y) = swap_slots(clause, before, after, (word, verb));
-            decide(Mode::Replace, x, y)
+            let y = y.map(|v| cut_purpose(&v).to_string());
+            let mode = if verb == Verb::Swap {
+                Mode::Replace
+            } else {
+                Mode::Swap
+            };
+            let d = decide(mode, x.as_deref(), y.as_deref());
+            Reading::decided(d, x, y, &why)
         }
         Verb::Paint | Verb::Make => {
+            // "make the man wear a hat", "让路人消失": the verb after the causative acts.
+            let rest = &clause[at + len..];
+            if verb == Verb::Make {
+                if let Some(inner) = earliest_verb(&rest.to_ascii_lowercase()).filter(|h| {
+                    matches!(
+                        h.verb,
+                        Verb::Delete | Verb::Add | Verb::Swap | Verb::Relight
+                    ) && !BARE_EN.iter().any(|(w, _)| *w == h.word)
+                }) {
+                    let mut r = read_verb(rest, &rest.to_ascii_lowercase(), inner);
+                    r.rule = format!("{why} around another; {}", r.rule);
+                    return r;
+                }
+            }
             let (x, y, into) = make_slots(clause, before, after, verb);
             let mode = match (into, verb) {
                 (true, _) => Mode::Replace,
                 (false, Verb::Paint) => Mode::Paint,
                 _ => Mode::Make,
             };
-            decide(mode, x, y)
+            let d = decide(mode, x.as_deref(), y.as_deref());
+            Reading::decided(d, x, y, &why)
         }
-        Verb::Tune => decide(Mode::Tune, zh_subject(before), after),
-        Verb::Give => {
-            let text = after.clone().unwrap_or_default();
-            let (to, gift) = split_at_any(&text, &[" a ", " an ", " some ", " two ", " more "])
-                .unwrap_or((None, after));
-            let gift_text = gift.as_deref().unwrap_or("");
-            if has_light(gift_text) || is_style(gift_text) || is_colour_only(gift_text) {
-                decide(Mode::Tune, to, gift)
-            } else {
-                Reading::step(Op::Add, gift, None)
-            }
+        Verb::Colorize => Reading::step(
+            Op::Recolor,
+            zh_subject(before).or(after),
+            None,
+            format!("{why}; colour changes: recolor"),
+        ),
+        Verb::Tune => {
+            let (x, y) = tune_slots(clause, before, after);
+            let d = decide(Mode::Tune, x.as_deref(), y.as_deref());
+            Reading::decided(d, x, y, &why)
         }
+        Verb::Give => super::adds::read_give(after, why),
         Verb::Relight => {
             let subject = zh_ba(before).or(after);
-            Reading::step(Op::Relight, subject, None)
+            // "darken the hair to auburn": a colour after "to" makes it a recolor.
+            if let Some((x, Some(y))) = subject
+                .as_deref()
+                .and_then(|s| split_at_any(s, &[" to ", " into "]))
+                .filter(|(_, y)| y.as_deref().is_some_and(is_colour_only))
+            {
+                let rule = format!("{why}; to a colour: recolor");
+                return Reading::step(Op::Recolor, x, Some(y), rule);
+            }
+            Reading::step(Op::Relight, subject, None, why)
         }
-        Verb::Restyle => Reading::step(Op::Restyle, None, after),
+        Verb::Restyle => Reading::step(Op::Restyle, None, after, why),
+        Verb::Edit => Reading::step(
+            Op::Edit,
+            zh_ba(before).or(after),
+            None,
+            format!("{why}; a move, a size or a blur: edit"),
+        ),
         Verb::Fill | Verb::Keep => Reading {
             kind: Kind::Support,
             subject: after,
             value: None,
             verbless: false,
+            rule: format!("{why}; goes with the step before"),
+            region: None,
         },
     }
 }
 
+fn family(verb: Verb) -> &'static str {
+    match verb {
+        Verb::Delete => "removal",
+        Verb::Add => "adding",
+        Verb::Swap | Verb::SwapWith | Verb::UseFor => "swap",
+        Verb::Paint | Verb::Colorize => "colour",
+        Verb::Make => "make",
+        Verb::Tune => "adjusting",
+        Verb::Give => "give",
+        Verb::Relight => "light",
+        Verb::Restyle => "style",
+        Verb::Edit => "free-form",
+        Verb::Fill => "completion",
+        Verb::Keep => "keep",
+    }
+}
+
+/// "adjust the backdrop to a forest", "set it at dusk", "调成暖色".
+fn tune_slots(
+    clause: &str,
+    before: &str,
+    after: Option<String>,
+) -> (Option<String>, Option<String>) {
+    if super::lexicon::is_chinese(clause) {
+        return (zh_subject(before), after);
+    }
+    let text = after.clone().unwrap_or_default();
+    match split_at_any(&text, &[" to ", " into "]) {
+        Some((x, y)) if x.is_some() => (x, y),
+        _ => (None, after),
+    }
+}
+
 fn read_verbless(clause: &str) -> Reading {
-    let kind = if is_colour_only(clause) {
-        Kind::Attribute
+    let (kind, rule) = if is_colour_only(clause) {
+        (Kind::Attribute, "a colour said alone: goes with its step")
+    } else if mentions_background(clause) && !is_whole_image(clause) {
+        (
+            Kind::Step(Op::Replace),
+            "a background named: replace the background",
+        )
     } else if has_light(clause) {
-        Kind::Step(Op::Relight)
+        (
+            Kind::Step(Op::Relight),
+            "light, weather or a time of day described: relight",
+        )
     } else if is_style(clause) {
-        Kind::Step(Op::Restyle)
+        (Kind::Step(Op::Restyle), "a style described: restyle")
     } else {
-        Kind::Attribute
+        (Kind::Attribute, "no action: goes with its step")
     };
+    let region = (kind == Kind::Step(Op::Replace)).then_some(Region::Background);
     Reading {
         kind,
         subject: None,
         value: Some(clause.to_string()),
         verbless: true,
+        rule: rule.to_string(),
+        region,
     }
 }
 
@@ -190,146 +319,10 @@ fn light_switch(lower: &str) -> bool {
     .any(|w| find_word(lower, w).is_some());
     let turned = ["turn", "switch"]
         .iter()
-        .any(|w| find_word(lower, w).is_some());
+        .any(|w| find_word(lower, w) == Some(0));
     zh || (lamp && switch && turned)
 }
 
-/// Light a user can add as a thing ("增加午后阳光效果", "add warm evening light").
-fn has_light_noun(text: &str) -> bool {
-    has_any(&text.to_ascii_lowercase(), LIGHT_NOUNS)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Replace,
-    Paint,
-    Make,
-    Tune,
-}
-
-/// Which op a change of `subject` into `value` is. The value decides first (only a colour →
-/// recolor, a style → restyle); light only wins over a replace when the subject is the whole
-/// picture, so "把天空改成傍晚火烧云" replaces the sky rather than relighting.
-fn decide(mode: Mode, subject: Option<String>, value: Option<String>) -> Reading {
-    let x = subject.as_deref().unwrap_or("");
-    let y = value.as_deref().unwrap_or("");
-    let whole = x.is_empty() || is_whole_image(x);
-    let x_lower = x.to_ascii_lowercase();
-    let lighting = LIGHTING_SUBJECTS
-        .iter()
-        .any(|w| find_word(&x_lower, w).is_some());
-    // "把白天改成夜晚", "阴天改成晴天": from one light to another.
-    let light_to_light = has_light(x) && has_light(y) && !is_colour_only(y);
-    let op = if !x.is_empty() && (lighting || light_to_light) {
-        Op::Relight
-    } else if y.is_empty() {
-        match mode {
-            Mode::Replace => Op::Replace,
-            Mode::Paint if x.is_empty() => Op::Edit,
-            Mode::Paint => Op::Add,
-            Mode::Make => Op::Edit,
-            Mode::Tune => Op::Relight,
-        }
-    } else if is_colour_only(y) || (is_colour_subject(&x_lower) && !has_light(y)) {
-        Op::Recolor
-    } else if is_style_value(y) {
-        Op::Restyle
-    } else if has_light(y) && (whole || mode != Mode::Replace) {
-        Op::Relight
-    } else {
-        match mode {
-            Mode::Replace | Mode::Paint => Op::Replace,
-            Mode::Make | Mode::Tune => Op::Edit,
-        }
-    };
-    Reading::step(op, subject, value)
-}
-
-/// "the colors", "颜色", "色彩": changing them is a recolor whatever the new value says.
-fn is_colour_subject(x_lower: &str) -> bool {
-    [
-        "颜色",
-        "色彩",
-        "colors",
-        "colours",
-        "color",
-        "colour",
-        "saturation",
-        "饱和度",
-    ]
-    .iter()
-    .any(|w| find_word(x_lower, w).is_some())
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn op(clause: &str) -> Option<Op> {
-        match read(clause).kind {
-            Kind::Step(op) => Some(op),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn classifies_each_op_in_both_languages() {
-        let table = [
-            ("删除画面右侧的垃圾桶", Op::Delete),
-            ("把背景里的电线杆去掉", Op::Delete),
-            ("Get rid of the car", Op::Delete),
-            ("在窗台上放一盆绿植", Op::Add),
-            ("Add a cup of coffee on the table", Op::Add),
-            ("给男人戴上一顶帽子", Op::Add),
-            ("把红色T恤换成磨砂黑色皮夹克", Op::Replace),
-            ("Turn the dog into a cat", Op::Replace),
-            ("把天空改成傍晚火烧云的效果", Op::Replace),
-            ("把墙面刷成浅绿色", Op::Recolor),
-            ("Make the shirt black", Op::Recolor),
-            ("让天空变成粉紫色", Op::Recolor),
-            ("全部产品图调成冷白光", Op::Relight),
-            ("增加午后阳光效果", Op::Relight),
-            ("把灯关掉", Op::Relight),
-            ("Make the photo cooler and a bit darker", Op::Relight),
-            ("把照片改成日系胶片风格", Op::Restyle),
-            ("Make it look like a pencil sketch", Op::Restyle),
-            ("让她笑一笑", Op::Edit),
-        ];
-        for (clause, want) in table {
-            assert_eq!(op(clause), Some(want), "{clause}");
-        }
-    }
-
-    #[test]
-    fn slots_hold_subject_and_new_value() {
-        let r = read("把坐在沙发上的男人换成穿旗袍的女人");
-        assert_eq!(r.subject.as_deref(), Some("坐在沙发上的男人"));
-        assert_eq!(r.value.as_deref(), Some("穿旗袍的女人"));
-        let r = read("Replace the red sofa with a grey fabric one");
-        assert_eq!(r.subject.as_deref(), Some("the red sofa"));
-        assert_eq!(r.value.as_deref(), Some("a grey fabric one"));
-        let r = read("用一盆仙人掌替换桌上的台灯");
-        assert_eq!(r.subject.as_deref(), Some("桌上的台灯"));
-        assert_eq!(r.value.as_deref(), Some("一盆仙人掌"));
-    }
-
-    #[test]
-    fn descriptions_and_completions_are_not_steps() {
-        assert_eq!(read("面带微笑").kind, Kind::Attribute);
-        assert_eq!(read("深棕色").kind, Kind::Attribute);
-        assert_eq!(read("dark brown").kind, Kind::Attribute);
-        assert_eq!(read("补全地面").kind, Kind::Support);
-        assert_eq!(read("fill in the background").kind, Kind::Support);
-        assert_eq!(op("窗外阳光洒入"), Some(Op::Relight));
-        assert!(read("窗外阳光洒入").verbless);
-    }
-
-    #[test]
-    fn verb_starts_and_back_references() {
-        assert!(starts_with_verb("添加一只猫") && starts_with_verb("整体提亮"));
-        assert!(starts_with_verb("add a bench") && !starts_with_verb("a bit darker"));
-        assert!(!starts_with_verb("white cat"));
-        assert!(refers_back("让它趴在地毯上") && refers_back("have her smile"));
-        assert!(!refers_back("让天空变蓝"));
-    }
-}
+#[path = "classify_tests.rs"]
+mod tests;

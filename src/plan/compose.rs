@@ -45,6 +45,7 @@ pub fn finish(draft: Draft) -> PlannedStep {
         subject: subject_of(&draft),
         new_value: new_value_of(&draft),
         keep: keep_of(&draft),
+        rule: draft.reading.rule.clone(),
     }
 }
 

@@ -4,6 +4,11 @@
 //! English entries only match as whole words (so "right" is not found in "bright"), Chinese
 //! entries match anywhere.
 
+pub use super::vocab::{
+    has_decade, LIGHT_EN, LIGHT_FALSE_FRIENDS_ZH, LIGHT_ZH, STYLE_EN, STYLE_SUFFIXES_EN,
+    STYLE_SUFFIXES_ZH, STYLE_ZH,
+};
+
 /// Words naming a person or an animal: replacing one of them inside a compound instruction is
 /// split into delete then add, because generative models keep the old subject's pose otherwise.
 #[rustfmt::skip]
@@ -27,19 +32,23 @@ pub const BEINGS_EN: &[&str] = &[
 #[rustfmt::skip]
 pub const COLOURS_ZH: &[&str] = &[
     "颜色", "色系", "酒红", "藏青", "咖啡", "卡其", "红", "橙", "橘", "黄", "绿", "青", "蓝", "紫",
-    "粉", "黑", "白", "灰", "棕", "褐", "米", "金", "银", "彩", "色",
+    "粉", "黑", "白", "灰", "棕", "褐", "米", "金", "银", "彩", "色", "黑白",
 ];
 #[rustfmt::skip]
 pub const MATERIALS_ZH: &[&str] = &[
     "皮质", "真皮", "皮革", "木质", "实木", "木头", "金属", "不锈钢", "大理石", "玻璃", "布艺",
     "布料", "丝绸", "棉麻", "亚麻", "磨砂", "丝绒", "绒面", "石材", "陶瓷", "塑料", "藤编", "哑光",
-    "亮面", "皮", "木", "竹",
+    "亮面", "皮", "木", "竹", "毛毡", "羊毛", "毛绒", "针织", "青铜", "黄铜", "铜", "铁", "铝",
+    "黄金", "纯金", "水晶", "冰", "纸", "纸板", "玉", "翡翠", "橡胶", "蕾丝", "缎面", "牛仔", "灯芯绒",
+    "羊绒", "尼龙", "石头", "石", "花岗岩", "砖", "瓷砖", "陶", "瓷", "树脂", "亚克力", "帆布", "草编",
+    "橡木", "胡桃木", "碳纤维", "透明", "半透明", "毛皮", "钢", "混凝土", "水泥", "铁艺", "鳄鱼皮",
 ];
 /// Degree and filler words that may surround a colour without making it a new object.
 #[rustfmt::skip]
 pub const SHADE_FILLERS_ZH: &[&str] = &[
     "一点", "一些", "稍微", "有点", "浅", "深", "淡", "浓", "鲜", "亮", "暗", "纯", "偏", "更",
-    "略", "的", "点", "些", "材质", "质地", "面料", "质感",
+    "略", "的", "点", "些", "材质", "质地", "面料", "质感", "材料", "做的", "制成", "制", "成",
+    "效果", "纹理", "纹", "一样", "全", "是", "从", "改", "到", "换", "变", "由",
 ];
 #[rustfmt::skip]
 pub const COLOURS_EN: &[&str] = &[
@@ -48,78 +57,55 @@ pub const COLOURS_EN: &[&str] = &[
     "magenta", "blonde", "blond", "auburn", "brunette", "platinum", "bluer", "redder", "greener", "yellower", "whiter", "pinker", "greyer", "grayer",
     "maroon", "turquoise", "crimson", "scarlet", "ivory", "cream", "tan", "khaki", "olive",
     "lavender", "lilac", "burgundy", "coral", "mint", "charcoal", "indigo", "emerald", "color",
-    "colour", "colored", "coloured", "colors", "colours", "shade",
+    "colour", "colored", "coloured", "colors", "colours", "shade", "lime", "peach", "rose",
+    "amber", "aqua", "azure", "bronze", "copper", "rust", "salmon", "sand", "taupe", "mauve",
+    "fuchsia", "chartreuse", "sapphire", "ruby", "jade", "ochre", "sienna", "mustard", "plum",
+    "wine", "brick", "orangey", "pinkish", "bluish", "reddish", "greenish", "yellowish",
+    "purplish", "greyish", "grayish", "brownish", "monochrome", "grayscale", "greyscale",
+    "sepia-toned", "rainbow", "multicolored", "multicoloured", "neon", "hue", "hues",
 ];
 #[rustfmt::skip]
 pub const MATERIALS_EN: &[&str] = &[
     "leather", "wood", "wooden", "metal", "metallic", "steel", "marble", "glass", "fabric",
     "cloth", "velvet", "silk", "cotton", "linen", "denim", "suede", "stone", "ceramic", "plastic",
     "bamboo", "rattan", "wicker", "brass", "copper", "chrome", "concrete", "matte", "glossy",
+    "felt", "wool", "woolen", "woollen", "knit", "knitted", "fur", "furry", "bronze", "iron",
+    "aluminum", "aluminium", "titanium", "porcelain", "crystal", "ice", "paper", "cardboard",
+    "rubber", "lace", "satin", "tweed", "corduroy", "cashmere", "nylon", "polyester", "sequin",
+    "sequined", "mesh", "granite", "brick", "tile", "tiled", "terracotta", "resin", "acrylic",
+    "foam", "canvas", "straw", "oak", "walnut", "pine", "mahogany", "pewter", "stainless",
+    "carbon", "fiber", "fibre", "transparent", "translucent", "shiny", "frosted", "sparkly",
+    "glittery", "golden", "gold", "silver", "jade", "clay", "ceramics", "timber", "plywood",
+    "exposed", "textured", "texture", "polished", "lacquered", "gilded", "chromed", "quartz",
+    "gravel", "asphalt", "cobblestone", "cobblestones", "pebble", "pebbles", "satin",
 ];
 #[rustfmt::skip]
 pub const SHADE_FILLERS_EN: &[&str] = &[
     "light", "dark", "pale", "deep", "bright", "vivid", "pastel", "muted", "a", "an", "the", "of",
     "and", "or", "more", "slightly", "bit", "little", "very", "some", "in", "to", "be", "all",
-    "material", "finish", "vibrant", "saturated", "rich", "richer",
+    "material", "finish", "vibrant", "saturated", "rich", "richer", "one", "ones", "made",
+    "out", "from", "paint", "job", "coat", "instead", "look", "like", "it", "is", "entirely",
+    "completely", "fully", "solid", "pure", "plain", "bold", "soft", "warm", "cool", "hot",
+    "color", "colour", "tinted", "with", "stripes", "striped", "polka", "dots", "dotted",
+    "checkered", "plaid", "pattern", "patterned", "spots", "spotted", "shades", "tone", "toned",
+    "metallic", "painted", "dyed", "instead", "than", "rather", "nice", "beautiful", "lovely",
+    "subtle", "sheen", "shimmer", "hint", "touch", "tint", "deeper", "darker", "lighter",
+    "brighter", "paler", "softer", "stronger", "bolder", "shade", "shades", "sheer",
 ];
-
-/// Light, tone, time of day, brightness: the vocabulary of a relight.
-#[rustfmt::skip]
-pub const LIGHT_ZH: &[&str] = &[
-    "阳光", "灯光", "光线", "光照", "光影", "逆光", "打光", "补光", "色调", "色温", "暖调", "冷调",
-    "暖色", "冷色", "曝光", "亮度", "黄昏", "傍晚", "夜晚", "夜景", "晚上", "白天", "日落", "日出",
-    "清晨", "午后", "黄金时刻", "阴天", "晴天", "雨天", "雾天", "阴影", "对比度", "氛围", "月光",
-    "烛光", "霓虹", "光", "亮", "暗", "暖", "冷",
-];
-/// Words that contain a light character but say nothing about light.
-#[rustfmt::skip]
-pub const LIGHT_FALSE_FRIENDS_ZH: &[&str] = &[
-    "漂亮", "亮片", "光滑", "光头", "目光", "光盘", "冷藏", "冷饮", "暗红", "暗绿", "暗蓝", "亮黄",
-    "亮红", "亮蓝", "亮绿",
-];
-#[rustfmt::skip]
-pub const LIGHT_EN: &[&str] = &[
-    "light", "lights", "lighting", "lit", "sunlight", "sunshine", "sunlit", "sunbeam", "sunbeams",
-    "brighten", "brighter", "brightness", "bright", "darken", "darker", "dark", "dim", "dimmer",
-    "warm", "warmer", "warmth", "cool", "cooler", "cold", "colder", "tone", "tones", "golden hour",
-    "sunset", "sunrise", "dusk", "dawn", "twilight", "night", "nighttime", "daytime", "daylight",
-    "evening", "morning", "afternoon", "noon", "moonlight", "glow", "glowing", "exposure",
-    "exposed", "shadow", "shadows", "contrast", "backlight", "backlit", "illuminate",
-    "illumination", "overcast", "moody", "candlelight", "white balance", "rays", "lamplight",
-];
-
-/// Strong style words: a medium or an artist, a restyle even without the word "style".
-#[rustfmt::skip]
-pub const STYLE_ZH: &[&str] = &[
-    "油画", "水彩", "素描", "动漫", "漫画", "卡通", "二次元", "像素画", "像素风", "赛博朋克",
-    "蒸汽朋克", "水墨", "国画", "浮世绘", "插画", "手绘", "版画", "线稿", "剪纸", "工笔", "梵高",
-    "莫奈", "吉卜力", "宫崎骏", "皮克斯", "印象派", "波普", "铅笔画", "彩铅", "涂鸦", "黏土",
-    "低多边形", "老照片", "胶片感", "电影感",
-];
-#[rustfmt::skip]
-pub const STYLE_EN: &[&str] = &[
-    "oil painting", "watercolor", "watercolour", "sketch", "pencil", "charcoal", "drawing",
-    "anime", "manga", "cartoon", "comic", "pixel art", "cyberpunk", "steampunk", "ukiyo-e",
-    "van gogh", "monet", "ghibli", "pixar", "impressionist", "impressionism", "cubist", "cubism",
-    "pop art", "line art", "ink wash", "claymation", "low poly", "vaporwave", "film noir",
-    "art deco", "painting", "illustration", "painted", "lego", "sepia", "polaroid", "film look",
-    "cinematic look", "vintage look", "retro look", "film grain",
-];
-/// Words that turn whatever precedes them into a style ("日系胶片风格", "film look").
-pub const STYLE_SUFFIXES_ZH: &[&str] = &["风格", "画风", "滤镜", "风"];
-pub const STYLE_SUFFIXES_EN: &[&str] = &["style", "styled", "aesthetic", "filter", "vibe", "vibes"];
 
 /// Subjects that mean the whole picture rather than one thing in it.
 #[rustfmt::skip]
 pub const WHOLE_IMAGE_EN: &[&str] = &[
     "it", "photo", "picture", "image", "scene", "everything", "whole", "entire", "overall", "shot",
-    "frame", "all", "photograph", "view", "composition",
+    "frame", "all", "photograph", "view", "composition", "this", "pic", "photos", "images",
+    "pictures", "artwork", "painting", "everything", "world", "landscape", "setting",
 ];
 /// Subjects that are the light itself ("把灯光改成暖黄" is a relight, not a replace).
 #[rustfmt::skip]
 pub const LIGHTING_SUBJECTS: &[&str] = &[
-    "灯光", "光线", "光照", "色调", "色温", "亮度", "曝光", "lighting", "light", "lights", "tone",
-    "brightness", "exposure", "white balance",
+    "灯光", "光线", "光照", "色调", "色温", "亮度", "曝光", "天气", "季节", "时间", "时节", "氛围",
+    "lighting", "light", "lights", "tone", "brightness", "exposure", "white balance", "weather",
+    "season", "time of day", "mood", "atmosphere", "ambience", "ambiance", "time of year",
 ];
 
 /// Position of the first occurrence of `needle` in `hay` that stands as a word. ASCII needles
@@ -170,9 +156,20 @@ pub fn residue(text: &str, tables: &[&[&str]]) -> String {
     let mut left = text.to_ascii_lowercase();
     for table in tables {
         for word in table.iter() {
-            while let Some(at) = find_word(&left, word) {
-                left.replace_range(at..at + word.len(), " ");
+            if !left.contains(word) {
+                continue;
             }
+            let mut blanked = String::with_capacity(left.len());
+            let mut last = 0;
+            let mut from = 0;
+            while let Some(at) = find_word_from(&left, word, from) {
+                blanked.push_str(&left[last..at]);
+                blanked.push(' ');
+                last = at + word.len();
+                from = last;
+            }
+            blanked.push_str(&left[last..]);
+            left = blanked;
         }
     }
     left.chars()
@@ -271,7 +268,10 @@ pub fn is_style_value(value: &str) -> bool {
 /// Whether the text names a style: a medium or artist, or anything followed by a style word.
 pub fn is_style(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
-    has_any(&lower, STYLE_ZH) || has_any(&lower, STYLE_EN) || has_style_suffix(&lower)
+    has_any(&lower, STYLE_ZH)
+        || has_any(&lower, STYLE_EN)
+        || has_style_suffix(&lower)
+        || has_decade(&lower)
 }
 
 /// Only the explicit style words ("风格", "filter"): what makes "add a …" a restyle, since
@@ -312,7 +312,7 @@ mod tests {
         for no in [
             "灰色布艺款",
             "磨砂黑色皮夹克",
-            "a grey fabric one",
+            "a grey fabric armchair",
             "cat",
             "冷白光",
             "暖色",

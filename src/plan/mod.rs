@@ -4,17 +4,30 @@
 //! splits it: clauses are segmented (`segment`), each is classified by keyword tables and
 //! patterns (`classify`, `lexicon`), its target and region are extracted (`target`,
 //! `region`), attribute clauses attach to their step and steps are ordered (`order`), and
-//! each step's stand-alone instruction is written (`compose`). No model is involved.
+//! each step's stand-alone instruction is written (`compose`). Descriptions, questions and
+//! wishes are put in the imperative first (`forms`), misspelt verbs are repaired (`typo`), and an
+//! instruction given line by line is planned a line at a time (`chain`). Every step names the
+//! rule that chose its op. No model is involved.
 
+mod adds;
+mod chain;
 mod classify;
 mod compose;
+mod decide;
+mod forms;
+mod forms_zh;
 mod lexicon;
 mod order;
+mod purpose;
 mod region;
+mod scene;
 mod segment;
 mod slots;
+mod split;
 mod target;
+mod typo;
 mod verbs;
+mod vocab;
 
 use crate::core::{Op, Region};
 use serde::{Deserialize, Serialize};
@@ -59,22 +72,51 @@ pub struct PlannedStep {
     /// What is kept or asked to be completed around it ("沙发", "the ground").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep: Option<String>,
+    /// Which rule chose the op, in words (`zedit plan --explain`).
+    #[serde(default)]
+    pub rule: String,
 }
 
 /// Plans an instruction. Text with no recognisable op becomes one `edit` step; only an
 /// instruction with no words at all is an error.
 pub fn plan(text: &str) -> Result<Plan, PlanError> {
-    let normalized = segment::normalize(text);
+    let capped: String = text.chars().take(segment::MAX_CHARS).collect();
+    let repaired = typo::repair(&capped);
+    let normalized = segment::normalize(&repaired);
     if !normalized.chars().any(char::is_alphanumeric) {
         return Err(PlanError::Empty);
     }
-    let clauses = segment::clauses(&normalized);
-    let drafts = order::assemble(&clauses);
-    let drafts = order::split_compound(drafts, clauses.len() > 1);
-    let drafts = order::order(drafts, segment::explicit_order(&normalized));
+    let drafts = match chain::lines(&repaired) {
+        Some(lines) => {
+            let mut drafts = chain::plan_lines(&lines);
+            chain::resolve(&mut drafts);
+            drafts
+        }
+        None => {
+            let clauses = segment::clauses(&normalized);
+            let drafts = order::assemble(&clauses);
+            let compound = order::compound(&clauses, &drafts);
+            let mut drafts = order::split_compound(drafts, compound);
+            chain::resolve(&mut drafts);
+            order::order(drafts, segment::explicit_order(&normalized))
+        }
+    };
+    if drafts.is_empty() {
+        return Err(PlanError::Empty);
+    }
     Ok(Plan {
         steps: drafts.into_iter().map(compose::finish).collect(),
     })
+}
+
+/// The listing of [`render`] with, under each step, the rule that chose its op.
+pub fn render_explained(plan: &Plan) -> String {
+    let listing = render(plan);
+    let mut out = String::new();
+    for (line, step) in listing.lines().zip(&plan.steps) {
+        let _ = writeln!(out, "{line}\n   why: {}", step.rule);
+    }
+    out
 }
 
 /// A numbered listing for the terminal, one step a line:
@@ -114,8 +156,9 @@ mod tests {
         let plan = plan("把坐在沙发上的男人换成穿旗袍的女人,面带微笑,窗外阳光洒入").unwrap();
         let json = serde_json::to_string(&plan).unwrap();
         assert!(json.starts_with(
-            r#"{"steps":[{"op":"delete","instruction":"删除男人,保留沙发","target":"男人","region":null,"strength":0.8,"mask_advised":true,"subject":"男人","keep":"沙发"},"#
+            r#"{"steps":[{"op":"delete","instruction":"删除男人,保留沙发","target":"男人","region":null,"strength":0.8,"mask_advised":true,"subject":"男人","keep":"沙发","rule":"#
         ), "{json}");
+        assert!(plan.steps.iter().all(|s| !s.rule.is_empty()), "{json}");
         assert_eq!(plan.steps[1].instruction, "添加穿旗袍的女人坐在沙发上,微笑");
         assert_eq!(plan.steps[2].op, Op::Relight);
         let back: Plan = serde_json::from_str(&json).unwrap();

@@ -5,6 +5,7 @@
 use super::classify::{self, Kind, Reading};
 use super::compose;
 use super::lexicon::is_colour_only;
+use super::purpose::is_purpose;
 use super::region;
 use super::target::{head, is_being};
 use crate::core::{Op, Region};
@@ -30,6 +31,8 @@ pub struct Draft {
     pub target: Option<String>,
     /// A replace whose old or new subject is a person or an animal.
     pub swaps_being: bool,
+    /// Clauses folded into this step that only finished it ("换个背景,改成海边").
+    pub merged: usize,
 }
 
 impl Draft {
@@ -43,12 +46,13 @@ impl Draft {
         Draft {
             op,
             clause: clause.to_string(),
-            region: region::find(clause),
+            region: reading.region.or_else(|| region::find(clause)),
             reading,
             extras: Vec::new(),
             rewritten: None,
             target: None,
             swaps_being,
+            merged: 0,
         }
     }
 }
@@ -59,6 +63,15 @@ pub fn assemble(clauses: &[String]) -> Vec<Draft> {
     let mut drafts: Vec<Draft> = Vec::new();
     let mut pending: Vec<Extra> = Vec::new();
     for clause in clauses {
+        // "…, as if watching the sunset", "营造温馨的感觉": how or why the step before is done.
+        if let Some(last) = drafts.last_mut().filter(|_| is_purpose(clause)) {
+            last.extras.push(Extra {
+                kind: Kind::Attribute,
+                text: clause.clone(),
+            });
+            last.reading.rule += "; a purpose or manner clause goes with it";
+            continue;
+        }
         let reading = classify::read(clause);
         let follows_subject = drafts
             .last()
@@ -73,6 +86,7 @@ pub fn assemble(clauses: &[String]) -> Vec<Draft> {
             if let Some(last) = open {
                 last.reading.value = reading.value.clone();
                 last.op = op;
+                last.merged += 1;
                 last.extras.push(Extra {
                     kind: Kind::Attribute,
                     text: clause.clone(),
@@ -134,10 +148,25 @@ pub fn assemble(clauses: &[String]) -> Vec<Draft> {
             subject: None,
             value: None,
             verbless: true,
+            rule: match op {
+                Op::Recolor => "a colour said alone: recolor the picture".to_string(),
+                _ => "no rule matched: a free-form edit".to_string(),
+            },
+            region: None,
         };
         drafts.push(Draft::new(op, &text, reading));
     }
     drafts
+}
+
+/// Whether the clauses make a compound instruction: more than one clause beyond those that
+/// only say why, or only finish a step.
+pub fn compound(clauses: &[String], drafts: &[Draft]) -> bool {
+    let said = clauses
+        .iter()
+        .filter(|c| !super::purpose::is_why(c))
+        .count();
+    said.saturating_sub(drafts.iter().map(|d| d.merged).sum()) > 1
 }
 
 /// In an instruction of several clauses, replacing a person or an animal is split into
@@ -150,7 +179,10 @@ pub fn split_compound(drafts: Vec<Draft>, compound: bool) -> Vec<Draft> {
     let mut out = Vec::with_capacity(drafts.len() + 1);
     for draft in drafts {
         if draft.op == Op::Replace && draft.swaps_being && draft.reading.value.is_some() {
-            let (delete, add) = compose::split_replace(&draft);
+            let (mut delete, mut add) = compose::split_replace(&draft);
+            delete.reading.rule += "; a being replaced in a compound instruction: delete it first";
+            add.reading.rule +=
+                "; a being replaced in a compound instruction: then add the new one";
             out.push(delete);
             out.push(add);
         } else {

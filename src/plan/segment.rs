@@ -3,6 +3,7 @@
 
 use super::classify::starts_with_verb;
 use super::lexicon::find_word;
+use super::split::{split_unjoined, Quotes};
 
 /// Longest input the planner reads, in characters. Planning is linear in the text, but nobody
 /// writes an edit instruction this long; capping keeps the worst case bounded all the same.
@@ -12,14 +13,29 @@ pub const MAX_CHARS: usize = 2000;
 #[rustfmt::skip]
 const LEADING_ZH: &[&str] = &[
     "然后", "接着", "随后", "之后", "并且", "而且", "同时", "另外", "还要", "最后", "首先",
-    "第一步", "第二步", "第三步", "第四步", "请你", "请", "帮我", "麻烦", "帮忙", "我想要", "我想",
-    "我要", "希望", "再", "并", "还", "也", "且", "先",
+    "第一步", "第二步", "第三步", "第四步", "第五步", "请你", "请", "帮我", "麻烦你", "麻烦",
+    "帮忙", "我想要", "我想", "我要", "我希望", "我需要", "希望", "能不能", "能否", "可不可以",
+    "可以", "求大神", "求", "大神", "给我", "你能", "你可以", "想要", "想", "需要", "试着", "尝试",
+    "让我们", "我们", "能帮我", "能帮忙", "再", "并", "还", "也", "且", "先",
 ];
 #[rustfmt::skip]
 const LEADING_EN: &[&str] = &[
     "and then", "then", "and also", "and", "also", "after that", "afterwards", "next", "finally",
     "lastly", "firstly", "first", "secondly", "second", "thirdly", "third", "plus", "please",
-    "can you", "could you", "i want to", "i'd like to", "i would like to", "now",
+    "pls", "kindly", "can you", "could you", "would you", "will you", "can someone",
+    "could someone", "can anyone", "could anyone", "can somebody", "someone", "somebody",
+    "would you mind", "do you mind", "would it be possible to", "is it possible to",
+    "is there a way to", "is there any way to", "would love it if you could",
+    "i'd love it if you could", "i'd love it if someone could", "would love it if someone could",
+    "i'd love for you to", "i'd love you to", "i want you to", "i want to", "i'd like you to",
+    "i'd like to", "i would like you to", "i would like to", "i need you to", "i need to",
+    "i wish to", "we want to", "we need to", "we'd like to", "i want", "i'd like", "i would like",
+    "i need", "i wish", "we want", "we need", "help me", "help", "try to", "try and",
+    "go ahead and", "let's", "lets", "let us", "just", "now", "also", "maybe", "perhaps",
+    "ideally", "you should", "you can", "you could", "we should", "need to", "want to",
+    "can i get", "could i get", "can we get", "could we get", "can i have", "could i have",
+    "i'm hoping you can", "hoping you can", "hoping someone can", "make sure to", "be sure to",
+    "hi", "hello", "hey", "ok", "okay", "simply", "quickly", "then please",
 ];
 /// Connectives that may start a new clause in the middle of a piece, when what follows them
 /// is a new action (so "合并", "再次", "black and white" are not split).
@@ -81,7 +97,12 @@ fn split_punctuation(text: &str) -> Vec<&str> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut pieces = Vec::new();
     let mut start = 0;
+    let mut quotes = Quotes::default();
     for (i, &(at, c)) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|j| chars[j].1);
+        if quotes.step(c, prev) {
+            continue;
+        }
         let cut = match c {
             ',' | ';' | '!' | '?' => true,
             // A dot between digits is a decimal ("0.5"), not the end of a sentence.
@@ -99,28 +120,67 @@ fn split_punctuation(text: &str) -> Vec<&str> {
         }
     }
     pieces.push(&text[start..]);
-    pieces
+    // "Instead of the sedan, show a truck": the piece that names the old thing goes on.
+    let mut merged: Vec<&str> = Vec::with_capacity(pieces.len());
+    let mut glue_next = false;
+    for piece in pieces {
+        match merged.last_mut() {
+            Some(last) if glue_next => {
+                let from = last.as_ptr() as usize - text.as_ptr() as usize;
+                let to = piece.as_ptr() as usize - text.as_ptr() as usize + piece.len();
+                *last = &text[from..to];
+            }
+            _ => merged.push(piece),
+        }
+        let lower = piece.trim().to_ascii_lowercase();
+        glue_next = ["instead of ", "rather than ", "in place of "]
+            .iter()
+            .any(|w| lower.starts_with(w))
+            && lower.split(' ').count() <= 6;
+    }
+    merged
 }
 
 /// Cuts a piece before each connective that introduces a new action.
 fn split_connectives(piece: &str) -> Vec<&str> {
     let lower = piece.to_ascii_lowercase();
+    let quoted = Quotes::spans(piece);
+    let mut found: Vec<(usize, usize)> = INNER_ZH
+        .iter()
+        .chain(INNER_EN.iter())
+        .flat_map(|w| lower.match_indices(w).map(|(i, m)| (i, m.len())))
+        .filter(|(i, _)| !quoted.iter().any(|(a, b)| a <= i && i < b))
+        .collect();
+    found.sort_by_key(|(at, len)| (*at, usize::MAX - len));
     let mut cuts = Vec::new();
     let mut from = 0;
-    while from < lower.len() {
-        let next = INNER_ZH
-            .iter()
-            .chain(INNER_EN.iter())
-            .filter_map(|w| lower[from..].find(w).map(|i| (from + i, w.len())))
-            .min();
-        let Some((at, len)) = next else { break };
-        let rest = strip_lead(&piece[at + len..]);
-        let lead = piece[..at].trim();
-        if at > 0 && !strip_lead(lead).is_empty() && starts_with_verb(rest) {
+    // Where the first word that is not a joining word starts: a connective before it has no
+    // clause to end.
+    let stripped = strip_lead(piece);
+    let first_word = stripped.as_ptr() as usize - piece.as_ptr() as usize;
+    for (at, len) in found {
+        if at < from {
+            continue;
+        }
+        // Only the next words decide, so the work stays linear in the input.
+        let mut window = (at + len + 120).min(piece.len());
+        while !piece.is_char_boundary(window) {
+            window -= 1;
+        }
+        let rest = strip_lead(&piece[at + len..window]);
+        let mut end = rest.len().min(80);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let rest = &rest[..end];
+        if !stripped.is_empty() && at > first_word && starts_with_verb(rest) {
             cuts.push(at);
         }
         from = at + len;
     }
+    cuts.extend(split_unjoined(&lower, &quoted));
+    cuts.sort_unstable();
+    cuts.dedup();
     let mut out = Vec::new();
     let mut start = 0;
     for at in cuts {
@@ -140,8 +200,14 @@ pub fn strip_lead(clause: &str) -> &str {
         s = s.trim_start_matches(|c: char| c.is_whitespace() || "(:-*•①②③④⑤⑥⑦⑧⑨".contains(c));
         // "1)" or "2、" numbering a list of steps.
         let digits = s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits > 0 && s[digits..].starts_with([')', '、']) {
-            s = &s[digits + 1..];
+        if digits > 0 {
+            if let Some(mark) = s[digits..]
+                .chars()
+                .next()
+                .filter(|c| [')', '、'].contains(c))
+            {
+                s = &s[digits + mark.len_utf8()..];
+            }
         }
         for w in LEADING_ZH {
             if let Some(rest) = s.strip_prefix(w) {
@@ -166,9 +232,35 @@ pub fn strip_lead(clause: &str) -> &str {
             break;
         }
     }
-    s.trim_end_matches(|c: char| c.is_whitespace() || "吧啊呀哦~".contains(c))
-        .trim()
+    let mut s = s.trim_end_matches(|c: char| c.is_whitespace() || "吧啊呀哦~吗呢".contains(c));
+    loop {
+        let before = s.len();
+        for tail in TRAILING {
+            let Some(head) = s.len().checked_sub(tail.len()).and_then(|at| s.get(..at)) else {
+                continue;
+            };
+            let matches = s[head.len()..].eq_ignore_ascii_case(tail);
+            let bounded = head
+                .chars()
+                .last()
+                .is_none_or(|c| !c.is_ascii_alphanumeric());
+            if matches && (bounded || !tail.is_ascii()) && !head.trim().is_empty() {
+                s = head.trim_end();
+            }
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    s.trim()
 }
+
+/// Courtesy words that end a request without saying anything about it.
+#[rustfmt::skip]
+const TRAILING: &[&str] = &[
+    "please", "thanks", "thank you", "if possible", "if you can", "for me", "lol", "pls",
+    "thx", "thank you so much", "谢谢", "谢谢啦", "谢谢了", "好吗", "可以吗", "行吗", "一下", "吧",
+];
 
 #[cfg(test)]
 mod tests {

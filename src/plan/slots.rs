@@ -1,7 +1,9 @@
 //! Slots of a clause: where its subject and its new value are, around the verb, in each
 //! language's word order (把X换成Y, 用Y替换X, replace X with Y, make X Y, 让X变Y).
 
-use super::lexicon::{has_light, is_chinese, is_colour_only, is_style, SHADE_FILLERS_EN};
+use super::lexicon::{
+    find_word, has_light, is_chinese, is_colour_only, is_style, SHADE_FILLERS_EN,
+};
 use super::verbs::Verb;
 
 /// The part of a Chinese clause between 把/将 and the verb.
@@ -12,7 +14,11 @@ pub fn zh_ba(before: &str) -> Option<String> {
 
 /// The subject of a Chinese clause that names it before the verb ("背景换成咖啡馆").
 pub fn zh_subject(before: &str) -> Option<String> {
-    zh_ba(before).or_else(|| clean(before).filter(|b| lexicon_zh(b)))
+    let bare = ["给", "对", "在", "让"]
+        .iter()
+        .find_map(|p| before.trim().strip_prefix(p))
+        .unwrap_or(before);
+    zh_ba(before).or_else(|| clean(bare).filter(|b| lexicon_zh(b)))
 }
 
 pub fn swap_slots(
@@ -22,12 +28,28 @@ pub fn swap_slots(
     (word, verb): (&str, Verb),
 ) -> (Option<String>, Option<String>) {
     let after_text = after.clone().unwrap_or_default();
+    let after_text = after_text
+        .strip_prefix("out ")
+        .map_or(after_text.clone(), str::to_string);
+    let after = clean(&after_text);
     // 用Y替换X: the new value comes first.
     if let Some(rest) = before.strip_prefix('用') {
         return (after, clean(rest));
     }
     if verb == Verb::UseFor {
-        return split_at_any(&after_text, &[" for "]).map_or((None, after), |(y, x)| (x, y));
+        if let Some((y, x)) = split_at_any(&after_text, &[" for "]) {
+            return (x, y);
+        }
+        return split_at_any(&after_text, &[" with ", " by "]).unwrap_or((None, after));
+    }
+    // "the background changed to a beach", "I'd like the sofa swapped for a chair".
+    let lower_after = after_text.to_ascii_lowercase();
+    if !lexicon_zh(clause) {
+        for lead in ["to ", "into ", "with ", "for ", "by ", "as "] {
+            if lower_after.starts_with(lead) {
+                return (clean(before), clean(&after_text[lead.len()..]));
+            }
+        }
     }
     let zh_x = zh_subject(before);
     // "改成", "换为" carry their own "into": what follows is the new value even when the
@@ -37,9 +59,17 @@ pub fn swap_slots(
     }
     // "替换X为Y", "replace X with Y", "change X to Y".
     let separators: &[&str] = match verb {
-        Verb::SwapWith => &[" with ", " by ", " for "],
+        Verb::SwapWith => &[
+            " out for ",
+            " out with ",
+            " with ",
+            " by ",
+            " for ",
+            " to ",
+            " into ",
+        ],
         _ if lexicon_zh(clause) => &["为", "成"],
-        _ => &[" into ", " to "],
+        _ => &[" into ", " to ", " as "],
     };
     split_at_any(&after_text, separators).unwrap_or((after, None))
 }
@@ -56,26 +86,71 @@ pub fn make_slots(
         if verb == Verb::Paint {
             return (zh_subject(before), after, false);
         }
-        const MARKERS: &[&str] = &["变成", "变得", "变为", "看起来", "显得", "变", "更", "有"];
+        const MARKERS: &[&str] = &[
+            "变成",
+            "变得",
+            "变为",
+            "看起来",
+            "显得",
+            "变",
+            "更",
+            "有",
+            "是",
+            "像",
+        ];
         let cut = MARKERS
             .iter()
-            .filter_map(|m| text.find(m).map(|i| (i, m.len())))
-            .min_by_key(|(i, len)| (*i, usize::MAX - len));
+            .filter_map(|m| text.find(m).map(|i| (i, *m)))
+            .min_by_key(|(i, m)| (*i, usize::MAX - m.len()));
         return match cut {
-            Some((at, len)) => (clean(&text[..at]), clean(&text[at + len..]), false),
+            Some((at, m)) => (
+                clean(&text[..at]),
+                clean(&text[at + m.len()..]),
+                matches!(m, "变成" | "变为"),
+            ),
             None => (None, after, false),
         };
     }
     if let Some((x, y)) = split_at_any(&text, &[" into "]) {
         return (x, y, true);
     }
+    // "let the sky be pink", "make the sign say OPEN", "make the table out of marble".
+    if let Some((x, y)) = split_at_any(&text, &[" be "]) {
+        return (x, y, false);
+    }
+    if let Some((x, y)) = split_at_any(&text, &[" say ", " says ", " read ", " reads "]) {
+        return (x, y, true);
+    }
+    if let Some(at) = ["made of", "out of", "made from", " from "]
+        .iter()
+        .find_map(|m| find_word(&text.to_ascii_lowercase(), m.trim()).filter(|at| *at > 0))
+    {
+        let material = text[at..].trim();
+        let material = if material.to_ascii_lowercase().starts_with("from") {
+            format!("made {material}")
+        } else {
+            material.to_string()
+        };
+        return (clean(&text[..at]), clean(&material), false);
+    }
     // English puts the value after the subject: the first word that names a colour, a
     // material, light, a style or a look starts it ("make the shirt black").
     let lower = text.to_ascii_lowercase();
     let mut offset = 0;
-    for (i, word) in lower.split(' ').enumerate() {
+    let words: Vec<&str> = lower.split(' ').collect();
+    for (i, word) in words.iter().enumerate() {
         let bare = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-        if i > 0 && starts_value(bare) {
+        let next = words.get(i + 1).copied().unwrap_or("");
+        // "make the man a woman", but not "let the cat sit on a couch".
+        const BETWEEN: &[&str] = &[
+            "on", "in", "at", "with", "from", "to", "into", "by", "near", "under", "over",
+            "behind", "sit", "sits", "stand", "look", "looks", "be", "hold", "have", "like",
+        ];
+        let plain_subject = words[..i].iter().all(|w| !BETWEEN.contains(w));
+        let article = ["a", "an"].contains(&bare)
+            && plain_subject
+            && !["bit", "little", "touch", "lot", "tad", "few"].contains(&next);
+        if i > 0 && (starts_value(bare) || article) {
             return (clean(&text[..offset]), clean(&text[offset..]), false);
         }
         offset += word.len() + 1;
@@ -85,10 +160,22 @@ pub fn make_slots(
 
 pub fn starts_value(word: &str) -> bool {
     const LOOKS: &[&str] = &[
-        "look", "looks", "appear", "seem", "more", "less", "as", "like",
+        "look", "looks", "appear", "seem", "seems", "more", "less", "as", "like", "feel", "feels",
+        "made",
+    ];
+    const INTENSE: &[&str] = &[
+        "pure",
+        "plain",
+        "solid",
+        "completely",
+        "totally",
+        "entirely",
+        "fully",
+        "all",
     ];
     !word.is_empty()
         && (LOOKS.contains(&word)
+            || INTENSE.contains(&word)
             || is_colour_only(word)
             || has_light(word)
             || is_style(word)

@@ -158,13 +158,13 @@ impl PreviewKey {
 
 /// A region tinted semi-transparently over the preview, in the image's pixel coordinates.
 ///
-/// `Mask` names a content-addressed mask image by its blake3 digest; it is looked up next to
-/// the previewed image (`images/<hex>.png` in a session folder), which keeps the overlay `Copy`.
-/// Mask pixels brighter than mid-grey are tinted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// `Spec` is a drawn mask as steps carry it, rasterised by `crate::mask` (the same pixels the
+/// engine gets). `Mask` names a content-addressed mask image by its blake3 digest; it is looked
+/// up next to the previewed image (`images/<hex>.png` in a session folder). Mask pixels
+/// brighter than mid-grey are tinted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Overlay {
-    Rect { x: u32, y: u32, w: u32, h: u32 },
-    Ellipse { x: u32, y: u32, w: u32, h: u32 },
+    Spec(crate::core::MaskSpec),
     Mask { blake3: [u8; 32] },
 }
 

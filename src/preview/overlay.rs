@@ -27,63 +27,27 @@ pub(crate) fn apply(
     mask: Option<&GrayImage>,
 ) {
     let (w, h) = img.dimensions();
-    let sx = f64::from(w) / f64::from(original.0.max(1));
-    let sy = f64::from(h) / f64::from(original.1.max(1));
-    match *overlay {
-        Overlay::Rect { x, y, w: rw, h: rh } => {
-            let (x0, y0) = scaled(x, y, sx, sy);
-            let (x1, y1) = scaled(x.saturating_add(rw), y.saturating_add(rh), sx, sy);
-            for py in y0..y1.min(h) {
-                for px in x0..x1.min(w) {
-                    tint(img.get_pixel_mut(px, py));
-                }
-            }
-        }
-        Overlay::Ellipse { x, y, w: ew, h: eh } => {
-            // Centre and radii in preview pixels; a pixel is inside when its centre is.
-            let cx = (f64::from(x) + f64::from(ew) / 2.0) * sx;
-            let cy = (f64::from(y) + f64::from(eh) / 2.0) * sy;
-            let rx = (f64::from(ew) / 2.0 * sx).max(0.5);
-            let ry = (f64::from(eh) / 2.0 * sy).max(0.5);
-            let (x0, y0) = (
-                ((cx - rx).floor().max(0.0)) as u32,
-                ((cy - ry).floor().max(0.0)) as u32,
-            );
-            let (x1, y1) = ((cx + rx).ceil() as u32, (cy + ry).ceil() as u32);
-            for py in y0..y1.min(h) {
-                for px in x0..x1.min(w) {
-                    let dx = (f64::from(px) + 0.5 - cx) / rx;
-                    let dy = (f64::from(py) + 0.5 - cy) / ry;
-                    if dx * dx + dy * dy <= 1.0 {
-                        tint(img.get_pixel_mut(px, py));
-                    }
-                }
-            }
-        }
-        Overlay::Mask { .. } => {
-            let Some(mask) = mask else { return };
-            if mask.dimensions() != (w, h) {
-                return;
-            }
-            for (p, m) in img.pixels_mut().zip(mask.pixels()) {
-                if m.0[0] > 127 {
-                    tint(p);
-                }
-            }
+    let drawn = match overlay {
+        Overlay::Spec(spec) => crate::mask::preview(spec, original, (w, h)),
+        Overlay::Mask { .. } => None,
+    };
+    let Some(mask) = drawn.as_ref().or(mask) else {
+        return;
+    };
+    if mask.dimensions() != (w, h) {
+        return;
+    }
+    for (p, m) in img.pixels_mut().zip(mask.pixels()) {
+        if m.0[0] > 127 {
+            tint(p);
         }
     }
-}
-
-fn scaled(x: u32, y: u32, sx: f64, sy: f64) -> (u32, u32) {
-    (
-        (f64::from(x) * sx).round() as u32,
-        (f64::from(y) * sy).round() as u32,
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::{MaskShape, MaskSpec, Rect};
     use image::Luma;
 
     fn blue(w: u32, h: u32) -> RgbaImage {
@@ -93,12 +57,12 @@ mod tests {
     #[test]
     fn rect_is_scaled_to_the_preview() {
         let mut img = blue(10, 10);
-        let rect = Overlay::Rect {
+        let rect = Overlay::Spec(MaskSpec::new(MaskShape::rect(Rect {
             x: 0,
             y: 0,
             w: 50,
             h: 100,
-        };
+        })));
         apply(&mut img, (100, 100), &rect, None);
         assert_ne!(img.get_pixel(2, 5), &Rgba([0, 0, 255, 255]));
         assert_eq!(img.get_pixel(7, 5), &Rgba([0, 0, 255, 255]));
@@ -108,12 +72,12 @@ mod tests {
     #[test]
     fn ellipse_leaves_corners_alone() {
         let mut img = blue(20, 20);
-        let ellipse = Overlay::Ellipse {
+        let ellipse = Overlay::Spec(MaskSpec::new(MaskShape::ellipse(Rect {
             x: 0,
             y: 0,
             w: 20,
             h: 20,
-        };
+        })));
         apply(&mut img, (20, 20), &ellipse, None);
         assert_eq!(img.get_pixel(0, 0), &Rgba([0, 0, 255, 255]));
         assert_ne!(img.get_pixel(10, 10), &Rgba([0, 0, 255, 255]));

@@ -1,13 +1,16 @@
 //! `session.toml`: the format, its parsing and its consistency checks.
 
 use super::SessionError;
-use crate::core::{ImageRef, Status, Step, StepId};
+use crate::core::{ImageRef, MaskShape, Status, Step, StepId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::path::{Component, Path};
 
 /// The session file format this build reads and writes.
-pub const FORMAT: u32 = 1;
+///
+/// Format 2 adds `mask_spec` to steps and stores a step's error as `kind` and `message`;
+/// format-1 files load unchanged (their joined error text is split on load).
+pub const FORMAT: u32 = 2;
 
 /// The whole history of one session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +27,9 @@ pub struct SessionDoc {
     /// File name the source image had when it was imported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
+    /// The EXIF orientation turned upright when the source was imported (e.g. `Rotate90`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_orientation: Option<String>,
     /// The step whose output is the current image; `None` is the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head: Option<StepId>,
@@ -38,24 +44,33 @@ impl SessionDoc {
             path: path.into(),
             message,
         };
-        // Look at the format first, so a future file gets "upgrade" instead of a parse error.
-        let table: toml::Table = toml::from_str(text).map_err(|e| malformed(one_line(&e)))?;
-        match table
-            .get("format")
-            .and_then(|f| f.as_integer())
-            .map(|f| f as u32)
-        {
+        // One pass straight into the document (a generic table first would cost a second pass
+        // and a value tree many times the file's size); the format is looked at after, or on
+        // failure, so a future file gets "upgrade" instead of a parse error.
+        let parsed = toml::from_str::<SessionDoc>(text);
+        let format = match &parsed {
+            Ok(doc) => Some(i64::from(doc.format)),
+            Err(_) => {
+                #[derive(Deserialize)]
+                struct Sniff {
+                    format: Option<toml::Value>,
+                }
+                let sniff: Sniff = toml::from_str(text).map_err(|e| malformed(one_line(&e)))?;
+                sniff.format.and_then(|f| f.as_integer())
+            }
+        };
+        match format {
             None => return Err(malformed("missing 'format'".into())),
-            Some(f) if f > FORMAT => {
+            Some(f) if f > i64::from(FORMAT) => {
                 return Err(SessionError::FutureFormat {
                     path: path.into(),
-                    found: f,
+                    found: u32::try_from(f).unwrap_or(u32::MAX),
                 })
             }
             Some(f) if f < 1 => return Err(malformed(format!("unknown format {f}"))),
             Some(_) => {}
         }
-        let doc: SessionDoc = table.try_into().map_err(|e| malformed(one_line(&e)))?;
+        let doc = parsed.map_err(|e| malformed(one_line(&e)))?;
         doc.check(path)?;
         Ok(doc)
     }
@@ -79,10 +94,13 @@ impl SessionDoc {
 
     /// The steps from the source to `id`, in order.
     pub fn chain_to(&self, id: Option<StepId>) -> Vec<&Step> {
+        // An index, so a chain of n steps costs O(n), not O(n²) lookups.
+        let by_id: std::collections::HashMap<StepId, &Step> =
+            self.steps.iter().map(|s| (s.id, s)).collect();
         let mut chain = Vec::new();
         let mut cur = id;
         while let Some(c) = cur {
-            match self.step(c) {
+            match by_id.get(&c).copied() {
                 Some(s) if chain.len() <= self.steps.len() => {
                     chain.push(s);
                     cur = s.parent;
@@ -102,12 +120,13 @@ impl SessionDoc {
             .unwrap_or(&self.source)
     }
 
-    /// Steps left `running` by a process that no longer exists are interrupted, never done.
-    pub fn mark_interrupted(&mut self) -> bool {
+    /// Steps left `running` or `pending` by a process that `alive` says is gone are
+    /// interrupted, never done.
+    pub fn mark_interrupted(&mut self, alive: impl Fn(&Step) -> bool) -> bool {
         let mut changed = false;
         for s in &mut self.steps {
             let unfinished = matches!(s.status, Status::Running | Status::Pending);
-            if unfinished && s.runner_pid.is_none_or(|pid| !process_alive(pid)) {
+            if unfinished && !alive(s) {
                 s.status = Status::Interrupted;
                 s.runner_pid = None;
                 changed = true;
@@ -143,8 +162,13 @@ impl SessionDoc {
             }
         }
         let refs = std::iter::once(&self.source).chain(self.steps.iter().flat_map(|s| {
+            let spec_file = match s.mask_spec.as_ref().map(|m| &m.shape) {
+                Some(MaskShape::File { image }) => Some(image),
+                _ => None,
+            };
             [
                 Some(&s.input),
+                spec_file,
                 s.mask.as_ref(),
                 s.overlay.as_ref(),
                 s.output.as_ref(),
@@ -181,7 +205,7 @@ fn one_line(e: &toml::de::Error) -> String {
         .join(" ")
 }
 
-fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };

@@ -30,6 +30,11 @@ pub enum SessionError {
     NotFound { name: String, root: PathBuf },
     #[error("session '{0}' already exists")]
     Exists(String),
+    #[error(
+        "{path}: {message}; a session folder holds session.toml, .lock and images/ as plain \
+         files and folders inside it: fix or remove the offending entry"
+    )]
+    UnsafeLayout { path: PathBuf, message: String },
     #[error("{0}")]
     Invalid(String),
 }

@@ -5,6 +5,7 @@ use super::SessionError;
 use fs4::fs_std::FileExt;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -18,13 +19,29 @@ impl SessionLock {
     /// Takes the lock, waiting up to `wait` for another writer's short transaction to finish.
     pub fn acquire(dir: &Path, name: &str, wait: Duration) -> Result<SessionLock, SessionError> {
         let path = dir.join(".lock");
+        // Never through a link (a crafted session's `.lock` must not truncate another file),
+        // and never a FIFO or device.
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .mode(0o644)
             .open(&path)
-            .map_err(|e| SessionError::io(&path, e))?;
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ELOOP) => SessionError::UnsafeLayout {
+                    path: path.clone(),
+                    message: ".lock is a link".into(),
+                },
+                _ => SessionError::io(&path, e),
+            })?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(SessionError::UnsafeLayout {
+                path,
+                message: ".lock is not a plain file".into(),
+            });
+        }
         let start = Instant::now();
         loop {
             match FileExt::try_lock_exclusive(&file) {

@@ -1,10 +1,12 @@
 //! Recording a step's life: `begin` adds it as running (so a crash shows it interrupted),
 //! `finish` stores its output and moves head. The engine runs between the two, without the lock.
 
+use super::running::RunGuard;
 use super::store::now_rfc3339;
 use super::{Session, SessionError};
 use crate::core::{
-    EditParams, EngineId, ImageRef, Op, Recipe, Status, Step, StepId, ZEDIT_VERSION,
+    EditParams, EngineId, ErrorKind, ImageRef, MaskShape, MaskSpec, Op, Recipe, Status, Step,
+    StepError, StepId, ZEDIT_VERSION,
 };
 use image::DynamicImage;
 use serde::{Deserialize, Serialize};
@@ -18,6 +20,10 @@ pub struct StepRequest {
     pub op: Op,
     pub instruction: String,
     pub params: EditParams,
+    /// What to change, rasterised by the runner into the step's mask image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_spec: Option<MaskSpec>,
+    /// A mask image already stored in the session (replay of a recorded step).
     #[serde(default)]
     pub mask: Option<ImageRef>,
     #[serde(default)]
@@ -31,8 +37,15 @@ pub struct StepRequest {
 #[derive(Debug)]
 pub enum StepOutcome {
     Done { image: DynamicImage, took_ms: u64 },
-    Failed { kind: String, message: String },
+    Failed(StepError),
     Cancelled,
+}
+
+/// A step recorded as running, and the lock that says its runner lives.
+#[derive(Debug)]
+pub struct Begun {
+    pub id: StepId,
+    pub guard: RunGuard,
 }
 
 impl Session {
@@ -42,7 +55,7 @@ impl Session {
         req: &StepRequest,
         engine: &EngineId,
         runner_pid: u32,
-    ) -> Result<StepId, SessionError> {
+    ) -> Result<Begun, SessionError> {
         if req.instruction.trim().is_empty() {
             return Err(SessionError::Invalid(
                 "the instruction is empty: say what to change".into(),
@@ -64,13 +77,18 @@ impl Session {
                     })?
                 }
             };
-            for r in [req.mask.as_ref(), req.overlay.as_ref()]
+            let spec_file = match req.mask_spec.as_ref().map(|m| &m.shape) {
+                Some(MaskShape::File { image }) => Some(image),
+                _ => None,
+            };
+            for r in [req.mask.as_ref(), req.overlay.as_ref(), spec_file]
                 .into_iter()
                 .flatten()
             {
                 s.image_path(r)?;
             }
             let id = s.doc.next_id();
+            let guard = RunGuard::take(s.dir(), id)?;
             s.doc.steps.push(Step {
                 id,
                 parent: req.parent,
@@ -80,6 +98,7 @@ impl Session {
                 params: req.params.clone(),
                 recipe: req.recipe.clone(),
                 input,
+                mask_spec: req.mask_spec.clone(),
                 mask: req.mask.clone(),
                 overlay: req.overlay.clone(),
                 output: None,
@@ -90,21 +109,57 @@ impl Session {
                 took_ms: None,
                 zedit_version: ZEDIT_VERSION.into(),
             });
-            Ok(id)
+            Ok(Begun { id, guard })
         })
     }
 
-    /// Records how step `id` ended; a done step becomes head. Returns the step as saved.
-    pub fn finish_step(dir: &Path, id: StepId, outcome: StepOutcome) -> Result<Step, SessionError> {
+    /// Records how step `begun` ended, with the mask image its engine got when the runner
+    /// rasterised one. A done step becomes head when head is still on the step it was made
+    /// from; when head moved meanwhile (an undo or checkout during the edit), that choice is
+    /// kept. Returns the step as saved. The run lock is let go only once the outcome is saved.
+    pub fn finish_step(
+        dir: &Path,
+        begun: Begun,
+        outcome: StepOutcome,
+        mask: Option<ImageRef>,
+    ) -> Result<Step, SessionError> {
+        let Begun { id, guard } = begun;
+        let saved = match Session::finish_in(dir, id, outcome, mask) {
+            Ok(step) => Ok(step),
+            // The result could not be stored or recorded: record that instead, so the step ends
+            // failed with the reason rather than staying `running` behind a live runner.
+            Err(e) => {
+                let failed = StepOutcome::Failed(StepError::new(
+                    ErrorKind::Session,
+                    format!("the result could not be recorded: {e}"),
+                ));
+                Session::finish_in(dir, id, failed, None).map_err(|_| e)
+            }
+        };
+        drop(guard);
+        saved
+    }
+
+    fn finish_in(
+        dir: &Path,
+        id: StepId,
+        outcome: StepOutcome,
+        mask: Option<ImageRef>,
+    ) -> Result<Step, SessionError> {
+        // Encoding a large image takes seconds: do it before taking the lock, so the lock is
+        // held only to rename and record.
+        let output = match &outcome {
+            StepOutcome::Done { image, .. } => Some(Session::store_image(dir, image)?),
+            _ => None,
+        };
         Session::transact(dir, |s| {
-            let output = match &outcome {
-                StepOutcome::Done { image, .. } => Some(s.put_image(image)?),
-                _ => None,
-            };
             let step = s.doc.step_mut(id).ok_or_else(|| {
                 SessionError::Invalid(format!("step {id} vanished from the session"))
             })?;
             step.runner_pid = None;
+            if mask.is_some() {
+                step.mask = mask;
+            }
             match outcome {
                 StepOutcome::Done { took_ms, .. } => {
                     step.status = Status::Done;
@@ -112,14 +167,14 @@ impl Session {
                     step.took_ms = Some(took_ms);
                     step.error = None;
                 }
-                StepOutcome::Failed { kind, message } => {
+                StepOutcome::Failed(error) => {
                     step.status = Status::Failed;
-                    step.error = Some(format!("{kind}: {message}"));
+                    step.error = Some(error);
                 }
                 StepOutcome::Cancelled => step.status = Status::Cancelled,
             }
             let saved = step.clone();
-            if saved.status == Status::Done {
+            if saved.status == Status::Done && s.doc.head == saved.parent {
                 s.doc.head = Some(id);
             }
             Ok(saved)

@@ -1,15 +1,25 @@
 //! A session on disk: loading, saving under the lock, and the content-addressed image store.
 
+use super::atomic::{write_in, DirHandle};
 use super::doc::is_safe_relative;
-use super::{read_image, write_atomic, SessionDoc, SessionError, SessionLock, FORMAT};
+use super::{read_image, SessionDoc, SessionError, SessionLock, FORMAT};
 use crate::core::{ImageRef, ZEDIT_VERSION};
 use image::DynamicImage;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// How long a writer waits for another process's transaction before reporting the lock.
-const LOCK_WAIT: Duration = Duration::from_secs(3);
+/// The shortest wait for another process's transaction before reporting the lock. Only loading,
+/// changing and saving `session.toml` happens under the lock (images are encoded and stored
+/// before it is taken), so the wait grows with the size of that file.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// How long to wait for the lock on the session in `dir`: [`LOCK_WAIT`] plus 2 s per MB.
+fn lock_wait(dir: &Path) -> Duration {
+    let size = fs::metadata(dir.join("session.toml")).map_or(0, |m| m.len());
+    LOCK_WAIT + Duration::from_millis(size / 500)
+}
 
 /// A session folder and its parsed history.
 #[derive(Debug, Clone)]
@@ -26,7 +36,7 @@ impl Session {
     /// Creates the folder `root/name` with `source` imported as its source image.
     pub fn create(root: &Path, name: &str, source: &Path) -> Result<Session, SessionError> {
         super::validate_name(name)?;
-        let image = read_image(source)?;
+        let (image, orientation) = super::image_file::read_upright(source)?;
         let dir = root.join(name);
         if dir.exists() {
             return Err(SessionError::Exists(name.into()));
@@ -50,13 +60,14 @@ impl Session {
                     blake3: String::new(),
                 },
                 source_name: source.file_name().map(|n| n.to_string_lossy().into_owned()),
+                source_orientation: orientation,
                 head: None,
                 steps: Vec::new(),
             },
         };
         let made = (|| {
             session.doc.source = session.put_image(&image)?;
-            session.write_doc()?;
+            session.write_doc(&open_dir(&staging)?)?;
             fs::rename(&staging, &dir).map_err(|e| SessionError::io(&dir, e))
         })();
         if let Err(e) = made {
@@ -70,9 +81,16 @@ impl Session {
     /// Reads the session in `dir`. Steps whose runner died show as interrupted.
     pub fn load(dir: &Path) -> Result<Session, SessionError> {
         let path = dir.join("session.toml");
+        let meta = fs::symlink_metadata(&path).map_err(|e| SessionError::io(&path, e))?;
+        if !meta.file_type().is_file() {
+            return Err(SessionError::UnsafeLayout {
+                path,
+                message: "session.toml must be a plain file, not a link".into(),
+            });
+        }
         let text = fs::read_to_string(&path).map_err(|e| SessionError::io(&path, e))?;
         let mut doc = SessionDoc::parse(&text, &path)?;
-        doc.mark_interrupted();
+        doc.mark_interrupted(|step| super::running::step_alive(dir, step));
         Ok(Session {
             dir: dir.to_path_buf(),
             doc,
@@ -89,11 +107,15 @@ impl Session {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let _lock = SessionLock::acquire(dir, &name, LOCK_WAIT)?;
+        let handle = open_dir(dir)?;
+        let _lock = SessionLock::acquire(dir, &name, lock_wait(dir))?;
+        super::sweep::sweep_session(dir);
         let mut session = Session::load(dir)?;
         let out = f(&mut session)?;
+        // What this build writes is its own format, whatever the file held before.
+        session.doc.format = FORMAT;
         session.doc.updated = now_rfc3339();
-        session.write_doc()?;
+        session.write_doc(&handle)?;
         Ok(out)
     }
 
@@ -105,27 +127,29 @@ impl Session {
         &self.doc.name
     }
 
-    fn write_doc(&self) -> Result<(), SessionError> {
-        write_atomic(
-            &self.dir.join("session.toml"),
-            self.doc.to_toml()?.as_bytes(),
-        )
+    fn write_doc(&self, dir: &DirHandle) -> Result<(), SessionError> {
+        let text = self.doc.to_toml()?;
+        write_in(dir, "session.toml", text.as_bytes(), |f, b| f.write_all(b))
     }
 
     /// Stores `image` as PNG under `images/<blake3>.png` (written once) and returns its reference.
     pub fn put_image(&self, image: &DynamicImage) -> Result<ImageRef, SessionError> {
-        self.put_png_bytes(&super::replay::png_bytes(image)?)
+        Session::store_image(&self.dir, image)
     }
 
-    fn put_png_bytes(&self, bytes: &[u8]) -> Result<ImageRef, SessionError> {
-        let hash = blake3::hash(bytes).to_hex().to_string();
-        let rel = format!("images/{hash}.png");
-        let path = self.dir.join(&rel);
-        if !path.exists() {
-            write_atomic(&path, bytes)?;
+    /// As [`Session::put_image`] for the session in `dir`, without loading it or taking the
+    /// lock: the name is the content's hash and the write is atomic, so concurrent writers of
+    /// the same image agree. The slow part of recording a step (encoding) happens here.
+    pub fn store_image(dir: &Path, image: &DynamicImage) -> Result<ImageRef, SessionError> {
+        let bytes = super::replay::png_bytes(image)?;
+        let hash = blake3::hash(&bytes).to_hex().to_string();
+        let name = format!("{hash}.png");
+        let images = images_dir(dir)?;
+        if !images.has_file(&name) {
+            write_in(&images, &name, &bytes, |f, b| f.write_all(b))?;
         }
         Ok(ImageRef {
-            path: rel,
+            path: format!("images/{name}"),
             blake3: hash,
         })
     }
@@ -171,11 +195,30 @@ impl Session {
     }
 }
 
+fn open_dir(dir: &Path) -> Result<DirHandle, SessionError> {
+    DirHandle::open(dir, false).map_err(|e| SessionError::io(dir, e))
+}
+
+/// The session's `images/`, which must be a real folder inside it (never a link out of it).
+fn images_dir(dir: &Path) -> Result<DirHandle, SessionError> {
+    let path = dir.join("images");
+    open_dir(dir)?.open_child("images").map_err(|e| {
+        let link = matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::ENOTDIR));
+        if link {
+            SessionError::UnsafeLayout {
+                path,
+                message: "images/ must be a real folder inside the session, not a link or a file"
+                    .into(),
+            }
+        } else {
+            SessionError::io(path, e)
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::atomic::write_atomic_with;
     use super::*;
-    use std::io::Write;
 
     #[test]
     fn a_save_that_dies_midway_keeps_the_last_good_history() {
@@ -188,7 +231,8 @@ mod tests {
         let mut doc = session.doc.clone();
         doc.name = "changed".into();
         let text = doc.to_toml().unwrap();
-        let err = write_atomic_with(&file, text.as_bytes(), |f, b| {
+        let handle = open_dir(session.dir()).unwrap();
+        let err = write_in(&handle, "session.toml", text.as_bytes(), |f, b| {
             f.write_all(&b[..b.len() / 2])?;
             Err(std::io::Error::other("process killed"))
         });

@@ -15,6 +15,8 @@ use ratatui::crossterm::event::{Event, KeyEventKind, MouseEventKind};
 use ratatui::Frame;
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What reaches the runtime: terminal input, job reports, and the clock.
@@ -35,6 +37,12 @@ pub struct App {
     job_started: Option<Instant>,
     /// Set by Ctrl-L: the terminal should be cleared before the next draw.
     pub clear_requested: bool,
+    /// Results of effects performed on background threads, as actions.
+    tasks: (Sender<Vec<Action>>, Receiver<Vec<Action>>),
+    /// Wakes the event loop when a background task has finished.
+    waker: Arc<dyn Fn() + Send + Sync>,
+    /// Background tasks still running.
+    pub tasks_running: usize,
 }
 
 impl App {
@@ -60,12 +68,50 @@ impl App {
             mouse: loaded.settings.mouse,
             job_started: None,
             clear_requested: false,
+            tasks: mpsc::channel(),
+            waker: Arc::new(|| {}),
+            tasks_running: 0,
         };
         app.run_effects(vec![Effect::ListSessions]);
         if !loaded.errors.is_empty() {
             app.state.error(loaded.errors.join("; "));
         }
         app
+    }
+
+    /// Sets what wakes the event loop when a background task finishes.
+    pub fn set_waker(&mut self, waker: impl Fn() + Send + Sync + 'static) {
+        self.waker = Arc::new(waker);
+    }
+
+    /// Runs `work` on a background thread; its actions are handled once it finishes.
+    pub(crate) fn spawn_task(&mut self, work: impl FnOnce() -> Vec<Action> + Send + 'static) {
+        let tx = self.tasks.0.clone();
+        let wake = self.waker.clone();
+        let spawned = std::thread::Builder::new()
+            .name("zedit-task".into())
+            .spawn(move || {
+                let _ = tx.send(work());
+                wake();
+            });
+        match spawned {
+            Ok(_) => self.tasks_running += 1,
+            Err(e) => self
+                .state
+                .error(format!("cannot start a background task: {e}")),
+        }
+    }
+
+    /// Handles the results of finished background tasks; true when there were any.
+    fn finished_tasks(&mut self) -> bool {
+        let done: Vec<Vec<Action>> = self.tasks.1.try_iter().collect();
+        for actions in &done {
+            self.tasks_running = self.tasks_running.saturating_sub(1);
+            for a in actions.clone() {
+                self.dispatch(a);
+            }
+        }
+        !done.is_empty()
     }
 
     /// The action a terminal event stands for in the current context, if any.
@@ -96,7 +142,7 @@ impl App {
     /// Handles a burst of events; consecutive text (an IME commit, a paste without bracketed
     /// paste, fast typing) is inserted as one string. Returns true when a redraw is needed.
     pub fn handle_events(&mut self, events: impl IntoIterator<Item = AppEvent>) -> bool {
-        let mut dirty = false;
+        let mut dirty = self.finished_tasks();
         let mut text = String::new();
         for ev in events {
             let action = match ev {
@@ -135,7 +181,10 @@ impl App {
     }
 
     fn track_job(&mut self, ev: &JobEvent) {
-        if matches!(ev, JobEvent::Progress { step: 0, .. }) || self.job_started.is_none() {
+        if ev.job().is_none() {
+            return;
+        }
+        if matches!(ev, JobEvent::Started { .. }) || self.job_started.is_none() {
             self.job_started = Some(Instant::now());
         }
     }

@@ -1,14 +1,14 @@
-//! Where jobs run: the `JobBackend` trait the studio talks to, and `LocalBackend`, which runs
-//! them in order on a background thread of this process. Events come back through a sink.
+//! Where jobs run: the `JobBackend` trait the studio talks to, and `LocalBackend`, the job
+//! runner inside this process (the worker's own queue and engine thread). Events come back
+//! through a sink; nothing here blocks the caller.
 
-use crate::core::Step;
-use crate::engine::{self, EngineOptions, Flow};
+use super::follower;
+use crate::core::{ErrorKind, Step, StepId};
 use crate::session::StepRequest;
-use std::collections::HashSet;
+use crate::worker::{default_factory, Job, LocalRunner};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
-use std::thread;
 
 /// A submitted job, unique per backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,7 +20,7 @@ impl std::fmt::Display for JobId {
     }
 }
 
-/// What a backend reports about a job.
+/// What a backend reports about a job, or about itself.
 #[derive(Debug, Clone)]
 pub enum JobEvent {
     /// Queued; `position` 0 means it runs next.
@@ -28,7 +28,12 @@ pub enum JobEvent {
         job: JobId,
         position: usize,
     },
-    /// Engine step `step` of `total` finished (step 0: the job started and its step is recorded).
+    /// The job's step is recorded in the session as running.
+    Started {
+        job: JobId,
+        step: StepId,
+    },
+    /// Engine step `step` of `total` finished.
     Progress {
         job: JobId,
         step: u32,
@@ -39,24 +44,41 @@ pub enum JobEvent {
         job: JobId,
         step: Box<Step>,
     },
+    /// The job ended before its step was recorded.
     Failed {
         job: JobId,
-        kind: String,
+        kind: ErrorKind,
         message: String,
     },
     Cancelled {
         job: JobId,
     },
+    /// The runner's state for the status line changed ("starting worker…", "worker pid 12",
+    /// "local"), with an optional message for the user.
+    Runner {
+        state: String,
+        note: Option<Note>,
+    },
+}
+
+/// A message from a backend for the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub text: String,
+    pub error: bool,
 }
 
 impl JobEvent {
-    pub fn job(&self) -> JobId {
+    /// The job this event is about; `None` for the runner's own news.
+    pub fn job(&self) -> Option<JobId> {
         match self {
             JobEvent::Accepted { job, .. }
+            | JobEvent::Started { job, .. }
             | JobEvent::Progress { job, .. }
             | JobEvent::Done { job, .. }
             | JobEvent::Failed { job, .. }
-            | JobEvent::Cancelled { job } => *job,
+            | JobEvent::Cancelled { job } => Some(*job),
+            JobEvent::Runner { .. } => None,
         }
     }
 }
@@ -67,10 +89,11 @@ pub enum BackendError {
     Gone(String),
 }
 
-/// Receives job events; called from the backend's own thread.
+/// Receives job events; called from the backend's own threads.
 pub type JobSink = Arc<dyn Fn(JobEvent) + Send + Sync>;
 
-/// The studio's view of a job runner: in-process or the worker daemon.
+/// The studio's view of a job runner: in-process or the worker daemon. Every call returns at
+/// once; results arrive through the sink.
 pub trait JobBackend: Send {
     fn submit(
         &mut self,
@@ -83,111 +106,64 @@ pub trait JobBackend: Send {
     fn state(&self) -> String;
 }
 
-struct Job {
-    id: JobId,
-    dir: PathBuf,
-    req: StepRequest,
-    engine: String,
-}
+/// Runner job ids of the jobs still running, by studio job id.
+pub(crate) type Live = Arc<Mutex<HashMap<JobId, crate::worker::JobId>>>;
 
-/// Runs jobs first in, first out on one thread, with the engine opened in-process.
+/// Runs jobs first in, first out on the in-process runner.
 pub struct LocalBackend {
-    tx: Sender<Job>,
+    runner: Result<Arc<LocalRunner>, String>,
     sink: JobSink,
     next: u64,
-    queued: Arc<Mutex<usize>>,
-    cancelled: Arc<Mutex<HashSet<JobId>>>,
+    live: Live,
 }
 
 impl LocalBackend {
+    /// Starts the in-process runner; engines load on the runner's thread at first use.
     pub fn new(sink: JobSink) -> LocalBackend {
-        let (tx, rx) = mpsc::channel();
-        let queued = Arc::new(Mutex::new(0));
-        let cancelled = Arc::new(Mutex::new(HashSet::new()));
-        let (q, c, s) = (queued.clone(), cancelled.clone(), sink.clone());
-        thread::Builder::new()
-            .name("zedit-jobs".into())
-            .spawn(move || run_jobs(rx, s, q, c))
-            .ok();
+        let runner = LocalRunner::start(default_factory(), Default::default(), None)
+            .map(Arc::new)
+            .map_err(|e| e.to_string());
+        LocalBackend::on(runner, sink)
+    }
+
+    /// A backend on a runner that is already running (shared with another backend).
+    fn on(runner: Result<Arc<LocalRunner>, String>, sink: JobSink) -> LocalBackend {
         LocalBackend {
-            tx,
+            runner,
             sink,
             next: 0,
-            queued,
-            cancelled,
+            live: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 }
 
-fn is_cancelled(set: &Mutex<HashSet<JobId>>, id: JobId) -> bool {
-    set.lock().map(|s| s.contains(&id)).unwrap_or(false)
-}
-
-fn run_jobs(
-    rx: Receiver<Job>,
-    sink: JobSink,
-    queued: Arc<Mutex<usize>>,
-    cancelled: Arc<Mutex<HashSet<JobId>>>,
-) {
-    let mut engines: Vec<(String, Box<dyn engine::Engine>)> = Vec::new();
-    for job in rx {
-        if let Ok(mut q) = queued.lock() {
-            *q = q.saturating_sub(1);
-        }
-        if is_cancelled(&cancelled, job.id) {
-            sink(JobEvent::Cancelled { job: job.id });
-            continue;
-        }
-        let idx = match engines.iter().position(|(n, _)| *n == job.engine) {
-            Some(i) => i,
-            None => {
-                let opts = EngineOptions {
-                    name: job.engine.clone(),
-                    ..Default::default()
-                };
-                match engine::open(&opts) {
-                    Ok(e) => {
-                        engines.push((job.engine.clone(), e));
-                        engines.len() - 1
-                    }
-                    Err(e) => {
-                        sink(JobEvent::Failed {
-                            job: job.id,
-                            kind: e.kind().into(),
-                            message: e.to_string(),
-                        });
-                        continue;
-                    }
-                }
-            }
+impl LocalBackend {
+    /// Submits as studio job `id` (a backend that falls back here chose the id).
+    pub(crate) fn submit_as(
+        &mut self,
+        id: JobId,
+        session_dir: PathBuf,
+        req: StepRequest,
+        engine: String,
+    ) -> Result<(), BackendError> {
+        let dir = std::path::absolute(&session_dir).unwrap_or(session_dir);
+        let job = Job {
+            session_dir: dir.clone(),
+            request: req,
+            engine,
+            model: None,
+            device: None,
         };
-        let engine = &mut engines[idx].1;
-        let id = job.id;
-        let mut on_step = |p: engine::Progress| {
-            sink(JobEvent::Progress {
-                job: id,
-                step: p.step,
-                total: p.total,
-            });
-            if is_cancelled(&cancelled, id) {
-                Flow::Cancel
-            } else {
-                Flow::Continue
-            }
-        };
-        let event =
-            match crate::worker::execute_step(&job.dir, &job.req, engine.as_mut(), &mut on_step) {
-                Ok(step) => JobEvent::Done {
-                    job: id,
-                    step: Box::new(step),
-                },
-                Err(e) => JobEvent::Failed {
-                    job: id,
-                    kind: "session".into(),
-                    message: e.to_string(),
-                },
-            };
-        sink(event);
+        let runner = self
+            .runner
+            .as_ref()
+            .map_err(|e| BackendError::Gone(e.clone()))?;
+        let (rid, position, events) = runner
+            .submit(job)
+            .map_err(|e| BackendError::Gone(e.to_string()))?;
+        (self.sink)(JobEvent::Accepted { job: id, position });
+        follower::follow_local(id, rid, dir, events, self.sink.clone(), self.live.clone());
+        Ok(())
     }
 }
 
@@ -200,29 +176,14 @@ impl JobBackend for LocalBackend {
     ) -> Result<JobId, BackendError> {
         self.next += 1;
         let id = JobId(self.next);
-        let position = self
-            .queued
-            .lock()
-            .map(|mut q| {
-                *q += 1;
-                *q - 1
-            })
-            .unwrap_or(0);
-        (self.sink)(JobEvent::Accepted { job: id, position });
-        self.tx
-            .send(Job {
-                id,
-                dir: session_dir,
-                req,
-                engine,
-            })
-            .map_err(|e| BackendError::Gone(e.to_string()))?;
+        self.submit_as(id, session_dir, req, engine)?;
         Ok(id)
     }
 
     fn cancel(&mut self, job: JobId) {
-        if let Ok(mut s) = self.cancelled.lock() {
-            s.insert(job);
+        let rid = self.live.lock().ok().and_then(|l| l.get(&job).copied());
+        if let (Some(rid), Ok(runner)) = (rid, &self.runner) {
+            runner.cancel(rid);
         }
     }
 

@@ -1,8 +1,8 @@
-//! Effects: the I/O that `update` asks for. The runtime performs them and feeds the results
-//! back as actions, so `update` itself stays pure and testable.
+//! Effects: the I/O that `update` asks for. The runtime performs them (the slow ones on a
+//! background thread) and feeds the results back as actions, so `update` stays pure and testable.
 
 use super::backend::JobId;
-use crate::core::{Rect, StepId};
+use crate::core::StepId;
 use crate::session::StepRequest;
 use std::path::PathBuf;
 
@@ -30,16 +30,10 @@ pub enum Effect {
         step: Option<StepId>,
     },
     Undo(PathBuf),
-    /// Copy a mask image into the session's store.
+    /// Copy a mask image into the session's store (off the UI thread).
     LoadMask {
         dir: PathBuf,
         path: PathBuf,
-    },
-    /// Render an ellipse mask of the image's size into the session's store.
-    StoreEllipse {
-        dir: PathBuf,
-        size: (u32, u32),
-        rect: Rect,
     },
     /// Clear the terminal and forget preview encodings.
     ResetPreview,

@@ -6,6 +6,7 @@ pub mod app;
 pub mod backend;
 pub mod config;
 pub mod effect;
+mod follower;
 pub mod input;
 pub mod key;
 pub mod keymap;
@@ -20,7 +21,7 @@ pub mod views;
 pub mod worker_backend;
 
 pub use app::{App, AppEvent};
-pub use backend::{BackendError, JobBackend, JobEvent, JobId, JobSink, LocalBackend};
+pub use backend::{BackendError, JobBackend, JobEvent, JobId, JobSink, LocalBackend, Note};
 pub use pane::{ImagePane, Overlay, PaneKey, PlaceholderPane, Slot};
 pub use update::update;
 pub use worker_backend::WorkerBackend;
@@ -49,11 +50,12 @@ pub fn run(root: PathBuf) -> anyhow::Result<()> {
         }
         Err(_) => Box::new(PlaceholderPane::default()),
     };
-    let (backend, note) = open_backend(sink);
+    let backend = open_backend(sink);
     let mut app = App::new(root, loaded, backend, pane);
-    if let Some(note) = note {
-        app.state.error(note);
-    }
+    let wake = tx.clone();
+    app.set_waker(move || {
+        let _ = wake.send(AppEvent::Tick);
+    });
     let mut term = terminal::setup(mouse)?;
     terminal::spawn_input(tx);
     let result = terminal::event_loop(&mut term, &mut app, &rx);
@@ -64,20 +66,13 @@ pub fn run(root: PathBuf) -> anyhow::Result<()> {
 /// Set to 1 to run jobs in this process instead of on the worker.
 pub const LOCAL_ENV: &str = "ZEDIT_LOCAL";
 
-/// The worker (started when none answers on `$ZEDIT_SOCKET` or the default socket), else the
-/// in-process runner with a line saying why.
-fn open_backend(sink: JobSink) -> (Box<dyn JobBackend>, Option<String>) {
+/// The worker (started in the background when none answers on `$ZEDIT_SOCKET` or the default
+/// socket; jobs fall back to the in-process runner when it cannot be had), or the in-process
+/// runner alone with `ZEDIT_LOCAL=1`.
+fn open_backend(sink: JobSink) -> Box<dyn JobBackend> {
     if std::env::var(LOCAL_ENV).is_ok_and(|v| v == "1") {
-        return (Box::new(LocalBackend::new(sink)), None);
+        return Box::new(LocalBackend::new(sink));
     }
     let opts = crate::worker::ClientOptions::new(crate::worker::paths::socket_path(None));
-    match WorkerBackend::connect(opts, sink.clone()) {
-        Ok(b) => (Box::new(b), None),
-        Err(e) => (
-            Box::new(LocalBackend::new(sink)),
-            Some(format!(
-                "worker unavailable ({e}); running jobs in this process"
-            )),
-        ),
-    }
+    Box::new(WorkerBackend::start(opts, sink))
 }

@@ -25,12 +25,8 @@ impl Slot {
     }
 }
 
-/// A mask drawn over the image, in image pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Overlay {
-    Rect { x: u32, y: u32, w: u32, h: u32 },
-    Ellipse { x: u32, y: u32, w: u32, h: u32 },
-}
+/// A mask drawn over the image: the same `MaskSpec` the step will carry.
+pub type Overlay = crate::core::MaskSpec;
 
 /// What to show: an image file (by content hash, so caches key on it) and an optional mask.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -94,11 +90,8 @@ impl ImagePane for PlaceholderPane {
                 Some((w, h)) => format!("{w}x{h}"),
                 None => "(unreadable)".into(),
             }));
-            if let Some(o) = key.overlay {
-                lines.push(Line::from(match o {
-                    Overlay::Rect { x, y, w, h } => format!("mask rect {x},{y} {w}x{h}"),
-                    Overlay::Ellipse { x, y, w, h } => format!("mask ellipse {x},{y} {w}x{h}"),
-                }));
+            if let Some(o) = &key.overlay {
+                lines.push(Line::from(format!("mask {o}")));
             }
         }
         frame.render_widget(

@@ -1,14 +1,15 @@
 //! Performing effects: the file and job I/O that `update` asks for, with results returned as
-//! actions. Everything here is short (a TOML file, an image header); engine work goes to the
-//! backend.
+//! actions. Short work (a TOML file, an image header) runs here; what may take long (decoding
+//! and hashing an image, deleting a folder) runs on a background task with its progress on the
+//! status line; engine work goes to the backend, which never blocks.
 
 use super::action::Action;
 use super::app::App;
 use super::backend::{JobEvent, JobId};
 use super::effect::Effect;
-use crate::core::Rect;
+use crate::core::ErrorKind;
 use crate::session::{list_sessions, read_image, validate_name, Session, SessionError};
-use image::{DynamicImage, GrayImage, Luma};
+use image::DynamicImage;
 use std::path::{Path, PathBuf};
 
 pub fn perform(app: &mut App, effect: Effect) -> Vec<Action> {
@@ -16,12 +17,26 @@ pub fn perform(app: &mut App, effect: Effect) -> Vec<Action> {
     let result: Result<Vec<Action>, String> = match effect {
         Effect::ListSessions => list(&root).map(|a| vec![a]),
         Effect::OpenSession(dir) => open(&dir).map(|a| vec![a]),
-        Effect::CreateSession(image) => create(&root, &image),
+        Effect::CreateSession(image) => {
+            app.state
+                .info(format!("creating a session from {}…", image.display()));
+            app.spawn_task(move || {
+                create(&root, &image).unwrap_or_else(|e| vec![Action::Failed(e)])
+            });
+            Ok(Vec::new())
+        }
         Effect::RenameSession { dir, to } => rename(&root, &dir, &to),
-        Effect::DeleteSession(dir) => std::fs::remove_dir_all(&dir)
-            .map_err(|e| format!("cannot delete {}: {e}", dir.display()))
-            .and_then(|_| list(&root))
-            .map(|a| vec![a, Action::Info(format!("deleted {}", dir.display()))]),
+        Effect::DeleteSession(dir) => {
+            app.state.info(format!("deleting {}…", dir.display()));
+            app.spawn_task(move || {
+                std::fs::remove_dir_all(&dir)
+                    .map_err(|e| format!("cannot delete {}: {e}", dir.display()))
+                    .and_then(|_| list(&root))
+                    .map(|a| vec![a, Action::Info(format!("deleted {}", dir.display()))])
+                    .unwrap_or_else(|e| vec![Action::Failed(e)])
+            });
+            Ok(Vec::new())
+        }
         Effect::Complete(text) => Ok(vec![Action::Completed(complete(&text))]),
         Effect::Submit { dir, req } => {
             let engine = app.state.engine.clone();
@@ -29,7 +44,7 @@ pub fn perform(app: &mut App, effect: Effect) -> Vec<Action> {
                 Ok(_) => Ok(Vec::new()),
                 Err(e) => Ok(vec![Action::Job(JobEvent::Failed {
                     job: JobId(0),
-                    kind: "backend".into(),
+                    kind: ErrorKind::Worker,
                     message: e.to_string(),
                 })]),
             }
@@ -51,9 +66,12 @@ pub fn perform(app: &mut App, effect: Effect) -> Vec<Action> {
                 };
                 Ok(vec![open(&dir)?, Action::Info(msg)])
             }),
-        Effect::LoadMask { dir, path } => load_mask(&dir, &path).map(|a| vec![a]),
-        Effect::StoreEllipse { dir, size, rect } => {
-            store(&dir, &ellipse(size, rect)).map(|a| vec![a])
+        Effect::LoadMask { dir, path } => {
+            app.state.info(format!("storing mask {}…", path.display()));
+            app.spawn_task(move || {
+                load_mask(&dir, &path).map_or_else(|e| vec![Action::Failed(e)], |a| vec![a])
+            });
+            Ok(Vec::new())
         }
         Effect::ResetPreview => Ok(Vec::new()),
     };
@@ -134,24 +152,6 @@ fn store(dir: &Path, image: &DynamicImage) -> Result<Action, String> {
 fn load_mask(dir: &Path, path: &Path) -> Result<Action, String> {
     let image = read_image(path).map_err(|e| e.to_string())?;
     store(dir, &DynamicImage::ImageLuma8(image.to_luma8()))
-}
-
-/// A white ellipse inscribed in `rect` on black, the size of the image.
-pub fn ellipse(size: (u32, u32), rect: Rect) -> DynamicImage {
-    let (cx, cy) = (
-        rect.x as f32 + rect.w as f32 / 2.0,
-        rect.y as f32 + rect.h as f32 / 2.0,
-    );
-    let (rx, ry) = (
-        (rect.w as f32 / 2.0).max(0.5),
-        (rect.h as f32 / 2.0).max(0.5),
-    );
-    let img = GrayImage::from_fn(size.0, size.1, |x, y| {
-        let dx = (x as f32 + 0.5 - cx) / rx;
-        let dy = (y as f32 + 0.5 - cy) / ry;
-        Luma([if dx * dx + dy * dy <= 1.0 { 255 } else { 0 }])
-    });
-    DynamicImage::ImageLuma8(img)
 }
 
 /// Completes the last path component to the longest common prefix of the matching entries.

@@ -1,6 +1,6 @@
 //! The studio's image pane backed by the terminal previewer (kitty, sixel, iTerm2, half-blocks).
 
-use super::pane::{ImagePane, Overlay, PaneKey, Slot};
+use super::pane::{ImagePane, PaneKey, Slot};
 use crate::preview::{self, PreviewKey, Previewer};
 use ratatui::layout::Rect as Area;
 use ratatui::Frame;
@@ -25,10 +25,7 @@ fn slot(s: Slot) -> preview::Slot {
 
 fn key(k: &PaneKey) -> PreviewKey {
     let mut key = PreviewKey::new(k.path.clone(), k.hash.clone());
-    key.overlay = k.overlay.map(|o| match o {
-        Overlay::Rect { x, y, w, h } => preview::Overlay::Rect { x, y, w, h },
-        Overlay::Ellipse { x, y, w, h } => preview::Overlay::Ellipse { x, y, w, h },
-    });
+    key.overlay = k.overlay.clone().map(preview::Overlay::Spec);
     key
 }
 

@@ -3,7 +3,7 @@
 use super::backend::JobId;
 use super::input::LineInput;
 use super::keymap::{Context, HelpLine};
-use crate::core::{ImageRef, Op, Rect, Region, Status, StepId};
+use crate::core::{ImageRef, MaskSpec, Op, Region, Status, StepId};
 use crate::session::{SessionDoc, SessionSummary};
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -86,23 +86,6 @@ impl Field {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    Rect,
-    Ellipse,
-}
-
-/// A mask drawn on the preview or loaded from a file, in image pixels.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MaskSpec {
-    pub shape: Shape,
-    pub rect: Rect,
-    pub grow: u32,
-    pub feather: u32,
-    /// A stored mask image (loaded, or rendered from an ellipse); wins over `rect`.
-    pub file: Option<ImageRef>,
-}
-
 /// Where an edited mask goes when accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MaskTarget {
@@ -123,7 +106,10 @@ pub struct DraftStep {
     pub instruction: String,
     pub strength: f32,
     pub seed: u64,
+    /// Op-specific: where the light comes from (relight), where to place (add), the part of the
+    /// frame to change (delete, recolor). Never a drawn shape: that is `mask`.
     pub region: Option<Region>,
+    /// What to change: a drawn rectangle or ellipse, or a mask file.
     pub mask: Option<MaskSpec>,
     /// Parameters carried over from a recorded step (retry, replay); defaults otherwise.
     pub base: Option<crate::core::EditParams>,
@@ -258,8 +244,8 @@ pub struct State {
     pub plan: Option<PlanState>,
     pub next_mask: Option<MaskSpec>,
     pub mask_edit: Option<MaskEdit>,
-    /// Where a mask image being stored goes when it arrives.
-    pub mask_pending: Option<MaskEdit>,
+    /// Where a mask file being stored goes when it arrives.
+    pub mask_pending: Option<MaskTarget>,
     pub run: Option<RunState>,
     pub layer: Option<Layer>,
     pub message: Option<Message>,

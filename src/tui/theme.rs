@@ -82,7 +82,7 @@ fn color(file: &str, key: &str, value: Option<&str>) -> Result<Color, ThemeError
         value.ok_or_else(|| bad("missing (set it or inherit from a theme that has it)".into()))?;
     v.parse::<Color>().map_err(|_| {
         bad(format!(
-            "'{v}' is not a colour: use a name (red, gray) or #rrggbb"
+            "'{v}' is not a colour: use a name (red, gray), 0-255 or #rrggbb"
         ))
     })
 }
@@ -109,21 +109,42 @@ impl Theme {
         Theme {
             fg: Color::Reset,
             bg: Color::Reset,
-            muted: Color::Gray,
-            accent: Color::Cyan,
-            border: Color::DarkGray,
-            border_focus: Color::Cyan,
-            selection_fg: Color::Black,
-            selection_bg: Color::Cyan,
-            head: Color::Yellow,
-            ok: Color::Green,
-            warn: Color::Yellow,
-            error: Color::Red,
-            running: Color::LightBlue,
-            mask: Color::Magenta,
-            status_fg: Color::Black,
-            status_bg: Color::DarkGray,
+            muted: Color::Indexed(244),
+            accent: Color::Indexed(31),
+            border: Color::Indexed(244),
+            border_focus: Color::Indexed(31),
+            selection_fg: Color::Indexed(231),
+            selection_bg: Color::Indexed(24),
+            head: Color::Indexed(136),
+            ok: Color::Indexed(28),
+            warn: Color::Indexed(130),
+            error: Color::Indexed(160),
+            running: Color::Indexed(32),
+            mask: Color::Indexed(163),
+            status_fg: Color::Indexed(231),
+            status_bg: Color::Indexed(240),
         }
+    }
+
+    /// Parses a theme file's text (`file` names it in messages); `inherits` is looked up among
+    /// the built-in themes.
+    pub fn parse(text: &str, file: &str) -> Result<Theme, ThemeError> {
+        let raw = parse_raw(text, file)?;
+        let raw = match raw.inherits.clone() {
+            Some(parent) => {
+                let (base, _) = load_chain(&parent, None, 1).map_err(|e| match e {
+                    ThemeError::Unknown(p) => ThemeError::Key {
+                        file: file.into(),
+                        key: "inherits".into(),
+                        message: format!("no theme named '{p}'"),
+                    },
+                    other => other,
+                })?;
+                raw.over(base)
+            }
+            None => raw,
+        };
+        raw.resolve(file)
     }
 
     /// Loads theme `name`: `dir/<name>.toml` when a user themes folder has it, else a built-in.

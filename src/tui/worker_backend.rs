@@ -1,54 +1,84 @@
-//! `WorkerBackend`: runs the studio's jobs on the persistent worker daemon, one connection and
-//! one reader thread per job, mapping the worker's events to `JobEvent`s.
+//! `WorkerBackend`: runs the studio's jobs on the persistent worker daemon. Connecting, starting
+//! the worker and submitting happen on the backend's own thread, so the studio never waits on
+//! them; when no worker can be had, jobs run on the in-process runner instead, and the status
+//! line says why.
 
-use super::backend::{BackendError, JobBackend, JobEvent, JobId, JobSink};
-use crate::core::{Step, StepId};
-use crate::session::{Session, StepRequest};
-use crate::worker::{proto, Client, ClientOptions, Event, Job, WorkerError};
+use super::backend::{
+    BackendError, JobBackend, JobEvent, JobId, JobSink, Live, LocalBackend, Note,
+};
+use super::follower;
+use crate::session::StepRequest;
+use crate::worker::{Client, ClientOptions, Job, WorkerError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
-/// Worker job ids of the jobs still running, by studio job id.
-type Live = Arc<Mutex<HashMap<JobId, proto::JobId>>>;
+/// What the studio asks of the backend's thread.
+enum Order {
+    Submit {
+        id: JobId,
+        dir: PathBuf,
+        req: Box<StepRequest>,
+        engine: String,
+    },
+    Cancel(JobId),
+}
 
 /// Submits jobs to the worker, starting one when none answers (as `zedit edit` does).
 pub struct WorkerBackend {
-    opts: ClientOptions,
-    sink: JobSink,
+    socket: PathBuf,
+    tx: Sender<Order>,
     next: u64,
-    live: Live,
-    /// "worker pid 123" or "worker unreachable: …", for the status line.
+    /// "starting worker…", "worker pid 123" or "local", for the status line.
     state: Arc<Mutex<String>>,
 }
 
 impl WorkerBackend {
-    /// Connects to the worker on `opts.socket` (starting it when needed); fails when no worker
-    /// can be reached or started, so the caller can fall back to running jobs in-process.
-    pub fn connect(opts: ClientOptions, sink: JobSink) -> Result<WorkerBackend, WorkerError> {
-        let client = Client::connect_or_start(&opts)?;
-        let state = format!("worker pid {}", client.info().pid);
-        Ok(WorkerBackend {
+    /// Returns at once; the backend's thread connects (starting a worker when none answers)
+    /// and reports how that went through the sink.
+    pub fn start(opts: ClientOptions, sink: JobSink) -> WorkerBackend {
+        let state = Arc::new(Mutex::new("starting worker…".to_string()));
+        let (tx, rx) = mpsc::channel();
+        let socket = opts.socket.clone();
+        let mut dispatch = Dispatch {
             opts,
             sink,
-            next: 0,
+            state: state.clone(),
             live: Arc::new(Mutex::new(HashMap::new())),
-            state: Arc::new(Mutex::new(state)),
-        })
+            local: None,
+        };
+        let spawned = thread::Builder::new()
+            .name("zedit-worker-backend".into())
+            .spawn(move || dispatch.run(rx));
+        if let Err(e) = spawned {
+            set(&state, format!("no runner: {e}"));
+        }
+        WorkerBackend {
+            socket,
+            tx,
+            next: 0,
+            state,
+        }
+    }
+
+    /// Connects before returning, for callers that want the worker or an error (tests).
+    pub fn connect(opts: ClientOptions, sink: JobSink) -> Result<WorkerBackend, WorkerError> {
+        let client = Client::connect_or_start(&opts)?;
+        let backend = WorkerBackend::start(opts, sink);
+        set(&backend.state, format!("worker pid {}", client.info().pid));
+        Ok(backend)
     }
 
     /// The socket this backend talks to.
     pub fn socket(&self) -> &Path {
-        &self.opts.socket
-    }
-
-    fn set_state(&self, text: String) {
-        set_state(&self.state, text);
+        &self.socket
     }
 }
 
-fn set_state(state: &Mutex<String>, text: String) {
+fn set(state: &Mutex<String>, text: String) {
     if let Ok(mut s) = state.lock() {
         *s = text;
     }
@@ -61,67 +91,22 @@ impl JobBackend for WorkerBackend {
         req: StepRequest,
         engine: String,
     ) -> Result<JobId, BackendError> {
-        // A fresh connection per job: a worker that died since the last job is restarted here.
-        let mut client = match Client::connect_or_start(&self.opts) {
-            Ok(c) => c,
-            Err(e) => {
-                self.set_state(format!("worker unreachable: {e}"));
-                return Err(BackendError::Gone(format!("worker unreachable: {e}")));
-            }
-        };
-        self.set_state(format!("worker pid {}", client.info().pid));
-        let session_dir = std::path::absolute(&session_dir).unwrap_or(session_dir);
-        let job = Job {
-            session_dir: session_dir.clone(),
-            request: req,
-            engine,
-            model: None,
-            device: None,
-        };
-        let (wid, position) = client.submit(job).map_err(|e| {
-            self.set_state(format!("worker unreachable: {e}"));
-            BackendError::Gone(format!("the worker refused the job: {e}"))
-        })?;
         self.next += 1;
         let id = JobId(self.next);
-        if let Ok(mut live) = self.live.lock() {
-            live.insert(id, wid);
-        }
-        (self.sink)(JobEvent::Accepted { job: id, position });
-        let reader = Reader {
-            id,
-            wid,
-            dir: session_dir,
-            sink: self.sink.clone(),
-            live: self.live.clone(),
-            state: self.state.clone(),
-        };
-        thread::Builder::new()
-            .name(format!("zedit-worker-job-{}", id.0))
-            .spawn(move || reader.run(client))
-            .map_err(|e| BackendError::Gone(format!("cannot follow the job: {e}")))?;
+        let dir = std::path::absolute(&session_dir).unwrap_or(session_dir);
+        self.tx
+            .send(Order::Submit {
+                id,
+                dir,
+                req: Box::new(req),
+                engine,
+            })
+            .map_err(|_| BackendError::Gone("the worker backend's thread ended".into()))?;
         Ok(id)
     }
 
     fn cancel(&mut self, job: JobId) {
-        let wid = self.live.lock().ok().and_then(|l| l.get(&job).copied());
-        let Some(wid) = wid else { return };
-        let socket = self.opts.socket.clone();
-        // The worker answers on the job's own connection; this one only carries the request.
-        let state = self.state.clone();
-        let _ = thread::Builder::new()
-            .name("zedit-worker-cancel".into())
-            .spawn(move || {
-                let sent = Client::connect(&socket).and_then(|mut c| {
-                    c.cancel(wid)?;
-                    // Give the worker a moment to read the request before hanging up.
-                    let _ = c.next_event_timeout(std::time::Duration::from_millis(200));
-                    Ok(())
-                });
-                if let Err(e) = sent {
-                    set_state(&state, format!("worker unreachable: {e}"));
-                }
-            });
+        let _ = self.tx.send(Order::Cancel(job));
     }
 
     fn state(&self) -> String {
@@ -132,101 +117,133 @@ impl JobBackend for WorkerBackend {
     }
 }
 
-/// Follows one job's events on its own connection until its last one.
-struct Reader {
-    id: JobId,
-    wid: proto::JobId,
-    dir: PathBuf,
+/// The backend's thread: owns the way to the worker, and the in-process fallback once the
+/// worker could not be had.
+struct Dispatch {
+    opts: ClientOptions,
     sink: JobSink,
-    live: Live,
     state: Arc<Mutex<String>>,
+    live: Live,
+    local: Option<LocalBackend>,
 }
 
-impl Reader {
-    fn run(self, mut client: Client) {
-        loop {
-            let event = match client.next_event() {
-                Ok(e) => e,
-                Err(e) => {
-                    set_state(&self.state, format!("worker unreachable: {e}"));
-                    self.finish(JobEvent::Failed {
-                        job: self.id,
-                        kind: "worker".into(),
-                        message: format!(
-                            "lost the worker while the job ran ({e}); the next job starts a \
-                             new worker"
-                        ),
-                    });
-                    return;
-                }
-            };
-            if event.job_id() != Some(self.wid) {
-                continue;
+impl Dispatch {
+    fn run(&mut self, rx: Receiver<Order>) {
+        // Connect up front, so the worker is warm before the first job.
+        if let Err(e) = self.connect() {
+            self.fall_back(&e);
+        }
+        for order in rx {
+            match order {
+                Order::Submit {
+                    id,
+                    dir,
+                    req,
+                    engine,
+                } => self.submit(id, dir, *req, engine),
+                Order::Cancel(id) => self.cancel(id),
             }
-            if let Some(mapped) = self.map(event) {
-                let last = matches!(
-                    mapped,
-                    JobEvent::Done { .. } | JobEvent::Failed { .. } | JobEvent::Cancelled { .. }
+        }
+    }
+
+    fn report(&self, state: String, note: Option<Note>) {
+        set(&self.state, state.clone());
+        (self.sink)(JobEvent::Runner { state, note });
+    }
+
+    /// A fresh connection: a worker that died since the last job is restarted here.
+    fn connect(&self) -> Result<Client, WorkerError> {
+        if !matches!(
+            Client::probe(&self.opts.socket),
+            crate::worker::Probe::Ready(_)
+        ) {
+            self.report("starting worker…".into(), None);
+        }
+        let client = Client::connect_or_start(&self.opts)?;
+        self.report(format!("worker pid {}", client.info().pid), None);
+        Ok(client)
+    }
+
+    fn fall_back(&mut self, why: &WorkerError) {
+        self.report(
+            "local".into(),
+            Some(Note {
+                text: format!("worker unavailable ({why}); running jobs in this process"),
+                error: true,
+            }),
+        );
+        self.local = Some(LocalBackend::new(self.sink.clone()));
+    }
+
+    fn submit(&mut self, id: JobId, dir: PathBuf, req: StepRequest, engine: String) {
+        if self.local.is_none() {
+            match self.connect() {
+                Ok(client) => return self.submit_to(client, id, dir, req, engine),
+                Err(e) => self.fall_back(&e),
+            }
+        }
+        if let Some(local) = &mut self.local {
+            if let Err(e) = local.submit_as(id, dir, req, engine) {
+                (self.sink)(JobEvent::Failed {
+                    job: id,
+                    kind: crate::core::ErrorKind::Worker,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+
+    fn submit_to(
+        &self,
+        mut client: Client,
+        id: JobId,
+        dir: PathBuf,
+        req: StepRequest,
+        engine: String,
+    ) {
+        let job = Job {
+            session_dir: dir.clone(),
+            request: req,
+            engine,
+            model: None,
+            device: None,
+        };
+        match client.submit(job) {
+            Ok((wid, position)) => {
+                (self.sink)(JobEvent::Accepted { job: id, position });
+                follower::follow_worker(
+                    id,
+                    wid,
+                    dir,
+                    client,
+                    self.opts.clone(),
+                    self.sink.clone(),
+                    self.live.clone(),
                 );
-                if last {
-                    self.finish(mapped);
-                    return;
-                }
-                (self.sink)(mapped);
             }
+            Err(e) => (self.sink)(JobEvent::Failed {
+                job: id,
+                kind: crate::core::ErrorKind::Worker,
+                message: format!("the worker refused the job: {e}"),
+            }),
         }
     }
 
-    /// Forgets the job, then reports its last event.
-    fn finish(&self, event: JobEvent) {
-        if let Ok(mut live) = self.live.lock() {
-            live.remove(&self.id);
+    fn cancel(&mut self, id: JobId) {
+        if let Some(local) = &mut self.local {
+            local.cancel(id);
         }
-        (self.sink)(event);
-    }
-
-    fn map(&self, event: Event) -> Option<JobEvent> {
-        let job = self.id;
-        Some(match event {
-            // The submitter already reported Accepted.
-            Event::Accepted { .. } => return None,
-            Event::Progress { step, total, .. } => JobEvent::Progress { job, step, total },
-            Event::Done { step_id, .. } => self.recorded(step_id),
-            // A step recorded before it failed or was cancelled carries its own status.
-            Event::Failed {
-                step_id: Some(id), ..
-            }
-            | Event::Cancelled {
-                step_id: Some(id), ..
-            } => self.recorded(id),
-            Event::Failed { kind, message, .. } => JobEvent::Failed { job, kind, message },
-            Event::Cancelled { .. } => JobEvent::Cancelled { job },
-            _ => return None,
-        })
-    }
-
-    /// `Done` with the step as the worker recorded it in the session.
-    fn recorded(&self, id: StepId) -> JobEvent {
-        match load_step(&self.dir, id) {
-            Ok(step) => JobEvent::Done {
-                job: self.id,
-                step: Box::new(step),
-            },
-            Err(message) => JobEvent::Failed {
-                job: self.id,
-                kind: "session".into(),
-                message,
-            },
+        let wid = self.live.lock().ok().and_then(|l| l.get(&id).copied());
+        let Some(wid) = wid else { return };
+        // The worker answers on the job's own connection; this one only carries the request.
+        let sent = Client::connect(&self.opts.socket).and_then(|mut c| {
+            c.cancel(wid)?;
+            // Give the worker a moment to read the request before hanging up.
+            let _ = c.next_event_timeout(Duration::from_millis(200));
+            Ok(())
+        });
+        if let Err(e) = sent {
+            self.report(format!("worker unreachable: {e}"), None);
         }
     }
-}
-
-fn load_step(dir: &Path, id: StepId) -> Result<Step, String> {
-    let session = Session::load(dir).map_err(|e| e.to_string())?;
-    session.doc.step(id).cloned().ok_or_else(|| {
-        format!(
-            "the worker recorded step #{id} but {} has no such step",
-            dir.display()
-        )
-    })
 }

@@ -1,10 +1,13 @@
 //! The blocking client, for the CLI and for the TUI's background thread: connect (starting a
 //! worker when none answers), submit, cancel, watch, and read events in order.
 
-use super::daemon;
-use super::proto::{write_message, Event, Job, JobId, JobStatus, Request, MAX_LINE, PROTOCOL};
+use super::follow::Follow;
+use super::proto::{
+    parse_event, write_message, Event, Job, JobId, JobStatus, Request, MAX_LINE, PROTOCOL,
+};
 use super::WorkerError;
-use crate::core::ZEDIT_VERSION;
+use super::{daemon, paths};
+use crate::core::{Step, ZEDIT_VERSION};
 use crate::engine::EngineOptions;
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read};
@@ -14,6 +17,9 @@ use std::time::{Duration, Instant};
 
 /// How long a client waits for an answer to a request before giving up on the worker.
 const ANSWER_WAIT: Duration = Duration::from_secs(30);
+
+/// How many times `wait_step` reconnects before it gives up on the worker.
+const RECONNECTS: u64 = 3;
 
 /// What the worker said about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,10 +73,19 @@ pub struct Client {
 impl Client {
     /// Connects and exchanges hellos; a worker of another protocol is `VersionMismatch`.
     pub fn connect(socket: &Path) -> Result<Client, WorkerError> {
+        // Jobs name session paths and instructions: tell them only to a worker of ours.
+        paths::check_socket(socket)?;
         let stream = UnixStream::connect(socket).map_err(|source| WorkerError::Unreachable {
             socket: socket.to_path_buf(),
             source,
         })?;
+        let uid = paths::peer_uid(&stream).map_err(|e| WorkerError::io(socket, e))?;
+        if uid != paths::our_uid() {
+            return Err(WorkerError::PeerNotUs {
+                socket: socket.to_path_buf(),
+                uid,
+            });
+        }
         let mut client = Client {
             socket: socket.to_path_buf(),
             stream,
@@ -117,9 +132,7 @@ impl Client {
     pub fn probe(socket: &Path) -> Probe {
         match Client::connect(socket) {
             Ok(c) => Probe::Ready(c.info),
-            Err(e @ (WorkerError::VersionMismatch { .. } | WorkerError::Refused { .. })) => {
-                Probe::NeedsRestart(e)
-            }
+            Err(e) if e.is_refusal() => Probe::NeedsRestart(e),
             Err(e) => Probe::Unreachable(e),
         }
     }
@@ -208,6 +221,54 @@ impl Client {
         }
     }
 
+    /// Waits for job `job`'s last event and returns the step it recorded in the session at
+    /// `dir`; `on_event` sees each of the job's events on the way (progress, `Started`). With
+    /// `reconnect`, a dropped connection is re-established (starting a worker when none
+    /// answers) and the job followed again with `Watch`, so a job the worker finished is never
+    /// reported failed.
+    pub fn wait_step(
+        &mut self,
+        job: JobId,
+        dir: &Path,
+        reconnect: Option<&ClientOptions>,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<Step, WorkerError> {
+        let mut follow = Follow::new(job, dir);
+        let mut retries = 0;
+        loop {
+            match self.next_event() {
+                Ok(event) => {
+                    if follow.concerns(&event) {
+                        on_event(&event);
+                    }
+                    if let Some(done) = follow.handle(&event) {
+                        return done;
+                    }
+                }
+                Err(e @ (WorkerError::Closed(_) | WorkerError::Io { .. })) => {
+                    let Some(opts) = reconnect.filter(|_| retries < RECONNECTS) else {
+                        return Err(e);
+                    };
+                    retries += 1;
+                    std::thread::sleep(Duration::from_millis(50 * retries));
+                    match Client::connect_or_start(opts) {
+                        Ok(fresh) => *self = fresh,
+                        Err(_) if retries < RECONNECTS => continue,
+                        // No worker at all now: the session still says how the step ended.
+                        Err(err) => {
+                            return match follow.step {
+                                Some(id) => follow.recorded(id),
+                                None => Err(err),
+                            }
+                        }
+                    }
+                    self.watch(job)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     fn send(&mut self, req: &Request) -> Result<(), WorkerError> {
         write_message(&mut self.stream, req).map_err(|_| WorkerError::Closed(self.socket.clone()))
     }
@@ -230,8 +291,7 @@ impl Client {
         loop {
             if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = self.buf.drain(..=i).collect();
-                return serde_json::from_slice(&line[..i])
-                    .map_err(|e| WorkerError::BadMessage(e.to_string()));
+                return parse_event(&line[..i]).map_err(WorkerError::BadMessage);
             }
             if self.buf.len() > MAX_LINE {
                 return Err(WorkerError::BadMessage("event longer than 1 MiB".into()));

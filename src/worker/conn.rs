@@ -1,13 +1,54 @@
-//! One client connection: the hello check, then requests read line by line; answers and job
-//! events are written by a separate thread so a slow client never blocks the engine.
+//! One client connection: the hello check (within a few seconds), then requests read line by
+//! line; answers and job events are written by a separate thread so a slow client never blocks
+//! the engine, and a client that stops reading is dropped once its backlog is full.
 
 use super::proto::{read_line, write_message, Event, Line, Request, MAX_LINE, PROTOCOL};
 use super::queue::Queue;
 use crate::core::ZEDIT_VERSION;
 use std::io::{BufReader, BufWriter};
+use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, TrySendError};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// Most connections served at once; more are told so and closed.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// How long a new connection has to say Hello.
+pub const HELLO_WAIT: Duration = Duration::from_secs(5);
+
+/// Events waiting for a client; a client further behind than this is dropped.
+pub const MAX_BACKLOG: usize = 1024;
+
+/// A client that has not read for this long while we write is dropped.
+const WRITE_WAIT: Duration = Duration::from_secs(60);
+
+/// One of the [`MAX_CONNECTIONS`] places, given back when the connection ends.
+pub struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    pub fn take(count: &Arc<AtomicUsize>) -> Option<Slot> {
+        let taken = count.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < MAX_CONNECTIONS).then_some(n + 1)
+        });
+        taken.ok().map(|_| Slot(count.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Tells a client over the cap why it is closed.
+pub fn refuse_busy(mut stream: UnixStream) -> std::io::Result<()> {
+    stream.set_write_timeout(Some(Duration::from_millis(200)))?;
+    let message = format!("the worker already serves {MAX_CONNECTIONS} connections; retry later");
+    write_message(&mut stream, &Event::error("busy", message))
+}
 
 /// What the worker says about itself in its `Hello`.
 #[derive(Debug, Clone)]
@@ -27,31 +68,52 @@ impl HelloInfo {
     }
 }
 
-/// Serves `stream` until the client hangs up or fails the hello.
-pub fn serve(stream: UnixStream, queue: Arc<Queue>, info: Arc<HelloInfo>) {
-    let Ok(write_half) = stream.try_clone() else {
+/// Serves `stream` until the client hangs up, fails the hello or falls too far behind.
+pub fn serve(stream: UnixStream, queue: Arc<Queue>, info: Arc<HelloInfo>, _slot: Slot) {
+    let (Ok(write_half), Ok(closer)) = (stream.try_clone(), stream.try_clone()) else {
         return;
     };
+    // Job watchers send without blocking the engine; this thread moves their events into a
+    // bounded backlog, and a client whose backlog is full is cut off instead of buffered.
     let (tx, rx) = mpsc::channel::<Event>();
+    let (backlog_tx, backlog_rx) = mpsc::sync_channel::<Event>(MAX_BACKLOG);
     std::thread::spawn(move || {
+        for event in rx {
+            match backlog_tx.try_send(event) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => {
+                    let _ = closer.shutdown(Shutdown::Both);
+                    return;
+                }
+                Err(TrySendError::Disconnected(_)) => return,
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        let _ = write_half.set_write_timeout(Some(WRITE_WAIT));
         let mut w = BufWriter::new(write_half);
         // Ends when the client is gone or every sender (this connection, job watchers) is.
-        for event in rx {
+        for event in backlog_rx {
             if write_message(&mut w, &event).is_err() {
+                let _ = w.get_ref().shutdown(Shutdown::Both);
                 break;
             }
         }
     });
+    let _ = stream.set_read_timeout(Some(HELLO_WAIT));
     let mut reader = BufReader::new(stream);
     if !hello(&mut reader, &tx, &info) {
         return;
     }
+    let _ = reader.get_ref().set_read_timeout(None);
     loop {
         let text = match read_line(&mut reader, MAX_LINE) {
             Ok(Line::Text(t)) => t,
             Ok(Line::TooLong) => {
                 let message = format!("message over {MAX_LINE} bytes skipped");
-                let _ = tx.send(Event::error("too_large", message));
+                if tx.send(Event::error("too_large", message)).is_err() {
+                    return;
+                }
                 continue;
             }
             Ok(Line::Eof) | Err(_) => return,

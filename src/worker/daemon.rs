@@ -1,11 +1,13 @@
-//! Starting and stopping the background worker: spawn `zedit worker --foreground` detached in
-//! its own session with output to a log beside the socket, then wait until it answers.
+//! Starting and stopping the background worker: spawn `zedit worker --foreground` detached (a
+//! double fork into its own session, so it is never the starter's unreaped child) with output
+//! to a log beside the socket, then wait until it answers.
 
 use super::client::{Client, ClientOptions, WorkerInfo};
 use super::paths::{ensure_dir, log_path};
 use super::server::worker_alive;
 use super::WorkerError;
 use std::fs::OpenOptions;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -49,32 +51,49 @@ pub fn start(opts: &ClientOptions) -> Result<WorkerInfo, WorkerError> {
     if let Some(d) = &opts.engine.device {
         cmd.arg("--device").arg(d);
     }
-    // SAFETY: setsid is async-signal-safe; it detaches the worker from the terminal's session so
-    // a hangup (SSH dropping) does not reach it.
+    // The worker keeps the write end of this pipe open for its whole life without knowing it;
+    // the read end sees end-of-file once it has exited, as `try_wait` would for a child.
+    let (alive_r, alive_w) = std::io::pipe().map_err(|e| WorkerError::io("a pipe", e))?;
+    let keep = alive_w.as_raw_fd();
+    // SAFETY: setsid, fork, fcntl and _exit are async-signal-safe. The intermediate child exits
+    // at once (reaped below); the grandchild, adopted by init, becomes the worker in a new
+    // session, so a hangup (SSH dropping) does not reach it and no client is left with a
+    // zombie when it dies.
     unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
+        cmd.pre_exec(move || {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            match libc::fork() {
+                -1 => Err(std::io::Error::last_os_error()),
+                0 => {
+                    if libc::fcntl(keep, libc::F_SETFD, 0) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                }
+                _ => libc::_exit(0),
+            }
         });
     }
     let mut child = cmd.spawn().map_err(|e| WorkerError::io(&exe, e))?;
+    drop(alive_w);
+    // The intermediate exits as soon as it has forked.
+    let _ = child.wait();
     let begun = Instant::now();
     loop {
         match Client::connect(socket) {
             Ok(c) => return Ok(c.info().clone()),
-            Err(e @ (WorkerError::VersionMismatch { .. } | WorkerError::Refused { .. })) => {
-                return Err(e)
-            }
+            Err(e) if e.is_refusal() => return Err(e),
             Err(_) => {}
         }
-        if let Ok(Some(status)) = child.try_wait() {
-            if status.code() != Some(i32::from(EXIT_ALREADY_RUNNING)) {
-                return Err(WorkerError::StartFailed {
-                    message: last_line(&log)
-                        .unwrap_or_else(|| format!("the worker exited with {status}")),
-                    log,
-                });
-            }
+        // A worker that exited because another one holds the socket is fine: that one is
+        // coming up. Any other exit is a failed start.
+        if exited(&alive_r) && !worker_alive(socket) {
+            return Err(WorkerError::StartFailed {
+                message: last_line(&log).unwrap_or_else(|| "the worker exited".into()),
+                log,
+            });
         }
         if begun.elapsed() > opts.start_timeout {
             return Err(WorkerError::Timeout {
@@ -84,6 +103,18 @@ pub fn start(opts: &ClientOptions) -> Result<WorkerInfo, WorkerError> {
         }
         std::thread::sleep(POLL);
     }
+}
+
+/// True once every holder of the pipe's write end (the started worker) has exited.
+fn exited(alive: &std::io::PipeReader) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: alive.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for a pipe we own, for the duration of the call.
+    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+    n > 0 && pfd.revents & (libc::POLLHUP | libc::POLLIN) != 0
 }
 
 /// Stops the worker on `socket` and waits until it has let go of the socket. Returns its pid,

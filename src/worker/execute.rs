@@ -1,10 +1,12 @@
-//! Running one recorded step: mark it running, load its inputs, run the engine outside the
-//! session lock, then store the output (or the failure) and move head.
+//! Running one recorded step: mark it running (under its run lock), load its inputs and
+//! rasterise its mask, run the engine outside the session lock, then store the output (or the
+//! failure) and move head.
 
-use crate::core::{Step, StepId};
+use crate::core::{ErrorKind, ImageRef, MaskShape, Step, StepError, StepId};
 use crate::engine::{EditRequest, Engine, EngineError, Flow, Progress};
+use crate::mask::{rasterise, MaskError};
 use crate::session::{Session, SessionError, StepOutcome, StepRequest};
-use image::DynamicImage;
+use image::{DynamicImage, GrayImage};
 use std::path::Path;
 use std::time::Instant;
 
@@ -57,7 +59,7 @@ pub fn execute_step(
 }
 
 /// As [`execute_step`], telling `on_begin` the step's id as soon as it is recorded as running,
-/// so the worker can report it while the engine runs.
+/// so the runner can report it while the engine runs.
 pub fn execute_step_observed(
     dir: &Path,
     req: &StepRequest,
@@ -65,16 +67,54 @@ pub fn execute_step_observed(
     on_begin: &mut dyn FnMut(StepId),
     on_step: &mut dyn FnMut(Progress) -> Flow,
 ) -> Result<Step, ExecuteError> {
-    let id = Session::begin_step(dir, req, &engine.id(), std::process::id())?;
-    on_begin(id);
-    let outcome = match run_engine(dir, req, id, engine, on_step) {
-        Ok(outcome) => outcome,
-        Err(e) => StepOutcome::Failed {
-            kind: "session".into(),
-            message: e.to_string(),
-        },
+    let begun = Session::begin_step(dir, req, &engine.id(), std::process::id())?;
+    on_begin(begun.id);
+    let (outcome, mask) = match run_engine(dir, req, begun.id, engine, on_step) {
+        Ok(done) => done,
+        Err(e) => (
+            StepOutcome::Failed(StepError::new(ErrorKind::Session, e.to_string())),
+            None,
+        ),
     };
-    Ok(Session::finish_step(dir, id, outcome)?)
+    Ok(Session::finish_step(dir, begun, outcome, mask)?)
+}
+
+/// A step's mask image and, when the runner rasterised it, its stored copy.
+type StepMask = (Option<GrayImage>, Option<ImageRef>);
+
+/// The step's mask: its spec rasterised at the input's size (and stored, so replay reads the
+/// same pixels), else the mask image it was given.
+fn step_mask(
+    session: &Session,
+    step: &Step,
+    size: (u32, u32),
+) -> Result<Result<StepMask, MaskError>, SessionError> {
+    let Some(spec) = &step.mask_spec else {
+        let mask = step
+            .mask
+            .as_ref()
+            .map(|m| session.load_image(m).map(|i| i.to_luma8()))
+            .transpose()?;
+        return Ok(Ok((mask, None)));
+    };
+    let file = match &spec.shape {
+        MaskShape::File { image } => Some(session.load_image(image)?.to_luma8()),
+        _ => None,
+    };
+    let mask = match rasterise(spec, size, file.as_ref()) {
+        Ok(m) => m,
+        Err(e) => return Ok(Err(e)),
+    };
+    let stored = session.put_image(&DynamicImage::ImageLuma8(mask.clone()))?;
+    Ok(Ok((Some(mask), Some(stored))))
+}
+
+fn mask_failure(e: MaskError) -> StepOutcome {
+    let kind = match e {
+        MaskError::NeedsModel(_) => ErrorKind::Unsupported,
+        MaskError::BadInput(_) => ErrorKind::BadInput,
+    };
+    StepOutcome::Failed(StepError::new(kind, e.to_string()))
 }
 
 fn run_engine(
@@ -83,26 +123,33 @@ fn run_engine(
     id: StepId,
     engine: &mut dyn Engine,
     on_step: &mut dyn FnMut(Progress) -> Flow,
-) -> Result<StepOutcome, SessionError> {
+) -> Result<(StepOutcome, Option<ImageRef>), SessionError> {
     let session = Session::load(dir)?;
     let step = session
         .doc
         .step(id)
         .ok_or_else(|| SessionError::Invalid(format!("step {id} vanished from the session")))?;
     let image = session.load_image(&step.input)?;
-    let (mask, overlay) = session.load_step_extras(step)?;
+    let (mask, stored) = match step_mask(&session, step, (image.width(), image.height()))? {
+        Ok(m) => m,
+        Err(e) => return Ok((mask_failure(e), None)),
+    };
+    let overlay = step
+        .overlay
+        .as_ref()
+        .map(|o| session.load_image(o))
+        .transpose()?;
+    let mask = mask.map(DynamicImage::ImageLuma8);
     let start = Instant::now();
     let result = build_request(req, &image, mask.as_ref(), overlay.as_ref())
         .and_then(|edit| engine.run(&edit, on_step));
-    Ok(match result {
+    let outcome = match result {
         Ok(out) => StepOutcome::Done {
             image: DynamicImage::ImageRgb8(out),
             took_ms: start.elapsed().as_millis() as u64,
         },
         Err(EngineError::Cancelled) => StepOutcome::Cancelled,
-        Err(e) => StepOutcome::Failed {
-            kind: e.kind().into(),
-            message: e.to_string(),
-        },
-    })
+        Err(e) => StepOutcome::Failed(e.to_step_error()),
+    };
+    Ok((outcome, stored))
 }

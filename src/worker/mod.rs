@@ -1,11 +1,15 @@
-//! Runs steps on an engine and records them in their session: in-process, and through the
-//! persistent worker daemon that keeps engines loaded and serves every client over a socket.
+//! Runs steps on an engine and records them in their session: one job runner (queue, engine
+//! thread, engine cache) that runs in-process or behind the persistent worker daemon's socket,
+//! and the client that talks to it.
 
 mod client;
 mod conn;
 pub mod daemon;
+mod engines;
 mod error;
 mod execute;
+mod follow;
+mod local;
 pub mod paths;
 pub mod proto;
 mod queue;
@@ -13,10 +17,12 @@ mod runner;
 mod server;
 
 pub use client::{Client, ClientOptions, Probe, WorkerInfo};
+pub use engines::{default_factory, EngineCache, EngineFactory};
 pub use error::WorkerError;
 pub use execute::{build_request, execute_step, execute_step_observed, ExecuteError};
+pub use follow::Follow;
+pub use local::{Events, LocalRunner};
 pub use proto::{Event, Job, JobId, JobState, JobStatus, Request, PROTOCOL};
-pub use runner::{default_factory, EngineFactory};
 pub use server::{stop_on_signals, worker_alive, Server, ServerOptions};
 
 /// Test knob read by `zedit worker`: milliseconds to pause before each progress callback, so

@@ -1,7 +1,7 @@
 //! The worker protocol: newline-delimited JSON, one message per line, enums tagged by `type`.
 //! Images never travel on the socket; jobs and results name paths inside the session folder.
 
-use crate::core::StepId;
+use crate::core::{ErrorKind, StepError, StepId};
 use crate::session::StepRequest;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -9,7 +9,7 @@ use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 
 /// Bumped whenever a message changes shape; both sides refuse to talk across versions.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// Longest line either side accepts; larger ones are answered with an `Error` and skipped.
 pub const MAX_LINE: usize = 1 << 20;
@@ -102,6 +102,11 @@ pub enum Event {
         job_id: JobId,
         position: usize,
     },
+    /// The job's step is recorded in its session as running.
+    Started {
+        job_id: JobId,
+        step_id: StepId,
+    },
     Progress {
         job_id: JobId,
         step: u32,
@@ -118,7 +123,7 @@ pub enum Event {
     /// `step_id` is set when the step was recorded before it failed.
     Failed {
         job_id: JobId,
-        kind: String,
+        kind: ErrorKind,
         message: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         step_id: Option<StepId>,
@@ -150,6 +155,7 @@ impl Event {
     pub fn job_id(&self) -> Option<JobId> {
         match self {
             Event::Accepted { job_id, .. }
+            | Event::Started { job_id, .. }
             | Event::Progress { job_id, .. }
             | Event::Done { job_id, .. }
             | Event::Failed { job_id, .. }
@@ -164,6 +170,16 @@ impl Event {
             self,
             Event::Done { .. } | Event::Failed { .. } | Event::Cancelled { .. }
         )
+    }
+
+    /// A failure of job `job_id`, recorded as step `step_id` when it got that far.
+    pub fn failed(job_id: JobId, error: StepError, step_id: Option<StepId>) -> Event {
+        Event::Failed {
+            job_id,
+            kind: error.kind,
+            message: error.message,
+            step_id,
+        }
     }
 
     pub fn error(kind: &str, message: impl Into<String>) -> Event {
@@ -182,6 +198,16 @@ pub enum Line {
     /// The line was longer than the limit; it was skipped up to its newline.
     TooLong,
     Eof,
+}
+
+/// Parses one line a client sent; anything else is an error, never a panic.
+pub fn parse_request(line: &str) -> Result<Request, String> {
+    serde_json::from_str(line).map_err(|e| e.to_string())
+}
+
+/// Parses one line the worker sent.
+pub fn parse_event(line: &[u8]) -> Result<Event, String> {
+    serde_json::from_slice(line).map_err(|e| e.to_string())
 }
 
 /// Reads one line of at most `limit` bytes without ever buffering more than that.

@@ -146,16 +146,29 @@ impl Queue {
                 position,
             }
         } else if let Some(r) = s.running.as_ref().filter(|r| r.id == id) {
-            match r.progress {
-                Some((step, total)) => Event::Progress {
-                    job_id: id,
-                    step,
-                    total,
-                },
-                None => Event::Accepted {
+            let started = r.step_id.map(|step_id| Event::Started {
+                job_id: id,
+                step_id,
+            });
+            let progress = r.progress.map(|(step, total)| Event::Progress {
+                job_id: id,
+                step,
+                total,
+            });
+            if started.is_none() && progress.is_none() {
+                Event::Accepted {
                     job_id: id,
                     position: 0,
-                },
+                }
+            } else {
+                let sent = started
+                    .into_iter()
+                    .chain(progress)
+                    .all(|e| outbox.send(e).is_ok());
+                if sent {
+                    s.watch(id, outbox);
+                }
+                return;
             }
         } else {
             let _ = outbox.send(s.finished(id).cloned().unwrap_or_else(|| not_found(id)));
@@ -208,10 +221,19 @@ impl Queue {
         }
     }
 
+    /// The running job's step is recorded: its watchers hear `Started`.
     pub fn set_step(&self, id: JobId, step: StepId) {
-        if let Some(r) = self.lock().running.as_mut().filter(|r| r.id == id) {
+        let mut s = self.lock();
+        if let Some(r) = s.running.as_mut().filter(|r| r.id == id) {
             r.step_id = Some(step);
         }
+        s.broadcast(
+            id,
+            &Event::Started {
+                job_id: id,
+                step_id: step,
+            },
+        );
     }
 
     pub fn progress(&self, id: JobId, step: u32, total: u32) {

@@ -1,40 +1,22 @@
-//! The engine thread: keeps one engine per name resident, runs claimed jobs in order, records
-//! each step in its session, and turns every outcome (panics included) into an event.
+//! The engine thread: runs claimed jobs in order on the engine cache, records each step in its
+//! session, and turns every outcome (panics included) into an event. The daemon runs it behind
+//! its socket; `LocalRunner` runs the same loop inside a client's process.
 
+use super::engines::{panic_text, EngineCache, EngineFactory};
 use super::execute::execute_step_observed;
-use super::proto::{Event, Job, JobId};
+use super::proto::{Event, JobId};
 use super::queue::{Claimed, Queue};
 use super::WorkerError;
-use crate::core::{EngineId, Status, Step};
-use crate::engine::{self, EditRequest, Engine, EngineError, EngineOptions, Flow, Progress};
-use image::RgbImage;
-use std::any::Any;
-use std::collections::HashMap;
+use crate::core::{ErrorKind, Status, Step, StepError};
+use crate::engine::{EngineOptions, Flow, Progress};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Opens an engine; the daemon uses [`engine::open`], tests may inject their own.
-pub type EngineFactory =
-    Arc<dyn Fn(&EngineOptions) -> Result<Box<dyn Engine>, EngineError> + Send + Sync>;
-
-pub fn default_factory() -> EngineFactory {
-    Arc::new(engine::open)
-}
-
-struct Resident {
-    model: Option<PathBuf>,
-    device: Option<String>,
-    engine: Box<dyn Engine>,
-}
-
 pub struct Runner {
     queue: Arc<Queue>,
-    factory: EngineFactory,
-    default: EngineOptions,
-    engines: HashMap<String, Resident>,
+    engines: EngineCache,
     step_delay: Option<Duration>,
 }
 
@@ -47,9 +29,7 @@ impl Runner {
     ) -> Runner {
         Runner {
             queue,
-            factory,
-            default,
-            engines: HashMap::new(),
+            engines: EngineCache::new(factory, default),
             step_delay,
         }
     }
@@ -60,26 +40,22 @@ impl Runner {
             name: "classic".into(),
             ..EngineOptions::default()
         }];
-        if !matches!(self.default.name.as_str(), "" | "classic") {
-            names.push(self.default.clone());
+        let default = self.engines.default_options().clone();
+        if !matches!(default.name.as_str(), "" | "classic") {
+            names.push(default);
         }
         for opts in names {
-            self.engine_for(&opts)
+            self.engines
+                .load(&opts)
                 .map_err(|source| WorkerError::EngineLoad {
                     name: opts.name.clone(),
                     source,
                 })?;
         }
-        Ok(self.resident())
+        Ok(self.engines.resident())
     }
 
-    pub fn resident(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.engines.keys().cloned().collect();
-        names.sort();
-        names
-    }
-
-    /// Runs jobs until the worker stops.
+    /// Runs jobs until the queue stops.
     pub fn run(mut self) {
         while let Some(claimed) = self.queue.claim() {
             let id = claimed.id;
@@ -87,106 +63,55 @@ impl Runner {
                 catch_unwind(AssertUnwindSafe(|| self.run_job(claimed))).unwrap_or_else(|panic| {
                     // State inside the engines may be half-updated: load them afresh.
                     self.engines.clear();
-                    failed(id, "internal", panic_text(&panic), None)
+                    let error = StepError::new(ErrorKind::Internal, panic_text(&panic));
+                    Event::failed(id, error, None)
                 });
             self.queue.done(id, event);
         }
     }
 
-    /// The job's engine options: its own, else the worker's for that engine.
-    fn options(&self, job: &Job) -> EngineOptions {
-        let name = if job.engine.is_empty() {
-            self.default.name.clone()
-        } else {
-            job.engine.clone()
-        };
-        let same = name == self.default.name;
-        EngineOptions {
-            model: job
-                .model
-                .clone()
-                .or_else(|| self.default.model.clone().filter(|_| same)),
-            device: job
-                .device
-                .clone()
-                .or_else(|| self.default.device.clone().filter(|_| same)),
-            name: if name.is_empty() {
-                "classic".into()
-            } else {
-                name
-            },
-        }
-    }
-
-    /// The resident engine for `opts`, loaded (or reloaded with other weights) when needed.
-    fn engine_for(&mut self, opts: &EngineOptions) -> Result<&mut Resident, EngineError> {
-        let stale = self
-            .engines
-            .get(&opts.name)
-            .is_some_and(|r| r.model != opts.model || r.device != opts.device);
-        if stale {
-            // Free the old weights before loading new ones: both may not fit on the GPU.
-            self.engines.remove(&opts.name);
-        }
-        if !self.engines.contains_key(&opts.name) {
-            let engine = (self.factory)(opts)?;
-            self.engines.insert(
-                opts.name.clone(),
-                Resident {
-                    model: opts.model.clone(),
-                    device: opts.device.clone(),
-                    engine,
-                },
-            );
-        }
-        self.engines
-            .get_mut(&opts.name)
-            .ok_or_else(|| EngineError::Internal(format!("engine '{}' vanished", opts.name)))
-    }
-
     fn run_job(&mut self, claimed: Claimed) -> Event {
         let Claimed { id, job, cancel } = claimed;
-        let opts = self.options(&job);
+        let opts = self
+            .engines
+            .options(&job.engine, job.model.clone(), job.device.clone());
         let queue = self.queue.clone();
         let delay = self.step_delay;
-        let resident = match self.engine_for(&opts) {
-            Ok(r) => r,
-            Err(e) => return failed(id, e.kind(), e.to_string(), None),
-        };
-        let mut guarded = Guarded {
-            inner: resident.engine.as_mut(),
-            poisoned: false,
-        };
-        let mut on_begin = |step| queue.set_step(id, step);
-        let mut on_step = |p: Progress| {
-            if let Some(d) = delay {
-                pause(d, &cancel);
-            }
-            queue.progress(id, p.step, p.total);
-            if cancel.load(Ordering::SeqCst) {
-                Flow::Cancel
-            } else {
-                Flow::Continue
-            }
-        };
-        let result = execute_step_observed(
-            &job.session_dir,
-            &job.request,
-            &mut guarded,
-            &mut on_begin,
-            &mut on_step,
+        let ran = self.engines.with_engine(
+            &opts,
+            |engine| {
+                let mut on_begin = |step| queue.set_step(id, step);
+                let mut on_step = |p: Progress| {
+                    if let Some(d) = delay {
+                        pause(d, &cancel);
+                    }
+                    queue.progress(id, p.step, p.total);
+                    if cancel.load(Ordering::SeqCst) {
+                        Flow::Cancel
+                    } else {
+                        Flow::Continue
+                    }
+                };
+                execute_step_observed(
+                    &job.session_dir,
+                    &job.request,
+                    engine,
+                    &mut on_begin,
+                    &mut on_step,
+                )
+            },
+            |result| {
+                matches!(result, Ok(step) if step.error.as_ref()
+                    .is_some_and(|e| e.kind == ErrorKind::OutOfMemory))
+            },
         );
-        let poisoned = guarded.poisoned;
-        let event = match result {
-            Ok(step) => step_event(id, &step),
-            Err(e) => failed(id, "session", e.to_string(), None),
-        };
-        let out_of_memory = matches!(&event, Event::Failed { kind, .. } if kind == "out_of_memory");
-        if poisoned || out_of_memory {
-            // Drop the engine so its memory is freed and it is loaded afresh on next use.
-            self.engines.remove(&opts.name);
+        match ran {
+            Ok(Ok(step)) => step_event(id, &step),
+            Ok(Err(e)) => {
+                Event::failed(id, StepError::new(ErrorKind::Session, e.to_string()), None)
+            }
+            Err(e) => Event::failed(id, e.to_step_error(), None),
         }
-        event
     }
 }
 
@@ -203,27 +128,12 @@ fn step_event(id: JobId, step: &Step) -> Event {
             job_id: id,
             step_id: Some(step.id),
         },
-        _ => {
-            // Sessions store failures as "kind: message".
-            let text = step
-                .error
-                .clone()
-                .unwrap_or_else(|| step.status.to_string());
-            let (kind, message) = match text.split_once(": ") {
-                Some((k, m)) if !k.contains(' ') => (k.to_string(), m.to_string()),
-                _ => ("internal".to_string(), text),
-            };
-            failed(id, &kind, message, Some(step.id))
+        (status, _) => {
+            let error = step.error.clone().unwrap_or_else(|| {
+                StepError::new(ErrorKind::Internal, format!("the step ended {status}"))
+            });
+            Event::failed(id, error, Some(step.id))
         }
-    }
-}
-
-fn failed(id: JobId, kind: &str, message: String, step_id: Option<crate::core::StepId>) -> Event {
-    Event::Failed {
-        job_id: id,
-        kind: kind.into(),
-        message,
-        step_id,
     }
 }
 
@@ -232,42 +142,5 @@ fn pause(d: Duration, cancel: &AtomicBool) {
     let end = Instant::now() + d;
     while Instant::now() < end && !cancel.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(5).min(d));
-    }
-}
-
-fn panic_text(panic: &Box<dyn Any + Send>) -> String {
-    let what = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown cause".into());
-    format!("the engine panicked: {what}")
-}
-
-/// Turns an engine panic into an `internal` failure, so the step is recorded as failed (not left
-/// running) and the worker keeps serving.
-struct Guarded<'a> {
-    inner: &'a mut dyn Engine,
-    poisoned: bool,
-}
-
-impl Engine for Guarded<'_> {
-    fn id(&self) -> EngineId {
-        self.inner.id()
-    }
-
-    fn run(
-        &mut self,
-        req: &EditRequest,
-        on_step: &mut dyn FnMut(Progress) -> Flow,
-    ) -> Result<RgbImage, EngineError> {
-        let inner = &mut *self.inner;
-        match catch_unwind(AssertUnwindSafe(|| inner.run(req, on_step))) {
-            Ok(r) => r,
-            Err(panic) => {
-                self.poisoned = true;
-                Err(EngineError::Internal(panic_text(&panic)))
-            }
-        }
     }
 }

@@ -2,19 +2,20 @@
 //! handshake), binds the private socket, and serves a thread per connection until shut down.
 
 use super::conn::{self, HelloInfo};
-use super::paths::{ensure_dir, pid_path};
+use super::engines::{default_factory, EngineFactory};
+use super::paths::{ensure_dir, our_uid, peer_is_us, pid_path};
 use super::queue::Queue;
-use super::runner::{default_factory, EngineFactory, Runner};
+use super::runner::Runner;
 use super::WorkerError;
 use crate::engine::EngineOptions;
 use fs4::fs_std::FileExt;
 use std::fs::{self, File, OpenOptions};
 use std::io::Read;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::os::unix::net::UnixListener;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -71,6 +72,8 @@ pub struct Server {
     queue: Arc<Queue>,
     engine_thread: JoinHandle<()>,
     info: Arc<HelloInfo>,
+    /// Open connections, capped at [`conn::MAX_CONNECTIONS`].
+    connections: Arc<AtomicUsize>,
 }
 
 impl Server {
@@ -79,6 +82,7 @@ impl Server {
     pub fn start(opts: ServerOptions) -> Result<Server, WorkerError> {
         let socket = opts.socket.clone();
         ensure_dir(&socket)?;
+        refuse_other_files(&socket)?;
         let pid_file = lock_pid_file(&socket)?;
         let queue = Arc::new(Queue::default());
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
@@ -128,6 +132,7 @@ impl Server {
                 pid: std::process::id(),
                 engines,
             }),
+            connections: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -156,10 +161,7 @@ impl Server {
             let n = unsafe { libc::poll(&mut pfd, 1, TICK.as_millis() as libc::c_int) };
             if n > 0 {
                 if let Ok((stream, _)) = self.listener.accept() {
-                    let (queue, info) = (self.queue.clone(), self.info.clone());
-                    let _ = std::thread::Builder::new()
-                        .name("zedit-conn".into())
-                        .spawn(move || conn::serve(stream, queue, info));
+                    self.admit(stream);
                 }
                 continue;
             }
@@ -184,8 +186,60 @@ impl Server {
     }
 }
 
+/// `--socket` may name any path: never take over a file that is not a socket of ours, nor a
+/// pidfile beside it that holds anything but a pid.
+fn refuse_other_files(socket: &Path) -> Result<(), WorkerError> {
+    if let Ok(meta) = fs::symlink_metadata(socket) {
+        if !meta.file_type().is_socket() {
+            return Err(WorkerError::NotASocket(socket.to_path_buf()));
+        }
+        if meta.uid() != our_uid() {
+            return Err(WorkerError::UnsafeSocket {
+                socket: socket.to_path_buf(),
+                why: format!("it is owned by uid {}, not by you", meta.uid()),
+            });
+        }
+    }
+    let pid = pid_path(socket);
+    if let Ok(meta) = fs::symlink_metadata(&pid) {
+        let text = fs::read(&pid).unwrap_or_default();
+        let a_pid = text.len() <= 20 && text.iter().all(|b| b.is_ascii_digit() || *b == b'\n');
+        if !meta.file_type().is_file() || !a_pid {
+            return Err(WorkerError::UnsafeSocket {
+                socket: socket.to_path_buf(),
+                why: format!(
+                    "{} beside it is not a worker's pidfile; refusing to overwrite it",
+                    pid.display()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Server {
+    /// Serves a new connection on its own thread, unless its peer is another user (dropped,
+    /// whatever the socket's mode says) or the connection cap is reached.
+    fn admit(&self, stream: UnixStream) {
+        match peer_is_us(&stream) {
+            Ok(true) => {}
+            _ => return,
+        }
+        let Some(slot) = conn::Slot::take(&self.connections) else {
+            // Say why before closing, so a client that hit the cap is not left guessing.
+            let _ = conn::refuse_busy(stream);
+            return;
+        };
+        let (queue, info) = (self.queue.clone(), self.info.clone());
+        let _ = std::thread::Builder::new()
+            .name("zedit-conn".into())
+            .spawn(move || conn::serve(stream, queue, info, slot));
+    }
+}
+
 fn bind(socket: &Path) -> Result<UnixListener, WorkerError> {
-    // We hold the pidfile lock, so a socket file left here is a dead worker's.
+    // We hold the pidfile lock, so a socket of ours left here is a dead worker's.
+    refuse_other_files(socket)?;
     if fs::symlink_metadata(socket).is_ok() {
         fs::remove_file(socket).map_err(|e| WorkerError::io(socket, e))?;
     }
@@ -208,6 +262,8 @@ fn lock_pid_file(socket: &Path) -> Result<File, WorkerError> {
         .write(true)
         .create(true)
         .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(0o600)
         .open(&path)
         .map_err(|e| WorkerError::io(&path, e))?;
     match FileExt::try_lock_exclusive(&file) {

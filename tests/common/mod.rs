@@ -15,13 +15,82 @@ pub fn zedit(root: &Path) -> Command {
         .env_remove("ZEDIT_ENGINE")
         .env_remove("ZEDIT_TEST_STEP_DELAY_MS")
         .env("ZEDIT_SOCKET", socket_of(root))
+        .env("XDG_RUNTIME_DIR", runtime_dir_of(root))
         .env("ZEDIT_HOME", root);
     cmd
 }
 
 /// The worker socket used by `zedit(root)`.
 pub fn socket_of(root: &Path) -> PathBuf {
+    worker_guard::watch();
     root.join(".worker").join("worker.sock")
+}
+
+/// A runtime dir private to `root`, so nothing falls back to the user's own.
+pub fn runtime_dir_of(root: &Path) -> PathBuf {
+    worker_guard::watch();
+    root.join(".run")
+}
+
+/// The end-of-binary check: no worker started by these tests outlives them.
+pub mod worker_guard {
+    use std::collections::HashSet;
+    use std::sync::{Once, OnceLock};
+    use std::time::{Duration, Instant};
+
+    static ONCE: Once = Once::new();
+    static BEFORE: OnceLock<HashSet<u32>> = OnceLock::new();
+
+    /// Records the workers already running and checks, when the test binary exits, that it
+    /// left none of its own behind (a leftover is killed and the binary fails).
+    pub fn watch() {
+        ONCE.call_once(|| {
+            let _ = BEFORE.set(workers());
+            // SAFETY: registers a plain function; it runs once, at exit.
+            unsafe { libc::atexit(at_exit) };
+        });
+    }
+
+    /// Live `zedit worker` processes of the binary under test (Linux: through /proc).
+    pub fn workers() -> HashSet<u32> {
+        let bin = std::fs::canonicalize(assert_cmd::cargo::cargo_bin("zedit")).unwrap_or_default();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return HashSet::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+                let exe = exe.to_string_lossy();
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                exe.trim_end_matches(" (deleted)") == bin.to_string_lossy()
+                    && cmdline.split(|&b| b == 0).any(|a| a == b"worker")
+            })
+            .collect()
+    }
+
+    extern "C" fn at_exit() {
+        let before = BEFORE.get().cloned().unwrap_or_default();
+        // A worker whose socket went with its temp folder stops by itself within a second.
+        let end = Instant::now() + Duration::from_secs(5);
+        let left = loop {
+            let left: Vec<u32> = workers().difference(&before).copied().collect();
+            if left.is_empty() || Instant::now() > end {
+                break left;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        if !left.is_empty() {
+            eprintln!("error: these tests left zedit workers running: {left:?}; killed them");
+            for pid in left {
+                // SAFETY: a worker of the binary under test that this test binary started.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            }
+            // SAFETY: leaving at once from an exit handler, where exit itself may not be called.
+            unsafe { libc::_exit(101) };
+        }
+    }
 }
 
 /// Stops the worker on its socket when dropped, so no daemon outlives its test.
@@ -96,6 +165,7 @@ pub fn relight_job(dir: &Path, seed: u64) -> zedit::worker::Job {
                 seed,
                 ..Default::default()
             },
+            mask_spec: None,
             mask: None,
             overlay: None,
             recipe: None,

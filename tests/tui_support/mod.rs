@@ -145,11 +145,23 @@ impl Harness {
         self
     }
 
-    /// Delivers job events that already arrived.
+    /// Delivers job events that already arrived, and the results of finished background tasks.
     pub fn drain(&mut self) {
         let batch: Vec<AppEvent> = self.rx.try_iter().collect();
-        if !batch.is_empty() {
-            self.app.handle_events(batch);
+        self.app.handle_events(batch);
+    }
+
+    /// Waits until every background task (creating, deleting a session, storing a mask) has
+    /// reported back.
+    pub fn settle(&mut self) -> &mut Self {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.drain();
+            if self.app.tasks_running == 0 {
+                return self;
+            }
+            assert!(Instant::now() < deadline, "background tasks did not finish");
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -163,9 +175,16 @@ impl Harness {
                 "timed out waiting for {what}; message: {:?}",
                 self.app.state.message
             );
-            if let Ok(ev) = self.rx.recv_timeout(left.min(Duration::from_millis(100))) {
-                let batch: Vec<AppEvent> = std::iter::once(ev).chain(self.rx.try_iter()).collect();
-                self.app.handle_events(batch);
+            match self.rx.recv_timeout(left.min(Duration::from_millis(20))) {
+                Ok(ev) => {
+                    let batch: Vec<AppEvent> =
+                        std::iter::once(ev).chain(self.rx.try_iter()).collect();
+                    self.app.handle_events(batch);
+                }
+                // Background tasks report through the app itself.
+                Err(_) => {
+                    self.app.handle_events(std::iter::empty());
+                }
             }
         }
         self

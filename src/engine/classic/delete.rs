@@ -1,14 +1,19 @@
 //! Delete: removes what the mask covers by inpainting it from its surroundings.
 
-use super::super::{EditRequest, EngineError};
-use super::inpaint::inpaint;
-use image::{GrayImage, Luma, RgbImage};
+use super::super::{EditRequest, EngineError, Flow, Progress};
+use super::inpaint::{inpaint, Options};
+use image::{GrayImage, RgbImage};
 
 const NO_MASK: &str = "delete needs a mask: give --mask FILE or --region";
 
 /// Inpaints every pixel the mask touches and blends the fill in by the mask's value, so a soft
 /// (feathered) edge fades into the original with no seam; unmasked pixels keep their bytes.
-pub fn run(req: &EditRequest, mask: Option<&GrayImage>) -> Result<RgbImage, EngineError> {
+/// Progress goes to `on_step` after every stage; `Flow::Cancel` stops the run there.
+pub fn run(
+    req: &EditRequest,
+    mask: Option<&GrayImage>,
+    on_step: &mut dyn FnMut(Progress) -> Flow,
+) -> Result<RgbImage, EngineError> {
     let mask = mask.ok_or_else(|| EngineError::BadInput(NO_MASK.into()))?;
     let (w, h) = req.image.dimensions();
     if mask.dimensions() != (w, h) {
@@ -32,15 +37,15 @@ pub fn run(req: &EditRequest, mask: Option<&GrayImage>) -> Result<RgbImage, Engi
         ));
     }
     // Any non-zero value is part of the hole: the soft edge of a feathered mask often still
-    // holds some of the object, so it is filled too and only the blend weight is soft.
-    let hole = GrayImage::from_fn(w, h, |x, y| {
-        Luma([if mask.get_pixel(x, y).0[0] > 0 {
-            255
-        } else {
-            0
-        }])
-    });
-    let filled = inpaint(&req.image, &hole, req.params.seed);
+    // holds some of the object, so it is filled too (as partly known) and only the blend
+    // weight is soft.
+    let filled = inpaint(
+        &req.image,
+        mask,
+        Options::with_seed(req.params.seed),
+        &mut |step, total| on_step(Progress { step, total }) == Flow::Continue,
+    )
+    .map_err(|_| EngineError::Cancelled)?;
     Ok(blend(&req.image, &filled, mask))
 }
 

@@ -3,8 +3,8 @@
 //! cost does not depend on the radius (1 MP in a few milliseconds).
 
 use super::super::{EditRequest, EngineError};
-use super::morph::{feather, grow};
 use crate::core::Rect;
+use crate::mask::{feather, grow};
 use image::GrayImage;
 
 /// The effective mask for `req`, or `None` when the op applies to the whole image.

@@ -7,7 +7,6 @@ mod delete;
 mod inpaint;
 mod light_words;
 mod mask;
-mod morph;
 mod num;
 mod recolor;
 mod relight;
@@ -21,7 +20,7 @@ use crate::core::{EngineId, Op};
 use image::RgbImage;
 
 /// Bumped whenever an op's output bytes change, so replay can tell old results from new.
-pub const CLASSIC_VERSION: &str = "1";
+pub const CLASSIC_VERSION: &str = "2";
 
 #[derive(Debug, Default)]
 pub struct ClassicEngine;
@@ -52,7 +51,8 @@ impl Engine for ClassicEngine {
         }
         let out = match req.op {
             Op::Relight => relight::run(req, mask.as_ref())?,
-            Op::Delete => delete::run(req, mask.as_ref())?,
+            // Delete reports its own stages, up to its last.
+            Op::Delete => return delete::run(req, mask.as_ref(), on_step),
             Op::Recolor => recolor::run(req, mask.as_ref())?,
             Op::Add => add::run(req, mask.as_ref())?,
             op => return Err(unsupported(op, &req.instruction)),

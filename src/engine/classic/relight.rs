@@ -113,18 +113,18 @@ pub fn run(req: &EditRequest, mask: Option<&GrayImage>) -> Result<RgbImage, Engi
     }
     let mut mask = mask;
     // With a directional light, the region says where the light comes from (a window, a side)
-    // rather than what to limit the change to; light falls on the whole room. A mask file still
-    // limits it.
-    if let (Some(light), None, Some(region)) = (&mut plan.light, &req.mask, req.params.region) {
+    // rather than what to limit the change to; light falls on the whole room. A mask (drawn or
+    // a file) still limits where the change shows.
+    if let (Some(light), Some(region)) = (&mut plan.light, req.params.region) {
         let (w, h) = req.image.dimensions();
-        match region {
-            Region::Background => {}
-            Region::Rect(_) | Region::Center => {
-                light.from = LightSource::Window(region.rect_in(w, h));
-                mask = None;
-            }
-            side => {
-                light.from = LightSource::Side(side);
+        let from = match region {
+            Region::Background => None,
+            Region::Rect(_) | Region::Center => Some(LightSource::Window(region.rect_in(w, h))),
+            side => Some(LightSource::Side(side)),
+        };
+        if let Some(from) = from {
+            light.from = from;
+            if req.mask.is_none() {
                 mask = None;
             }
         }

@@ -5,6 +5,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::path::Path;
 
+/// The scheduler's config lives with the schedule it drives.
+pub use super::scheduler::SchedulerConfig;
+
 /// Reads `dir/<component>/config.json`.
 pub fn read<T: DeserializeOwned>(dir: &Path, component: &str) -> Result<T, EngineError> {
     let path = dir.join(component).join("config.json");
@@ -239,31 +242,5 @@ impl TextEncoderConfig {
             )));
         }
         Ok(())
-    }
-}
-
-/// `FlowMatchEulerDiscreteScheduler` settings that Z-Image uses.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SchedulerConfig {
-    #[serde(default = "thousand")]
-    pub num_train_timesteps: usize,
-    #[serde(default = "three")]
-    pub shift: f64,
-}
-
-fn thousand() -> usize {
-    1000
-}
-
-fn three() -> f64 {
-    3.0
-}
-
-impl Default for SchedulerConfig {
-    fn default() -> Self {
-        SchedulerConfig {
-            num_train_timesteps: 1000,
-            shift: 3.0,
-        }
     }
 }

@@ -48,6 +48,17 @@ fn metal() -> Result<(Device, DType), EngineError> {
     Ok((dev, DType::BF16))
 }
 
+/// Free and total bytes of a CUDA device's memory; None on other devices.
+pub fn memory_info(device: &Device) -> Option<(u64, u64)> {
+    #[cfg(feature = "cuda")]
+    if let Device::Cuda(d) = device {
+        let (free, total) = d.cuda_stream().context().mem_get_info().ok()?;
+        return Some((free as u64, total as u64));
+    }
+    let _ = device;
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +71,7 @@ mod tests {
             select(Some("cuda:x")),
             Err(EngineError::BadInput(_))
         ));
+        assert_eq!(memory_info(&Device::Cpu), None);
         if !cfg!(feature = "cuda") {
             let e = select(Some("cuda")).unwrap_err();
             assert!(e.to_string().contains("--features cuda"), "{e}");

@@ -1,6 +1,11 @@
-//! Images in and out of the model: sizes rounded to whole latent patches, [−1, 1] NCHW tensors,
-//! masks binarized at one half as the reference's mask processor does.
+//! Images in and out of the model, as the reference's `VaeImageProcessor` prepares them: sides
+//! floored to whole latent patches, Pillow's Lanczos resize, [−1, 1] NCHW tensors, and masks
+//! resized the same way then binarized at one half.
+//!
+//! What zedit adds, outside the compared stages: the model's output, made at the floored size,
+//! is resized back to the caller's original size by [`restore_size`].
 
+use super::resample::lanczos_resize;
 use super::EngineError;
 use candle_core::{Device, Tensor};
 use image::imageops::FilterType;
@@ -9,16 +14,25 @@ use image::{GrayImage, RgbImage};
 /// Pixels per transformer patch: VAE factor 8 times patch size 2.
 pub const PATCH_PIXELS: u32 = 16;
 
-/// The size the model runs at for an image of `w`×`h`: each side rounded to the nearest multiple
-/// of 16 (at least 16). Sides below 16 are refused.
+/// The size the model runs at for an image of `w`×`h`: each side floored to a multiple of 16,
+/// as the reference's `get_default_height_width` does. Sides below 16 are refused.
 pub fn model_size(w: u32, h: u32) -> Result<(u32, u32), EngineError> {
     if w < PATCH_PIXELS || h < PATCH_PIXELS {
         return Err(EngineError::BadInput(format!(
             "image is {w}x{h}; zimage needs at least {PATCH_PIXELS}x{PATCH_PIXELS} pixels (one latent patch)"
         )));
     }
-    let round = |v: u32| ((v + PATCH_PIXELS / 2) / PATCH_PIXELS).max(1) * PATCH_PIXELS;
-    Ok((round(w), round(h)))
+    let floor = |v: u32| v - v % PATCH_PIXELS;
+    Ok((floor(w), floor(h)))
+}
+
+/// Pillow's LANCZOS resize of `raw` (`channels` per pixel) when the size changes.
+fn resized(raw: &[u8], from: (u32, u32), channels: usize, to: (u32, u32)) -> Vec<u8> {
+    if from == to {
+        return raw.to_vec();
+    }
+    let dims = |(w, h): (u32, u32)| (w as usize, h as usize);
+    lanczos_resize(raw, dims(from), channels, dims(to))
 }
 
 /// RGB image (resized to `size` when needed) → [1, 3, H, W] in [−1, 1]: png/255·2 − 1.
@@ -27,40 +41,30 @@ pub fn image_tensor(
     size: (u32, u32),
     device: &Device,
 ) -> Result<Tensor, EngineError> {
-    let resized;
-    let img = if img.dimensions() != size {
-        resized = image::imageops::resize(img, size.0, size.1, FilterType::Lanczos3);
-        &resized
-    } else {
-        img
-    };
+    let px = resized(img.as_raw(), img.dimensions(), 3, size);
     let (w, h) = (size.0 as usize, size.1 as usize);
     let mut v = vec![0f32; 3 * h * w];
-    for (x, y, p) in img.enumerate_pixels() {
+    for (i, p) in px.chunks_exact(3).enumerate() {
         for c in 0..3 {
-            v[c * h * w + y as usize * w + x as usize] = p[c] as f32 / 255.0 * 2.0 - 1.0;
+            v[c * h * w + i] = p[c] as f32 / 255.0 * 2.0 - 1.0;
         }
     }
     Tensor::from_vec(v, (1, 3, h, w), device)
         .map_err(|e| EngineError::Internal(format!("image: {e}")))
 }
 
-/// Mask (nearest-resized to `size`) → [1, 1, H, W] of 0/1, 1 where value/255 ≥ 0.5.
+/// Grayscale mask (resized to `size` like the image) → [1, 1, H, W] of 0/1, 1 where
+/// value/255 ≥ 0.5. The reference resizes before converting to grayscale; zedit's masks are
+/// grayscale already, so the two orders agree.
 pub fn mask_tensor(
     mask: &GrayImage,
     size: (u32, u32),
     device: &Device,
 ) -> Result<Tensor, EngineError> {
-    let resized;
-    let mask = if mask.dimensions() != size {
-        resized = image::imageops::resize(mask, size.0, size.1, FilterType::Nearest);
-        &resized
-    } else {
-        mask
-    };
-    let v: Vec<f32> = mask
-        .pixels()
-        .map(|p| if p[0] as f32 / 255.0 >= 0.5 { 1.0 } else { 0.0 })
+    let px = resized(mask.as_raw(), mask.dimensions(), 1, size);
+    let v: Vec<f32> = px
+        .iter()
+        .map(|&p| if p as f32 / 255.0 >= 0.5 { 1.0 } else { 0.0 })
         .collect();
     Tensor::from_vec(v, (1, 1, size.1 as usize, size.0 as usize), device)
         .map_err(|e| EngineError::Internal(format!("mask: {e}")))
@@ -87,7 +91,7 @@ pub fn check_mask(img: &RgbImage, mask: &GrayImage) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Resizes the model's output back to the caller's size.
+/// zedit's own last stage: resizes the model's output back to the caller's size.
 pub fn restore_size(img: RgbImage, size: (u32, u32)) -> RgbImage {
     if img.dimensions() == size {
         img
@@ -101,10 +105,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_round_to_patches_and_tiny_images_are_refused() {
+    fn sizes_floor_to_patches_and_tiny_images_are_refused() {
         assert_eq!(model_size(64, 64).unwrap(), (64, 64));
-        assert_eq!(model_size(100, 57).unwrap(), (96, 64));
-        assert_eq!(model_size(16, 23).unwrap(), (16, 16));
+        assert_eq!(model_size(100, 57).unwrap(), (96, 48));
+        assert_eq!(model_size(100, 60).unwrap(), (96, 48));
+        assert_eq!(model_size(16, 31).unwrap(), (16, 16));
         let e = model_size(15, 64).unwrap_err();
         assert!(e.to_string().contains("15x64"), "{e}");
     }

@@ -7,11 +7,13 @@ mod engine;
 pub mod fetch;
 pub mod flowedit;
 pub mod imageio;
+pub mod memory;
 pub mod models;
 mod modes;
 pub mod noise;
 pub mod pipeline;
 pub mod prompt;
+pub mod resample;
 pub mod scheduler;
 pub mod text_encoder;
 pub mod transformer;
@@ -25,15 +27,44 @@ pub use pipeline::{Init, Job, Output, Pipeline, StepInfo};
 
 use super::{Engine, EngineError, EngineOptions};
 
-/// Opens the zimage engine: resolves the model folder and loads the weights.
+/// Converts a candle failure at the engine boundary: candle's CUDA and Metal out-of-memory
+/// errors become `OutOfMemory` (so the runner frees the engine), the rest `Internal`.
+pub(crate) fn candle_error(what: &str, e: candle_core::Error) -> EngineError {
+    EngineError::from_tensor_failure(what, &e.to_string())
+}
+
+/// Test knob: when set, the denoising loop's first step fails with this text as a candle
+/// error, through the same conversion as a real device failure. Not for production.
+pub const TENSOR_FAULT_ENV: &str = "ZEDIT_TEST_TENSOR_FAULT";
+
+pub(crate) fn injected_fault() -> candle_core::Result<()> {
+    match std::env::var(TENSOR_FAULT_ENV) {
+        Ok(text) if !text.is_empty() => Err(candle_core::Error::Msg(text)),
+        _ => Ok(()),
+    }
+}
+
+/// Opens the zimage engine: resolves the model folder, makes the memory plan on a GPU (see
+/// [`memory`]) and loads the weights as it says.
 ///
 /// `ZEDIT_ZIMAGE_RELEASE_TEXT_ENCODER=1` drops the text encoder after each prompt encoding
-/// (saves its memory; a new prompt loads it again).
+/// (saves its memory; a new prompt loads it again); the plan does so too when the card needs it.
 pub fn open(opts: &EngineOptions) -> Result<Box<dyn Engine>, EngineError> {
     let (device, dtype) = device::select(opts.device.as_deref())?;
     let dir = models::resolve(opts.model.as_deref())?;
-    let mut pipeline = Pipeline::load(&dir, &device, dtype)?;
-    pipeline.release_text_encoder =
-        std::env::var("ZEDIT_ZIMAGE_RELEASE_TEXT_ENCODER").is_ok_and(|v| v == "1");
+    let placement = memory::for_device(&dir, &device, dtype)?.map(|p| p.placement);
+    let on_cpu = placement.is_some_and(|p| p.text_encoder_on_cpu());
+    let cpu = candle_core::Device::Cpu;
+    let text = if on_cpu {
+        (&cpu, candle_core::DType::F32)
+    } else {
+        (&device, dtype)
+    };
+    let mut pipeline = Pipeline::load_placed(&dir, &device, dtype, text)?;
+    pipeline.release_text_encoder = placement.is_some_and(|p| p.releases_text_encoder())
+        || std::env::var("ZEDIT_ZIMAGE_RELEASE_TEXT_ENCODER").is_ok_and(|v| v == "1");
+    if placement.is_some_and(|p| p.tiled_decode()) {
+        pipeline.vae_mut().tile_above_pixels = memory::TILE_PIXELS * memory::TILE_PIXELS;
+    }
     Ok(Box::new(ZImageEngine::new(pipeline, &dir)?))
 }

@@ -107,7 +107,9 @@ pub fn run(
                 cfg_truncation: 1.0,
                 cfg_normalization: 0.0,
                 steps: req.params.steps as usize,
-                strength: req.params.strength as f64,
+                // The decimal the user gave, as the reference's Python float: widening the f32
+                // (0.6 → 0.6000000238) would start one step early at common settings.
+                strength: super::scheduler::decimal(req.params.strength),
                 init: Init::Image {
                     image: image_t,
                     mask: mask_t,

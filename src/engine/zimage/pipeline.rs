@@ -15,7 +15,7 @@ use candle_core::{DType, Device, Tensor};
 use std::path::{Path, PathBuf};
 
 pub(super) fn err(e: candle_core::Error) -> EngineError {
-    EngineError::Internal(format!("pipeline: {e}"))
+    crate::engine::zimage::candle_error("pipeline", e)
 }
 
 /// How a run starts.
@@ -35,8 +35,9 @@ pub struct Job {
     /// Used when guidance > 0; the reference's default is the empty prompt.
     pub negative_prompt: Option<String>,
     pub guidance: f32,
-    /// CFG is skipped on steps whose model t exceeds this (1.0 keeps it everywhere).
-    pub cfg_truncation: f32,
+    /// CFG is skipped on steps whose model t exceeds this (1.0 keeps it everywhere); compared
+    /// in f64 as the reference compares Python floats.
+    pub cfg_truncation: f64,
     /// When > 0, the CFG prediction's norm is capped at ‖pos‖ times this.
     pub cfg_normalization: f32,
     pub steps: usize,
@@ -92,9 +93,10 @@ pub fn unit_image(decoded: &Tensor) -> Result<Tensor, EngineError> {
 pub struct Pipeline {
     dir: PathBuf,
     device: Device,
-    dtype: DType,
     tokenizer: PromptTokenizer,
     text_cfg: config::TextEncoderConfig,
+    /// Where the text encoder runs (the CPU when the memory plan keeps it off the GPU).
+    text_device: (Device, DType),
     text_encoder: Option<TextEncoder>,
     /// Drop the text encoder after each encoding (it is reloaded when the prompt changes).
     pub release_text_encoder: bool,
@@ -110,15 +112,21 @@ impl Pipeline {
     /// bf16 on GPUs). The VAE follows `dtype` as the reference does: its force_upcast only
     /// applies to float16.
     pub fn load(dir: &Path, device: &Device, dtype: DType) -> Result<Self, EngineError> {
+        Self::load_placed(dir, device, dtype, (device, dtype))
+    }
+
+    /// As [`Pipeline::load`], with the text encoder on `text` (device and dtype) instead; its
+    /// caption features move to `device`.
+    pub fn load_placed(
+        dir: &Path,
+        device: &Device,
+        dtype: DType,
+        text: (&Device, DType),
+    ) -> Result<Self, EngineError> {
         let tcfg: config::TransformerConfig = config::read(dir, "transformer")?;
         let vcfg: config::VaeConfig = config::read(dir, "vae")?;
         let text_cfg: config::TextEncoderConfig = config::read(dir, "text_encoder")?;
-        let sched = match std::fs::read_to_string(dir.join("scheduler/scheduler_config.json")) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                EngineError::Model(format!("scheduler/scheduler_config.json is invalid: {e}"))
-            })?,
-            Err(_) => SchedulerConfig::default(),
-        };
+        let sched = SchedulerConfig::read(dir)?;
         if text_cfg.hidden_size != tcfg.cap_feat_dim {
             return Err(EngineError::Model(format!(
                 "text_encoder hidden_size {} differs from transformer cap_feat_dim {}; \
@@ -136,13 +144,13 @@ impl Pipeline {
             &vcfg,
             true,
         )?;
-        let text_encoder = Some(load_text_encoder(dir, &text_cfg, device, dtype)?);
+        let text_encoder = Some(load_text_encoder(dir, &text_cfg, text.0, text.1)?);
         Ok(Pipeline {
             dir: dir.to_path_buf(),
             device: device.clone(),
-            dtype,
             tokenizer,
             text_cfg,
+            text_device: (text.0.clone(), text.1),
             text_encoder,
             release_text_encoder: false,
             transformer,
@@ -182,8 +190,8 @@ impl Pipeline {
             self.text_encoder = Some(load_text_encoder(
                 &self.dir,
                 &self.text_cfg,
-                &self.device,
-                self.dtype,
+                &self.text_device.0,
+                self.text_device.1,
             )?);
         }
         self.text_encoder
@@ -198,6 +206,7 @@ impl Pipeline {
         }
         let ids = self.tokenizer.ids(prompt, MAX_SEQUENCE_LENGTH)?;
         let feats = self.text_encoder()?.encode(&ids)?;
+        let feats = feats.to_device(&self.device).map_err(err)?;
         if self.release_text_encoder {
             self.text_encoder = None;
         }
@@ -226,6 +235,7 @@ impl Pipeline {
         let (schedule, mut x, blend) = self.initial_latents(job, &mut rng)?;
         let total = schedule.run_len();
         for (i, &ts) in schedule.run_timesteps().iter().enumerate() {
+            super::injected_fault().map_err(err)?;
             let k = schedule.t_start + i;
             let t = Schedule::model_t(ts);
             let v = self.velocity(&x, t, job, &pos_cap, neg_cap.as_ref())?;
@@ -273,7 +283,7 @@ impl Pipeline {
         let x3 = x.squeeze(0).map_err(err)?;
         let pos = self.transformer.forward(&x3, t, pos_cap)?;
         let pred = match neg_cap {
-            Some(neg_cap) if t <= job.cfg_truncation || job.cfg_truncation > 1.0 => {
+            Some(neg_cap) if t as f64 <= job.cfg_truncation || job.cfg_truncation > 1.0 => {
                 let neg = self.transformer.forward(&x3, t, neg_cap)?;
                 let diff = (&pos - neg).map_err(err)?;
                 let mut pred = (&pos + (diff * job.guidance as f64).map_err(err)?).map_err(err)?;

@@ -30,7 +30,7 @@ pub struct TextEncoder {
 }
 
 fn err(e: candle_core::Error) -> EngineError {
-    EngineError::Internal(format!("text encoder: {e}"))
+    crate::engine::zimage::candle_error("text encoder", e)
 }
 
 impl TextEncoder {

@@ -4,9 +4,9 @@
 use super::super::action::Command;
 use super::super::backend::JobEvent;
 use super::super::effect::Effect;
-use super::super::state::{DraftStep, Focus, MaskSpec, PreviewMode, Screen, Shape, State};
+use super::super::state::{DraftStep, Focus, PreviewMode, Screen, State};
 use super::{mask, plan, sessions, step};
-use crate::core::{Rect, Status, Step};
+use crate::core::{MaskShape, MaskSpec, Status, Step};
 
 pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
     let Some(view) = &mut state.session else {
@@ -124,17 +124,12 @@ fn draft_of(s: &Step) -> DraftStep {
         strength: s.params.strength,
         seed: s.params.seed,
         region: s.params.region,
-        mask: s.mask.as_ref().map(|m| MaskSpec {
-            shape: Shape::Rect,
-            rect: Rect {
-                x: 0,
-                y: 0,
-                w: 0,
-                h: 0,
-            },
-            grow: s.params.grow,
-            feather: s.params.feather,
-            file: Some(m.clone()),
+        // The spec as asked, else (a step from an older zedit) its mask image; the recorded
+        // params keep any grow and feather that applied to that image.
+        mask: s.mask_spec.clone().or_else(|| {
+            s.mask
+                .as_ref()
+                .map(|m| MaskSpec::new(MaskShape::File { image: m.clone() }))
         }),
         base: Some(s.params.clone()),
         overlay: s.overlay.clone(),
@@ -168,10 +163,21 @@ pub fn submit_next(state: &mut State) -> Vec<Effect> {
 }
 
 pub fn event(state: &mut State, ev: JobEvent) -> Vec<Effect> {
+    if let JobEvent::Runner { state: text, note } = &ev {
+        state.backend = text.clone();
+        if let Some(n) = note {
+            if n.error {
+                state.error(n.text.clone());
+            } else {
+                state.info(n.text.clone());
+            }
+        }
+        return Vec::new();
+    }
     let Some(run) = &mut state.run else {
         return Vec::new();
     };
-    if run.current.is_some_and(|j| j != ev.job()) {
+    if run.current.is_some_and(|j| Some(j) != ev.job()) {
         return Vec::new();
     }
     let dir = run.dir.clone();
@@ -181,15 +187,15 @@ pub fn event(state: &mut State, ev: JobEvent) -> Vec<Effect> {
             run.position = position;
             Vec::new()
         }
+        JobEvent::Started { job, .. } => {
+            run.current = Some(job);
+            // The step is now recorded as running; show it in the tree.
+            vec![Effect::OpenSession(dir)]
+        }
         JobEvent::Progress { job, step, total } => {
             run.current = Some(job);
             run.progress = Some((step, total));
-            // Step 0: the step is now recorded as running; show it in the tree.
-            if step == 0 {
-                vec![Effect::OpenSession(dir)]
-            } else {
-                Vec::new()
-            }
+            Vec::new()
         }
         JobEvent::Done { step, .. } => {
             let mut effects = vec![Effect::OpenSession(dir)];
@@ -215,7 +221,9 @@ pub fn event(state: &mut State, ev: JobEvent) -> Vec<Effect> {
                         "step #{} {} failed: {} (select it and press r to retry)",
                         step.id,
                         step.op,
-                        step.error.as_deref().unwrap_or("no reason given")
+                        step.error
+                            .as_ref()
+                            .map_or("no reason given", |e| e.message.as_str())
                     ));
                 }
             }
@@ -231,5 +239,6 @@ pub fn event(state: &mut State, ev: JobEvent) -> Vec<Effect> {
             state.info("job cancelled");
             vec![Effect::OpenSession(dir)]
         }
+        JobEvent::Runner { .. } => Vec::new(),
     }
 }

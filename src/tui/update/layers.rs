@@ -5,7 +5,7 @@ use super::super::action::Command;
 use super::super::effect::Effect;
 use super::super::input::LineInput;
 use super::super::state::{Confirm, Focus, Layer, MaskTarget, PromptKind, State};
-use super::{mask, plan, step};
+use super::{plan, step};
 
 /// Typed, pasted or composed text goes to the open prompt, else the instruction line.
 pub fn insert(state: &mut State, text: &str) -> Vec<Effect> {
@@ -165,7 +165,7 @@ fn submit_prompt(state: &mut State, kind: PromptKind, text: String) -> Vec<Effec
                 Focus::Plan => MaskTarget::PlanStep(state.plan.as_ref().map_or(0, |p| p.selected)),
                 _ => MaskTarget::NextEdit,
             };
-            state.mask_pending = Some(mask::pending(view, target));
+            state.mask_pending = Some(target);
             vec![Effect::LoadMask {
                 dir: view.dir.clone(),
                 path: path(),

@@ -1,10 +1,11 @@
 //! Masks from the keyboard: a rectangle or ellipse moved and resized in image pixels, grown and
-//! feathered, then attached to the next edit or to a planned step.
+//! feathered, then attached to the next edit or to a planned step as a `MaskSpec`. Nothing is
+//! rasterised here: the runner does that, and the preview draws the same spec.
 
 use super::super::action::Command;
 use super::super::effect::Effect;
-use super::super::state::{Focus, MaskEdit, MaskSpec, MaskTarget, SessionView, Shape, State};
-use crate::core::{ImageRef, Rect};
+use super::super::state::{Focus, MaskEdit, MaskTarget, SessionView, State};
+use crate::core::{ImageRef, MaskShape, MaskSpec, Rect};
 
 const GROW_STEP: u32 = 4;
 
@@ -15,25 +16,12 @@ fn size_of(view: &SessionView) -> (u32, u32) {
 /// A centred rectangle a third of the image, the starting point for a new mask.
 fn initial(view: &SessionView) -> MaskSpec {
     let (w, h) = size_of(view);
-    MaskSpec {
-        shape: Shape::Rect,
-        rect: Rect {
-            x: w / 3,
-            y: h / 3,
-            w: (w / 3).max(1),
-            h: (h / 3).max(1),
-        },
-        grow: 0,
-        feather: 0,
-        file: None,
-    }
-}
-
-pub fn pending(view: &SessionView, target: MaskTarget) -> MaskEdit {
-    MaskEdit {
-        spec: initial(view),
-        target,
-    }
+    MaskSpec::new(MaskShape::rect(Rect {
+        x: w / 3,
+        y: h / 3,
+        w: (w / 3).max(1),
+        h: (h / 3).max(1),
+    }))
 }
 
 fn current(state: &State, target: MaskTarget) -> Option<MaskSpec> {
@@ -62,10 +50,10 @@ pub fn begin(state: &mut State, target: MaskTarget) -> Vec<Effect> {
     let Some(view) = &state.session else {
         return Vec::new();
     };
-    let mut spec = current(state, target)
-        .filter(|s| s.rect.w > 0)
+    // Only drawn shapes are edited; a mask file starts over from a rectangle.
+    let spec = current(state, target)
+        .filter(|s| s.shape.bounds().is_some())
         .unwrap_or_else(|| initial(view));
-    spec.file = None;
     state.mask_edit = Some(MaskEdit { spec, target });
     state.focus = Focus::Mask;
     state.info(
@@ -87,7 +75,6 @@ pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
         return Vec::new();
     };
     let (iw, ih) = size_of(view);
-    let dir = view.dir.clone();
     let Some(edit) = &mut state.mask_edit else {
         state.focus = Focus::Steps;
         return Vec::new();
@@ -95,8 +82,15 @@ pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
     let target = edit.target;
     let small = (iw.max(ih) / 50).max(1) as i64;
     let big = (iw.max(ih) / 10).max(1) as i64;
-    let r = &mut edit.spec.rect;
+    let ellipse = matches!(edit.spec.shape, MaskShape::Ellipse { .. });
+    let r = edit.spec.shape.bounds().unwrap_or(Rect {
+        x: 0,
+        y: 0,
+        w: 1,
+        h: 1,
+    });
     let (mut x, mut y, mut w, mut h) = (r.x as i64, r.y as i64, r.w as i64, r.h as i64);
+    let mut ellipse_next = ellipse;
     match c {
         Command::MoveLeft => x -= small,
         Command::MoveRight => x += small,
@@ -110,12 +104,7 @@ pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
         Command::Wider => w += small,
         Command::Shorter => h -= small,
         Command::Taller => h += small,
-        Command::MaskShape => {
-            edit.spec.shape = match edit.spec.shape {
-                Shape::Rect => Shape::Ellipse,
-                Shape::Ellipse => Shape::Rect,
-            }
-        }
+        Command::MaskShape => ellipse_next = !ellipse,
         Command::Grow => edit.spec.grow += GROW_STEP,
         Command::Shrink => edit.spec.grow = edit.spec.grow.saturating_sub(GROW_STEP),
         Command::FeatherMore => edit.spec.feather += GROW_STEP,
@@ -123,23 +112,8 @@ pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
         Command::Confirm => {
             let spec = edit.spec.clone();
             leave(state, target);
-            if spec.shape == Shape::Ellipse {
-                state.mask_pending = Some(MaskEdit {
-                    spec: spec.clone(),
-                    target,
-                });
-                return vec![Effect::StoreEllipse {
-                    dir,
-                    size: (iw, ih),
-                    rect: spec.rect,
-                }];
-            }
-            let msg = format!(
-                "mask {},{} {}x{} set",
-                spec.rect.x, spec.rect.y, spec.rect.w, spec.rect.h
-            );
+            state.info(format!("mask {spec} set"));
             set(state, target, Some(spec));
-            state.info(msg);
             return Vec::new();
         }
         Command::MaskClear => {
@@ -162,26 +136,26 @@ pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
     h = h.clamp(1, ih as i64);
     x = x.clamp(0, iw as i64 - w);
     y = y.clamp(0, ih as i64 - h);
-    *r = Rect {
+    let r = Rect {
         x: x as u32,
         y: y as u32,
         w: w as u32,
         h: h as u32,
     };
+    edit.spec.shape = if ellipse_next {
+        MaskShape::ellipse(r)
+    } else {
+        MaskShape::rect(r)
+    };
     Vec::new()
 }
 
-/// A mask image arrived in the session's store: attach it where it was meant to go.
+/// A mask file arrived in the session's store: attach it where it was meant to go.
 pub fn stored(state: &mut State, r: ImageRef) -> Vec<Effect> {
-    if let Some(mut edit) = state.mask_pending.take() {
-        edit.spec.file = Some(r.clone());
-        set(state, edit.target, Some(edit.spec));
-        state.info(format!("mask {} stored in the session", short(&r.path)));
+    if let Some(target) = state.mask_pending.take() {
+        let spec = MaskSpec::new(MaskShape::File { image: r });
+        state.info(format!("mask {spec} stored in the session"));
+        set(state, target, Some(spec));
     }
     Vec::new()
-}
-
-fn short(path: &str) -> String {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.chars().take(12).collect()
 }

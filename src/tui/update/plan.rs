@@ -64,14 +64,10 @@ pub fn request(d: &DraftStep, parent: Option<StepId>, generative: bool) -> StepR
     params.strength = d.strength;
     params.seed = d.seed;
     params.region = d.region;
-    let mut mask_ref = None;
-    if let Some(m) = &d.mask {
-        params.grow = m.grow;
-        params.feather = m.feather;
-        match &m.file {
-            Some(f) => mask_ref = Some(f.clone()),
-            None => params.region = Some(Region::Rect(m.rect)),
-        }
+    if d.mask.is_some() {
+        // The mask carries its own grow and feather.
+        params.grow = 0;
+        params.feather = 0;
     }
     StepRequest {
         parent,
@@ -81,14 +77,15 @@ pub fn request(d: &DraftStep, parent: Option<StepId>, generative: bool) -> StepR
             r.strength = params.strength;
             r.steps = params.steps;
             if let Some(m) = &d.mask {
-                r.mask_source = match m.file {
-                    Some(_) => crate::core::MaskSource::File,
-                    None => crate::core::MaskSource::Drawn,
+                r.mask_source = match m.shape {
+                    crate::core::MaskShape::File { .. } => crate::core::MaskSource::File,
+                    _ => crate::core::MaskSource::Drawn,
                 };
             }
             r
         }),
-        mask: mask_ref,
+        mask_spec: d.mask.clone(),
+        mask: None,
         overlay: d.overlay.clone(),
         params,
     }

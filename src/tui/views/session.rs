@@ -2,9 +2,10 @@
 //! instruction line.
 
 use super::super::pane::{Overlay, PaneKey, Slot};
-use super::super::state::{Focus, MaskSpec, PreviewMode, SessionView, Shape, State};
+use super::super::state::{Focus, PreviewMode, SessionView, State};
 use super::super::theme::Theme;
 use super::PreviewAreas;
+use crate::core::MaskSpec;
 use crate::core::{ImageRef, Status, Step};
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Modifier, Style};
@@ -132,8 +133,10 @@ fn details_lines(step: &Step) -> Vec<Line<'static>> {
     if p.grow > 0 || p.feather > 0 {
         extra.push(format!("grow {} feather {}", p.grow, p.feather));
     }
-    if step.mask.is_some() {
-        extra.push("mask image".into());
+    match (&step.mask_spec, &step.mask) {
+        (Some(spec), _) => extra.push(format!("mask {spec}")),
+        (None, Some(_)) => extra.push("mask image".into()),
+        (None, None) => {}
     }
     if let Some(a) = p.amount {
         extra.push(format!("amount {a}"));
@@ -208,48 +211,18 @@ fn render_input(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 pub fn mask_label(m: &MaskSpec) -> String {
-    let shape = match (m.shape, &m.file) {
-        (_, Some(_)) if m.rect.w == 0 => "file",
-        (Shape::Rect, _) => "rect",
-        (Shape::Ellipse, _) => "ellipse",
-    };
-    let mut s = format!(
-        "{shape} {},{} {}x{}",
-        m.rect.x, m.rect.y, m.rect.w, m.rect.h
-    );
-    if m.rect.w == 0 {
-        s = shape.to_string();
-    }
-    if m.grow > 0 || m.feather > 0 {
-        s.push_str(&format!(" grow {} feather {}", m.grow, m.feather));
-    }
-    s
+    m.to_string()
 }
 
+/// The mask being drawn, else the one set for the next edit: drawn shapes only (a file's
+/// pixels are not read on the UI thread).
 fn overlay(state: &State) -> Option<Overlay> {
     let spec = state
         .mask_edit
         .as_ref()
         .map(|e| &e.spec)
         .or(state.next_mask.as_ref())?;
-    let r = spec.rect;
-    if r.w == 0 {
-        return None;
-    }
-    Some(match spec.shape {
-        Shape::Rect => Overlay::Rect {
-            x: r.x,
-            y: r.y,
-            w: r.w,
-            h: r.h,
-        },
-        Shape::Ellipse => Overlay::Ellipse {
-            x: r.x,
-            y: r.y,
-            w: r.w,
-            h: r.h,
-        },
-    })
+    spec.shape.bounds().map(|_| spec.clone())
 }
 
 fn key(view: &SessionView, image: &ImageRef, overlay: Option<Overlay>) -> PaneKey {

@@ -26,23 +26,24 @@ pub struct Level {
     /// Centres whose patch touches the hole, in scan order.
     pub targets: Vec<u32>,
     pub is_target: Vec<bool>,
-    /// Centres whose whole patch lies inside the plane and outside the hole.
+    /// Centres whose whole patch lies inside the plane and at least `guard` pixels away from
+    /// the hole (an object's blurred edge often spills past its mask).
     pub valid: Vec<bool>,
     pub valid_list: Vec<u32>,
     pub bands: Vec<Band>,
 }
 
 impl Level {
-    pub fn new(w: usize, h: usize, hole: Vec<bool>) -> Self {
+    pub fn new(w: usize, h: usize, hole: Vec<bool>, guard: usize) -> Self {
         let sat = SumTable::new(w, h, &hole);
         let mut valid = vec![false; w * h];
         let mut is_target = vec![false; w * h];
         for y in 0..h {
             for x in 0..w {
                 let i = y * w + x;
-                is_target[i] = sat.window(x, y, w, h) > 0;
+                is_target[i] = sat.window(x, y, R, w, h) > 0;
                 let inside = x >= R && y >= R && x + R < w && y + R < h;
-                valid[i] = inside && !is_target[i];
+                valid[i] = inside && !is_target[i] && sat.window(x, y, R + guard, w, h) == 0;
             }
         }
         let holes = indices(&hole);
@@ -121,10 +122,10 @@ impl SumTable {
         SumTable { w1, s }
     }
 
-    /// Flags set in the (2R+1)^2 window around (x, y), clipped to the plane.
-    fn window(&self, x: usize, y: usize, w: usize, h: usize) -> u32 {
-        let (x0, y0) = (x.saturating_sub(R), y.saturating_sub(R));
-        let (x1, y1) = ((x + R + 1).min(w), (y + R + 1).min(h));
+    /// Flags set in the (2r+1)^2 window around (x, y), clipped to the plane.
+    fn window(&self, x: usize, y: usize, r: usize, w: usize, h: usize) -> u32 {
+        let (x0, y0) = (x.saturating_sub(r), y.saturating_sub(r));
+        let (x1, y1) = ((x + r + 1).min(w), (y + r + 1).min(h));
         let at = |xx: usize, yy: usize| self.s[yy * self.w1 + xx];
         at(x1, y1) + at(x0, y0) - at(x0, y1) - at(x1, y0)
     }
@@ -138,7 +139,7 @@ mod tests {
     fn targets_surround_the_hole_and_sources_avoid_it() {
         let (w, h) = (30, 20);
         let hole: Vec<bool> = (0..w * h).map(|i| i % w == 15 && i / w == 10).collect();
-        let lv = Level::new(w, h, hole);
+        let lv = Level::new(w, h, hole.clone(), 0);
         assert_eq!(lv.targets.len(), 49);
         assert!(lv.is_target[7 * w + 12] && !lv.is_target[6 * w + 12]);
         assert!(!lv.valid[10 * w + 18] && lv.valid[10 * w + 19]);
@@ -146,5 +147,8 @@ mod tests {
         let covered: usize = lv.bands.iter().map(|b| b.k1 - b.k0).sum();
         assert_eq!(covered, 49);
         assert!(lv.bands.windows(2).all(|p| p[0].row1 <= p[1].row0));
+        let guarded = Level::new(w, h, hole, 2);
+        assert!(!guarded.valid[10 * w + 20] && guarded.valid[10 * w + 21]);
+        assert_eq!(guarded.targets, lv.targets);
     }
 }

@@ -1,7 +1,10 @@
 //! PatchMatch: a nearest-neighbour field from every target patch to a fully known source
-//! patch, found by random initialisation, propagation and random search.
+//! patch, found by random initialisation, propagation and random search. The match cost is a
+//! weighted patch distance plus a penalty that grows with the distance to the source, so that
+//! of two equally good patches the nearer one wins.
 
 use super::level::{Band, Level, R};
+use super::par;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -10,6 +13,14 @@ use rand_chacha::ChaCha8Rng;
 pub struct Nnf {
     pub src: Vec<u32>,
     pub dist: Vec<f32>,
+}
+
+/// How a match is scored (the penalty per pixel of distance between target and source) and on
+/// how many threads the work runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Cost {
+    pub per_px: f32,
+    pub threads: usize,
 }
 
 /// The seeded random stream for one piece of work, so results depend only on the seed and on
@@ -61,28 +72,16 @@ impl Nnf {
     }
 
     /// Recomputes every target's distance against the current image (after a vote changed it).
-    pub fn refresh(&mut self, lv: &Level, img: &[[f32; 3]], wt: &[f32]) {
+    pub fn refresh(&mut self, lv: &Level, img: &[[f32; 3]], cost: Cost) {
         let src = &self.src;
-        let parts: Vec<Vec<f32>> = std::thread::scope(|sc| {
-            let handles: Vec<_> = lv
-                .bands
+        let parts = par::map(lv.bands.clone(), cost.threads, |b| {
+            lv.targets[b.k0..b.k1]
                 .iter()
-                .map(|b| {
-                    sc.spawn(move || {
-                        lv.targets[b.k0..b.k1]
-                            .iter()
-                            .map(|&t| {
-                                let t = t as usize;
-                                dist(lv, img, wt, t, src[t] as usize, f32::INFINITY)
-                            })
-                            .collect()
-                    })
+                .map(|&t| {
+                    let t = t as usize;
+                    dist(lv, img, cost, t, src[t] as usize, f32::INFINITY)
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
+                .collect::<Vec<f32>>()
         });
         for (b, part) in lv.bands.iter().zip(parts) {
             for (&t, d) in lv.targets[b.k0..b.k1].iter().zip(part) {
@@ -97,38 +96,36 @@ impl Nnf {
         &mut self,
         lv: &Level,
         img: &[[f32; 3]],
-        wt: &[f32],
-        seed: u64,
-        stream: u64,
+        cost: Cost,
+        rng: (u64, u64),
         reverse: bool,
     ) {
+        let (seed, stream) = rng;
         let before = self.src.clone();
         let w = lv.w;
         let mut src_rest: &mut [u32] = &mut self.src;
         let mut dist_rest: &mut [f32] = &mut self.dist;
         let mut offset = 0;
-        std::thread::scope(|sc| {
-            for (bi, band) in lv.bands.iter().enumerate() {
-                let (start, len) = (band.row0 * w, (band.row1 - band.row0) * w);
-                let (_, s) = std::mem::take(&mut src_rest).split_at_mut(start - offset);
-                let (mine_s, s) = s.split_at_mut(len);
-                src_rest = s;
-                let (_, d) = std::mem::take(&mut dist_rest).split_at_mut(start - offset);
-                let (mine_d, d) = d.split_at_mut(len);
-                dist_rest = d;
-                offset = start + len;
-                let before = &before;
-                let mut rng = rng_for(seed, stream * 64 + bi as u64);
-                sc.spawn(move || {
-                    let mut field = BandField {
-                        base: start,
-                        src: mine_s,
-                        dist: mine_d,
-                        before,
-                    };
-                    sweep_band(lv, img, wt, band, &mut field, &mut rng, reverse);
-                });
-            }
+        let mut jobs = Vec::with_capacity(lv.bands.len());
+        for (bi, band) in lv.bands.iter().enumerate() {
+            let (start, len) = (band.row0 * w, (band.row1 - band.row0) * w);
+            let (_, s) = std::mem::take(&mut src_rest).split_at_mut(start - offset);
+            let (mine_s, s) = s.split_at_mut(len);
+            src_rest = s;
+            let (_, d) = std::mem::take(&mut dist_rest).split_at_mut(start - offset);
+            let (mine_d, d) = d.split_at_mut(len);
+            dist_rest = d;
+            offset = start + len;
+            let field = BandField {
+                base: start,
+                src: mine_s,
+                dist: mine_d,
+                before: &before,
+            };
+            jobs.push((band, field, rng_for(seed, stream * 64 + bi as u64)));
+        }
+        par::map(jobs, cost.threads, |(band, mut field, mut rng)| {
+            sweep_band(lv, img, cost, band, &mut field, &mut rng, reverse);
         });
     }
 }
@@ -153,7 +150,7 @@ impl BandField<'_> {
 fn sweep_band(
     lv: &Level,
     img: &[[f32; 3]],
-    wt: &[f32],
+    cost: Cost,
     band: &Band,
     f: &mut BandField,
     rng: &mut ChaCha8Rng,
@@ -179,7 +176,7 @@ fn sweep_band(
             }
             let s = f.src_at(nb) as usize;
             let (sx, sy) = ((s % w) as isize + x - nx, (s / w) as isize + y - ny);
-            try_source(lv, img, wt, t, sx, sy, &mut best, &mut best_d);
+            try_source(lv, img, cost, t, sx, sy, &mut best, &mut best_d);
         }
         // Random search in windows that halve around the best match so far.
         let mut rad = max_rad;
@@ -187,7 +184,7 @@ fn sweep_band(
             let (bx, by) = ((best % w) as isize, (best / w) as isize);
             let sx = bx + rng.random_range(-rad..=rad) as isize;
             let sy = by + rng.random_range(-rad..=rad) as isize;
-            try_source(lv, img, wt, t, sx, sy, &mut best, &mut best_d);
+            try_source(lv, img, cost, t, sx, sy, &mut best, &mut best_d);
             rad /= 2;
         }
         f.src[k] = best as u32;
@@ -200,7 +197,7 @@ fn sweep_band(
 fn try_source(
     lv: &Level,
     img: &[[f32; 3]],
-    wt: &[f32],
+    cost: Cost,
     t: usize,
     sx: isize,
     sy: isize,
@@ -215,27 +212,29 @@ fn try_source(
     if s == *best || !lv.valid[s] {
         return;
     }
-    let d = dist(lv, img, wt, t, s, *best_d);
+    let d = dist(lv, img, cost, t, s, *best_d);
     if d < *best_d {
         *best = s;
         *best_d = d;
     }
 }
 
-/// Weighted squared distance between the patches at target `t` and source `s`, stopping once
-/// it exceeds `bound`. Target pixels outside the plane do not count; sources lie inside.
-pub fn dist(lv: &Level, img: &[[f32; 3]], wt: &[f32], t: usize, s: usize, bound: f32) -> f32 {
+/// Weighted squared distance between the patches at target `t` and source `s` plus the
+/// distance penalty, stopping once it exceeds `bound`. Target pixels outside the plane do not
+/// count; sources lie inside.
+pub fn dist(lv: &Level, img: &[[f32; 3]], cost: Cost, t: usize, s: usize, bound: f32) -> f32 {
     let w = lv.w;
     let (tx, ty) = (t % w, t / w);
     let p = 2 * R + 1;
-    let mut sum = 0.0f32;
+    let (dx, dy) = (tx as f32 - (s % w) as f32, ty as f32 - (s / w) as f32);
+    let mut sum = cost.per_px * (dx * dx + dy * dy).sqrt();
     if tx >= R && ty >= R && tx + R < w && ty + R < lv.h {
         let (t0, s0) = (t - R * w - R, s - R * w - R);
         for dy in 0..p {
             let (tr, sr) = (t0 + dy * w, s0 + dy * w);
-            let (a, b, k) = (&img[tr..tr + p], &img[sr..sr + p], &wt[tr..tr + p]);
+            let (a, b) = (&img[tr..tr + p], &img[sr..sr + p]);
             for i in 0..p {
-                sum += k[i] * sq(a[i], b[i]);
+                sum += sq(a[i], b[i]);
             }
             if sum > bound {
                 return sum;
@@ -255,7 +254,7 @@ pub fn dist(lv: &Level, img: &[[f32; 3]], wt: &[f32], t: usize, s: usize, bound:
             }
             let ti = yy as usize * w + xx as usize;
             let si = (s as isize + dy * w as isize + dx) as usize;
-            sum += wt[ti] * sq(img[ti], img[si]);
+            sum += sq(img[ti], img[si]);
         }
         if sum > bound {
             return sum;

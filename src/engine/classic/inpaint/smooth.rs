@@ -1,5 +1,5 @@
-//! The low-frequency half of the fill: a membrane (Laplace) fill of the hole and a
-//! Gaussian-like blur that separates structure from texture.
+//! Membrane (Laplace) filling: the smooth start of the coarsest level, the fallback where no
+//! patch can be copied, and the solver of the seam correction.
 
 use super::plane::{add, children, scale, Plane};
 
@@ -102,46 +102,6 @@ fn relax(p: &mut Plane, holes: &[usize], sweeps: usize) {
     }
 }
 
-/// Approximates a Gaussian blur of standard deviation `sigma` by three box blurs in each
-/// direction (edges clamped); running sums keep it linear in the pixel count.
-pub fn blur(p: &Plane, sigma: f32) -> Plane {
-    // Three boxes of width 2r+1 have variance 3 * ((2r+1)^2 - 1) / 12 = r(r+1).
-    let mut r = 1usize;
-    while ((r + 1) * (r + 2)) as f32 <= sigma * sigma {
-        r += 1;
-    }
-    let mut out = p.clone();
-    let mut line = Vec::new();
-    for _ in 0..3 {
-        for y in 0..p.h {
-            line.clear();
-            line.extend_from_slice(&out.px[y * p.w..(y + 1) * p.w]);
-            box_line(&line, r, |x, v| out.px[y * p.w + x] = v);
-        }
-        for x in 0..p.w {
-            line.clear();
-            line.extend((0..p.h).map(|y| out.px[y * p.w + x]));
-            box_line(&line, r, |y, v| out.px[y * p.w + x] = v);
-        }
-    }
-    out
-}
-
-fn box_line(line: &[[f32; 3]], r: usize, mut put: impl FnMut(usize, [f32; 3])) {
-    let n = line.len();
-    let at = |i: isize| line[i.clamp(0, n as isize - 1) as usize];
-    let k = 1.0 / (2 * r + 1) as f32;
-    let mut sum = [0.0f32; 3];
-    for i in -(r as isize)..=(r as isize) {
-        add(&mut sum, at(i), 1.0);
-    }
-    for x in 0..n {
-        put(x, scale(sum, k));
-        add(&mut sum, at(x as isize + r as isize + 1), 1.0);
-        add(&mut sum, at(x as isize - r as isize), -1.0);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,14 +135,5 @@ mod tests {
                 .map(|(a, b)| (0..3).map(|c| (a[c] - b[c]).abs()).fold(0.0, f32::max))
                 .fold(0.0, f32::max);
         assert!(worst < 1.0, "worst error {worst}");
-    }
-
-    #[test]
-    fn blur_keeps_a_constant_and_a_ramp_interior() {
-        let p = ramp(40, 40);
-        let b = blur(&p, 3.0);
-        let i = 20 * 40 + 20;
-        assert!((b.px[i][0] - p.px[i][0]).abs() < 1e-3);
-        assert!((b.px[i][2] - 100.0).abs() < 1e-3);
     }
 }

@@ -117,20 +117,153 @@ impl Block {
             t.transpose(0, 1)?.unsqueeze(0)?.contiguous()
         };
         // RoPE runs in f32 (tables are f32) as the reference's complex64 product does, then
-        // returns to the model dtype.
+        // returns to the model dtype, as the reference's `type_as` does.
+        let dt = h.dtype();
         let rot = |t: Tensor| -> CResult<Tensor> {
-            let dt = t.dtype();
             candle_nn::rotary_emb::rope_i(&t.to_dtype(DType::F32)?, cos, sin)?.to_dtype(dt)
         };
         let q = rot(heads(&self.to_q, Some(&self.norm_q))?)?;
         let k = rot(heads(&self.to_k, Some(&self.norm_k))?)?;
         let v = heads(&self.to_v, None)?;
-        let scale = 1.0 / (hd as f64).sqrt();
-        // No attention mask: pad tokens attend and are attended to, as in the reference.
-        let att = (q.matmul(&k.t()?)? * scale)?;
-        let att = candle_nn::ops::softmax_last_dim(&att)?;
-        let o = att.matmul(&v)?; // [1, H, S, D]
+        let o = attention_f32(&q, &k, &v, 1.0 / (hd as f64).sqrt())?; // [1, H, S, D]
         let o = o.squeeze(0)?.transpose(0, 1)?.reshape((s, nh * hd))?;
         self.to_out.forward(&o)
+    }
+}
+
+/// Bytes of f32 attention scores one chunk of heads may hold at once.
+pub const SCORE_BYTES: usize = 1 << 30;
+
+/// softmax(q·kᵀ·scale)·v over [1, H, S, D] tensors with the logits, the softmax and the
+/// weighted sum in f32 whatever the model dtype, as the reference's fused attention keeps them;
+/// the result returns in the inputs' dtype. Heads run in chunks so that the S×S scores never
+/// take more than [`SCORE_BYTES`]. No mask: pad tokens attend and are attended to, as in the
+/// reference.
+pub(crate) fn attention_f32(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> CResult<Tensor> {
+    attention_in_chunks(q, k, v, scale, SCORE_BYTES)
+}
+
+fn attention_in_chunks(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    scale: f64,
+    score_bytes: usize,
+) -> CResult<Tensor> {
+    let (_, nh, s, _) = q.dims4()?;
+    let dt = q.dtype();
+    let per_head = (s * s * 4).max(1);
+    let chunk = (score_bytes / per_head).clamp(1, nh);
+    let mut outs = Vec::with_capacity(nh.div_ceil(chunk));
+    for start in (0..nh).step_by(chunk) {
+        let n = chunk.min(nh - start);
+        let f32_of = |t: &Tensor| t.narrow(1, start, n)?.to_dtype(DType::F32);
+        let (q, k, v) = (f32_of(q)?, f32_of(k)?, f32_of(v)?);
+        let att = (q.matmul(&k.t()?)? * scale)?;
+        let att = candle_nn::ops::softmax_last_dim(&att)?;
+        outs.push(att.matmul(&v)?.to_dtype(dt)?);
+    }
+    Tensor::cat(&outs, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    fn rand(seed: u64, shape: (usize, usize, usize, usize)) -> Tensor {
+        let n = shape.0 * shape.1 * shape.2 * shape.3;
+        let mut x = seed;
+        let v: Vec<f32> = (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 6.0
+            })
+            .collect();
+        Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
+    }
+
+    /// The same math in f64 on the CPU, from the bf16 values of the inputs.
+    fn reference(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> Vec<f64> {
+        let f = |t: &Tensor| -> Vec<f64> {
+            let v: Vec<f32> = t
+                .to_dtype(DType::F32)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            v.into_iter().map(f64::from).collect()
+        };
+        let (_, nh, s, d) = q.dims4().unwrap();
+        let (q, k, v) = (f(q), f(k), f(v));
+        let mut out = vec![0.0; nh * s * d];
+        for h in 0..nh {
+            let at = |m: &[f64], i: usize, j: usize| m[(h * s + i) * d + j];
+            for i in 0..s {
+                let logits: Vec<f64> = (0..s)
+                    .map(|j| (0..d).map(|c| at(&q, i, c) * at(&k, j, c)).sum::<f64>() * scale)
+                    .collect();
+                let m = logits.iter().cloned().fold(f64::MIN, f64::max);
+                let e: Vec<f64> = logits.iter().map(|l| (l - m).exp()).collect();
+                let z: f64 = e.iter().sum();
+                for c in 0..d {
+                    out[(h * s + i) * d + c] = (0..s).map(|j| e[j] / z * at(&v, j, c)).sum();
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn bf16_attention_keeps_logits_and_softmax_in_f32() {
+        let shape = (1, 3, 40, 16);
+        let bf = |t: Tensor| t.to_dtype(DType::BF16).unwrap();
+        let (q, k, v) = (bf(rand(1, shape)), bf(rand(2, shape)), bf(rand(3, shape)));
+        let scale = 0.25;
+        let want = reference(&q, &k, &v, scale);
+        let err = |t: &Tensor| -> f64 {
+            assert_eq!(t.dtype(), DType::BF16);
+            let got: Vec<f32> = t
+                .to_dtype(DType::F32)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            got.iter()
+                .zip(&want)
+                .map(|(a, b)| (*a as f64 - b).abs())
+                .fold(0.0, f64::max)
+        };
+        let ours = attention_f32(&q, &k, &v, scale).unwrap();
+        // Only the final rounding to bf16 remains: 2^-8 relative of values below ~3.
+        assert!(err(&ours) < 3.0 / 256.0, "f32 path error {}", err(&ours));
+        // Logits and softmax in bf16, as the unfused path would, are measurably worse.
+        let att = candle_nn::ops::softmax_last_dim(
+            &(q.matmul(&k.t().unwrap()).unwrap() * scale).unwrap(),
+        )
+        .unwrap();
+        let bf16_path = att.matmul(&v).unwrap();
+        assert!(
+            err(&bf16_path) > 2.0 * err(&ours),
+            "{} vs {}",
+            err(&bf16_path),
+            err(&ours)
+        );
+    }
+
+    #[test]
+    fn head_chunks_give_the_same_result() {
+        let shape = (1, 5, 24, 8);
+        let (q, k, v) = (rand(4, shape), rand(5, shape), rand(6, shape));
+        let one = attention_in_chunks(&q, &k, &v, 0.3, usize::MAX).unwrap();
+        let per_head = attention_in_chunks(&q, &k, &v, 0.3, 24 * 24 * 4).unwrap();
+        let two = attention_in_chunks(&q, &k, &v, 0.3, 2 * 24 * 24 * 4).unwrap();
+        let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(flat(&one), flat(&per_head));
+        assert_eq!(flat(&one), flat(&two));
     }
 }

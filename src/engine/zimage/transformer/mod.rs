@@ -8,6 +8,7 @@ use super::config::TransformerConfig;
 use super::weights::Weights;
 use super::EngineError;
 use block::Block;
+pub use block::SCORE_BYTES;
 use candle_core::{DType, Module, Result as CResult, Tensor};
 use candle_nn::Linear;
 use rope::Rope;
@@ -18,7 +19,7 @@ const SEQ_MULTIPLE: usize = 32;
 const T_FREQ_DIM: usize = 256;
 
 fn model_err(e: candle_core::Error) -> EngineError {
-    EngineError::Internal(format!("transformer: {e}"))
+    crate::engine::zimage::candle_error("transformer", e)
 }
 
 pub(crate) fn load_linear(

@@ -12,7 +12,7 @@ use candle_core::{DType, Module, Result as CResult, Tensor};
 use candle_nn::{Conv2d, GroupNorm};
 
 fn err(e: candle_core::Error) -> EngineError {
-    EngineError::Internal(format!("vae: {e}"))
+    crate::engine::zimage::candle_error("vae", e)
 }
 
 struct Encoder {

@@ -1,10 +1,19 @@
-//! Times one full-size Z-Image Turbo edit with random weights: Qwen3-4B prompt encoding, VAE
-//! encode, the 8-step denoising loop of the 6B DiT, VAE decode. Prints seconds per stage and the
-//! DiT's achieved TFLOP/s. Usage: zimage_speed [--device cuda] [--size 1024] [--steps 8]
-//! [--cap-tokens 128] [--dit-only] [--small]
+//! Times one full-size Z-Image Turbo edit: Qwen3-4B prompt encoding, VAE encode, the 8-step
+//! denoising loop of the 6B DiT, VAE decode. Prints seconds per stage, the DiT's achieved TFLOP/s
+//! and its ratio to the FLOP floor, and `STAGE name start end` lines (unix ms) that the GPU check
+//! matches with its VRAM samples.
+//!
+//! Usage: zimage_speed [--device cuda] [--size 1024] [--steps 8] [--cap-tokens 128]
+//! [--dit-only] [--small] [--peak-tflops 989] [--model DIR [--out FILE]]
+//!
+//! Without `--model` the weights are random and built in memory; with it, the pipeline loads the
+//! folder and runs one edit with the draws of `DIR/inputs.safetensors` (see scripts/gpu_check.sh).
+
+mod model;
 
 use candle_core::{Device, Tensor};
-use std::time::Instant;
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use zedit::engine::zimage::config::{TextEncoderConfig, TransformerConfig, VaeConfig};
 use zedit::engine::zimage::scheduler::Schedule;
 use zedit::engine::zimage::text_encoder::TextEncoder;
@@ -20,7 +29,14 @@ struct Args {
     dit_only: bool,
     /// A 2-layer, 256-wide DiT and a 3-layer encoder: checks the program on a CPU.
     small: bool,
+    /// Dense bf16 peak of the card, for the floor (H100/H200 SXM: 989).
+    peak_tflops: f64,
+    model: Option<PathBuf>,
+    out: Option<String>,
 }
+
+/// The prompt of `--model` runs (the GPU check's diffusers side uses the same).
+pub const PROMPT: &str = "A small wooden boat on a calm lake at sunrise";
 
 fn args() -> Args {
     let mut a = Args {
@@ -30,6 +46,9 @@ fn args() -> Args {
         cap_tokens: 128,
         dit_only: false,
         small: false,
+        peak_tflops: 989.0,
+        model: None,
+        out: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -41,6 +60,9 @@ fn args() -> Args {
             "--cap-tokens" => a.cap_tokens = val().parse().unwrap_or(128),
             "--dit-only" => a.dit_only = true,
             "--small" => a.small = true,
+            "--peak-tflops" => a.peak_tflops = val().parse().unwrap_or(989.0),
+            "--model" => a.model = Some(PathBuf::from(val())),
+            "--out" => a.out = Some(val()),
             other => eprintln!("ignoring unknown argument {other}"),
         }
     }
@@ -55,9 +77,28 @@ fn timed<T>(dev: &Device, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Resu
     Ok((out, t0.elapsed().as_secs_f64()))
 }
 
+fn unix_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+/// Runs one stage between `STAGE` marker lines.
+fn mark<T>(name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let start = unix_ms();
+    let out = f()?;
+    println!("STAGE {name} {start} {}", unix_ms());
+    Ok(out)
+}
+
 fn main() -> anyhow::Result<()> {
     let a = args();
     let (dev, dtype) = device::select(Some(&a.device))?;
+    if let Some(dir) = &a.model {
+        println!("device {dev:?}, dtype {dtype:?}, {} steps", a.steps);
+        return model::run(&a, dir, &dev, dtype);
+    }
     println!(
         "device {dev:?}, dtype {dtype:?}, {}x{}, {} steps, {} caption tokens",
         a.size, a.size, a.steps, a.cap_tokens
@@ -83,7 +124,7 @@ fn main() -> anyhow::Result<()> {
         let te = TextEncoder::load(&mut w, &te_cfg)?;
         let ids: Vec<u32> = (0..a.cap_tokens as u32).map(|i| 1000 + i).collect();
         te.encode(&ids)?; // warm-up
-        let (cap, s) = timed(&dev, || Ok(te.encode(&ids)?))?;
+        let (cap, s) = mark("text_encoder", || timed(&dev, || Ok(te.encode(&ids)?)))?;
         println!(
             "text encoder ({} layers, {} tokens): {s:.3}s",
             te_cfg.num_hidden_layers, a.cap_tokens
@@ -102,7 +143,8 @@ fn main() -> anyhow::Result<()> {
     };
     if let Some(vae) = &vae {
         let img = Tensor::randn(0f32, 0.5, (1, 3, a.size, a.size), &dev)?;
-        let (_, s) = timed(&dev, || Ok(vae.encode(&img)?))?;
+        vae.encode(&img)?; // warm-up
+        let (_, s) = mark("vae_encode", || timed(&dev, || Ok(vae.encode(&img)?)))?;
         println!("VAE encode: {s:.3}s");
         total += s;
     }
@@ -110,30 +152,37 @@ fn main() -> anyhow::Result<()> {
     let sched = Schedule::new(&Default::default(), a.steps);
     let caption = dit.caption(&cap)?;
     dit.forward(&x, 0.5, &caption)?; // warm-up (kernels, allocator)
-    let (xf, loop_s) = timed(&dev, || {
-        let caption = dit.caption(&cap)?;
-        let mut x = x.clone();
-        for i in 0..a.steps {
-            let v = dit
-                .forward(&x, Schedule::model_t(sched.timesteps[i]), &caption)?
-                .neg()?;
-            x = (x + (v * (sched.sigmas[i + 1] - sched.sigmas[i]) as f64)?)?;
-        }
-        Ok(x)
+    let (xf, loop_s) = mark("denoise", || {
+        timed(&dev, || {
+            let caption = dit.caption(&cap)?;
+            let mut x = x.clone();
+            for i in 0..a.steps {
+                let v = dit
+                    .forward(&x, Schedule::model_t(sched.timesteps[i]), &caption)?
+                    .neg()?;
+                x = (x + (v * (sched.sigmas[i + 1] - sched.sigmas[i]) as f64)?)?;
+            }
+            Ok(x)
+        })
     })?;
     let flops = flops_per_call(&tcfg, (lat / 2) * (lat / 2), a.cap_tokens) * a.steps as f64;
+    let floor = flops / (a.peak_tflops * 1e12);
     println!(
-        "denoising: {loop_s:.3}s for {} steps ({:.3}s/step), {:.1} TFLOP/step, {:.0} TFLOP/s achieved",
+        "denoising: {loop_s:.3}s for {} steps ({:.3}s/step), {:.1} TFLOP/step, {:.0} TFLOP/s achieved, \
+         {:.2}x the floor ({:.1} ms/step at {} TFLOP/s)",
         a.steps,
         loop_s / a.steps as f64,
         flops / a.steps as f64 / 1e12,
-        flops / loop_s / 1e12
+        flops / loop_s / 1e12,
+        loop_s / floor,
+        floor / a.steps as f64 * 1000.0,
+        a.peak_tflops
     );
     total += loop_s;
     if let Some(vae) = &vae {
-        let (_, s) = timed(&dev, || {
-            Ok(vae.decode(&vae.from_latents(&xf.unsqueeze(0)?)?)?)
-        })?;
+        let z = vae.from_latents(&xf.unsqueeze(0)?)?;
+        vae.decode(&z)?; // warm-up
+        let (_, s) = mark("vae_decode", || timed(&dev, || Ok(vae.decode(&z)?)))?;
         println!("VAE decode: {s:.3}s");
         total += s;
     }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The whole Z-Image GPU check in one command, on a CUDA 13 machine with Python, torch and
+# transformers but no Rust toolchain and no network (about 5-8 minutes on an H200):
+#   1. writes a full-size Z-Image Turbo folder with random bf16 weights once (safetensors), plus a
+#      seeded input image and noise (scripts/gpu_reference.py make);
+#   2. zedit (gpu-bundle/zimage_speed, built by scripts/build_gpu.sh): per-stage ms after warm-up,
+#      DiT TFLOP/s and ratio to the FLOP floor, seconds per edit, peak VRAM per stage;
+#   3. diffusers' ZImageImg2ImgPipeline on the same folder with the same draws (from the diffusers
+#      wheel in gpu-bundle when diffusers is not installed): the same figures;
+#   4. the bf16 deviation between the two decoded images.
+# Env: SIZE (1024), STEPS (8), PYTHON (python3), ZEDIT_GPU_WORK (/tmp/zedit-gpu).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE="${SIZE:-1024}"
+STEPS="${STEPS:-8}"
+PY="${PYTHON:-python3}"
+WORK="${ZEDIT_GPU_WORK:-/tmp/zedit-gpu}"
+BIN="${ZEDIT_GPU_BIN:-gpu-bundle/zimage_speed}"
+mkdir -p "$WORK"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+
+# The machine's CUDA 13 libraries: a system toolkit, or the NVIDIA wheels next to torch.
+for d in /usr/local/cuda/lib64 /usr/local/cuda-13*/lib64 \
+  "$("$PY" -c 'import nvidia, os; print(os.path.join(list(nvidia.__path__)[0], "cu13", "lib"))' 2>/dev/null || true)"; do
+  if [ -n "$d" ] && [ -d "$d" ]; then LD_LIBRARY_PATH="$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
+done
+export LD_LIBRARY_PATH
+if ldd "$BIN" | grep "not found"; then
+  echo "gpu_check: $BIN misses the libraries above; point LD_LIBRARY_PATH at CUDA 13's" >&2
+  exit 1
+fi
+if ! "$PY" -c 'import diffusers' 2>/dev/null; then
+  "$PY" -m pip install --quiet --no-deps --no-index --target "$WORK/py" gpu-bundle/diffusers-*.whl
+  export PYTHONPATH="$WORK/py${PYTHONPATH:+:$PYTHONPATH}"
+fi
+
+# VRAM sampler: unix ms and MiB in use on GPU 0, every ~100 ms.
+(while :; do
+  echo "$(date +%s%3N) $(nvidia-smi --id=0 --query-gpu=memory.used --format=csv,noheader,nounits)"
+  sleep 0.05
+done) > "$WORK/vram.txt" &
+SAMPLER=$!
+trap 'kill $SAMPLER 2>/dev/null || true' EXIT
+
+if [ ! -f "$WORK/model/inputs.safetensors" ]; then
+  timeout 240 "$PY" scripts/gpu_reference.py make "$WORK/model" "$SIZE"
+fi
+echo "== zedit"
+timeout 240 "$BIN" --device cuda --model "$WORK/model" --steps "$STEPS" \
+  --out "$WORK/zedit.safetensors" | tee "$WORK/zedit.log"
+echo "== diffusers"
+timeout 240 "$PY" scripts/gpu_reference.py run "$WORK/model" "$STEPS" "$WORK/diffusers.safetensors" \
+  | tee "$WORK/diffusers.log"
+echo "== comparison"
+"$PY" scripts/gpu_reference.py compare "$WORK/zedit.safetensors" "$WORK/diffusers.safetensors"
+"$PY" - "$WORK/zedit.log" "$WORK/vram.txt" <<'EOF'
+import sys
+stages = [l.split()[1:] for l in open(sys.argv[1]) if l.startswith("STAGE ")]
+samples = [tuple(map(int, l.split())) for l in open(sys.argv[2]) if len(l.split()) == 2]
+for name, start, end in stages:
+    inside = [mib for t, mib in samples if int(start) <= t <= int(end) + 150]
+    if inside:
+        print(f"  zedit {name:14} peak VRAM {max(inside) / 1024:6.2f} GiB (device total in use)")
+if samples:
+    print(f"  device memory in use when sampling began: {samples[0][1] / 1024:.2f} GiB")
+EOF

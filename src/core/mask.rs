@@ -1,0 +1,199 @@
+//! What a step changes: a mask described as data (a drawn shape, a stored image, or the prompt a
+//! segmentation model turns into a mask), grown and feathered. Rasterised by `crate::mask`.
+
+use super::{ImageRef, Rect};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A point given to a segmentation model; `positive` false marks what to leave out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MaskPoint {
+    pub x: u32,
+    pub y: u32,
+    #[serde(default = "yes")]
+    pub positive: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The shape of a mask, in the pixels of the image the step edits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MaskShape {
+    /// A hard-edged rectangle.
+    Rect { x: u32, y: u32, w: u32, h: u32 },
+    /// An ellipse inscribed in the rectangle.
+    Ellipse { x: u32, y: u32, w: u32, h: u32 },
+    /// A mask image stored in the session (white marks what to change).
+    File { image: ImageRef },
+    /// Clicks for a segmentation model.
+    Points { points: Vec<MaskPoint> },
+    /// A box prompt for a segmentation model: the object inside it, not the box itself.
+    Box { x: u32, y: u32, w: u32, h: u32 },
+    /// Words naming what to mask ("the red shirt"), for a text-prompted segmentation model.
+    Text { target: String },
+}
+
+impl MaskShape {
+    pub fn rect(r: Rect) -> MaskShape {
+        MaskShape::Rect {
+            x: r.x,
+            y: r.y,
+            w: r.w,
+            h: r.h,
+        }
+    }
+
+    pub fn ellipse(r: Rect) -> MaskShape {
+        MaskShape::Ellipse {
+            x: r.x,
+            y: r.y,
+            w: r.w,
+            h: r.h,
+        }
+    }
+
+    /// The bounding rectangle of a drawn shape or box prompt.
+    pub fn bounds(&self) -> Option<Rect> {
+        match *self {
+            MaskShape::Rect { x, y, w, h }
+            | MaskShape::Ellipse { x, y, w, h }
+            | MaskShape::Box { x, y, w, h } => Some(Rect { x, y, w, h }),
+            _ => None,
+        }
+    }
+
+    /// The kind's name, as stored.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MaskShape::Rect { .. } => "rect",
+            MaskShape::Ellipse { .. } => "ellipse",
+            MaskShape::File { .. } => "file",
+            MaskShape::Points { .. } => "points",
+            MaskShape::Box { .. } => "box",
+            MaskShape::Text { .. } => "text",
+        }
+    }
+
+    /// True for the prompts that a segmentation model must turn into a mask.
+    pub fn needs_model(&self) -> bool {
+        matches!(
+            self,
+            MaskShape::Points { .. } | MaskShape::Box { .. } | MaskShape::Text { .. }
+        )
+    }
+}
+
+/// A mask to apply to a step: its shape, then grown and feathered by so many pixels.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaskSpec {
+    pub shape: MaskShape,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub grow: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub feather: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+impl MaskSpec {
+    pub fn new(shape: MaskShape) -> MaskSpec {
+        MaskSpec {
+            shape,
+            grow: 0,
+            feather: 0,
+        }
+    }
+}
+
+impl fmt::Display for MaskSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.shape {
+            MaskShape::Rect { x, y, w, h } => write!(f, "rect {x},{y} {w}x{h}")?,
+            MaskShape::Ellipse { x, y, w, h } => write!(f, "ellipse {x},{y} {w}x{h}")?,
+            MaskShape::Box { x, y, w, h } => write!(f, "box {x},{y} {w}x{h}")?,
+            MaskShape::File { image } => {
+                let name = image.path.rsplit('/').next().unwrap_or(&image.path);
+                write!(f, "file {}", name.chars().take(12).collect::<String>())?
+            }
+            MaskShape::Points { points } => write!(f, "{} points", points.len())?,
+            MaskShape::Text { target } => write!(f, "\"{target}\"")?,
+        }
+        if self.grow > 0 {
+            write!(f, " +{}", self.grow)?;
+        }
+        if self.feather > 0 {
+            write!(f, " ~{}", self.feather)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct Holder {
+        mask_spec: MaskSpec,
+    }
+
+    #[test]
+    fn every_shape_round_trips_through_toml() {
+        let shapes = [
+            MaskShape::Rect {
+                x: 1,
+                y: 2,
+                w: 3,
+                h: 4,
+            },
+            MaskShape::Ellipse {
+                x: 1,
+                y: 2,
+                w: 3,
+                h: 4,
+            },
+            MaskShape::File {
+                image: ImageRef {
+                    path: "images/ab.png".into(),
+                    blake3: "ab".into(),
+                },
+            },
+            MaskShape::Points {
+                points: vec![MaskPoint {
+                    x: 5,
+                    y: 6,
+                    positive: false,
+                }],
+            },
+            MaskShape::Box {
+                x: 0,
+                y: 0,
+                w: 9,
+                h: 9,
+            },
+            MaskShape::Text {
+                target: "the red shirt".into(),
+            },
+        ];
+        for shape in shapes {
+            let h = Holder {
+                mask_spec: MaskSpec {
+                    shape,
+                    grow: 4,
+                    feather: 0,
+                },
+            };
+            let text = toml::to_string(&h).unwrap();
+            assert!(!text.contains("feather"), "{text}");
+            assert_eq!(toml::from_str::<Holder>(&text).unwrap(), h, "{text}");
+        }
+        let bad = "[mask_spec.shape]\nkind = \"blob\"\n";
+        assert!(toml::from_str::<Holder>(bad).is_err());
+    }
+}
