@@ -33,6 +33,11 @@ from safetensors.torch import save_file  # noqa: E402
 
 import diffusers  # noqa: E402
 from diffusers import ZImageInpaintPipeline, ZImagePipeline  # noqa: E402
+from diffusers.pipelines.z_image.pipeline_z_image import (  # noqa: E402
+    calculate_shift,
+    get_default_z_image_sigmas,
+    retrieve_timesteps,
+)
 from diffusers.utils import torch_utils  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -155,7 +160,13 @@ def flowedit(pipe, spec, image, mask_img, store):
         mt = torch.from_numpy((np.array(mask_img.convert("L")) / 255.0 >= 0.5).astype(np.float32))
         m = torch.nn.functional.interpolate(mt[None, None], size=(H // 8, W // 8), mode="nearest")
         store["latent_mask"] = m.clone()
-    sched.set_timesteps(spec["steps"])
+    # The schedule exactly as ZImagePipeline sets it: its default sigmas, shifted by mu.
+    cfg = sched.config
+    mu = calculate_shift((x_src.shape[2] // 2) * (x_src.shape[3] // 2),
+                         cfg.get("base_image_seq_len", 256), cfg.get("max_image_seq_len", 4096),
+                         cfg.get("base_shift", 0.5), cfg.get("max_shift", 1.15))
+    retrieve_timesteps(sched, spec["steps"], "cpu",
+                       sigmas=get_default_z_image_sigmas(spec["steps"]), mu=mu)
     timesteps, sigmas = sched.timesteps, sched.sigmas
     store["scheduler.timesteps"], store["scheduler.sigmas"] = timesteps.clone(), sigmas.clone()
     gen = torch.Generator("cpu").manual_seed(spec["seed"])
