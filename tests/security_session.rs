@@ -145,7 +145,7 @@ fn a_finished_step_waits_out_another_writers_long_transaction() {
         version: "test".into(),
         model_digest: None,
     };
-    let id = Session::begin_step(&dir, &req, &engine, std::process::id()).unwrap();
+    let begun = Session::begin_step(&dir, &req, &engine, std::process::id()).unwrap();
     // Another writer holds the session longer than any fixed short wait.
     let lock = SessionLock::acquire(&dir, "s", std::time::Duration::from_secs(1)).unwrap();
     let holder = std::thread::spawn(move || {
@@ -153,7 +153,7 @@ fn a_finished_step_waits_out_another_writers_long_transaction() {
         drop(lock);
     });
     let image = image::DynamicImage::ImageRgb8(test_image(64, 48, 3));
-    let step = Session::finish_step(&dir, id, StepOutcome::Done { image, took_ms: 1 });
+    let step = Session::finish_step(&dir, begun, StepOutcome::Done { image, took_ms: 1 }, None);
     holder.join().unwrap();
     let step = step.expect("the finished work is recorded, not thrown away");
     assert_eq!(step.status, zedit::core::Status::Done);
