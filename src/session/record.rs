@@ -5,8 +5,8 @@ use super::running::RunGuard;
 use super::store::now_rfc3339;
 use super::{Session, SessionError};
 use crate::core::{
-    EditParams, EngineId, ErrorKind, ImageRef, MaskShape, MaskSpec, Op, Status, Step, StepError, StepId,
-    ZEDIT_VERSION,
+    EditParams, EngineId, ErrorKind, ImageRef, MaskShape, MaskSpec, Op, Status, Step, StepError,
+    StepId, ZEDIT_VERSION,
 };
 use image::DynamicImage;
 use serde::{Deserialize, Serialize};
