@@ -25,6 +25,21 @@ pub const MAX_BACKLOG: usize = 1024;
 /// A client that has not read for this long while we write is dropped.
 const WRITE_WAIT: Duration = Duration::from_secs(60);
 
+/// Events a connection has taken from its senders and not yet written to its client. A
+/// stopping worker waits for this to drain, so the last event of a job (its `Cancelled` on
+/// SIGTERM, say) reaches the client before the process exits.
+static UNSENT: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits until every connection has written the events it holds, or `limit` passes. The
+/// short first pause lets events just sent by the engine thread reach their connection.
+pub fn wait_flushed(limit: Duration) {
+    let start = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(20));
+    while UNSENT.load(Ordering::SeqCst) > 0 && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// One of the [`MAX_CONNECTIONS`] places, given back when the connection ends.
 pub struct Slot(Arc<AtomicUsize>);
 
@@ -79,13 +94,18 @@ pub fn serve(stream: UnixStream, queue: Arc<Queue>, info: Arc<HelloInfo>, _slot:
     let (backlog_tx, backlog_rx) = mpsc::sync_channel::<Event>(MAX_BACKLOG);
     std::thread::spawn(move || {
         for event in rx {
+            UNSENT.fetch_add(1, Ordering::SeqCst);
             match backlog_tx.try_send(event) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) => {
+                    UNSENT.fetch_sub(1, Ordering::SeqCst);
                     let _ = closer.shutdown(Shutdown::Both);
                     return;
                 }
-                Err(TrySendError::Disconnected(_)) => return,
+                Err(TrySendError::Disconnected(_)) => {
+                    UNSENT.fetch_sub(1, Ordering::SeqCst);
+                    return;
+                }
             }
         }
     });
@@ -93,11 +113,17 @@ pub fn serve(stream: UnixStream, queue: Arc<Queue>, info: Arc<HelloInfo>, _slot:
         let _ = write_half.set_write_timeout(Some(WRITE_WAIT));
         let mut w = BufWriter::new(write_half);
         // Ends when the client is gone or every sender (this connection, job watchers) is.
-        for event in backlog_rx {
-            if write_message(&mut w, &event).is_err() {
+        while let Ok(event) = backlog_rx.recv() {
+            let written = write_message(&mut w, &event);
+            UNSENT.fetch_sub(1, Ordering::SeqCst);
+            if written.is_err() {
                 let _ = w.get_ref().shutdown(Shutdown::Both);
                 break;
             }
+        }
+        // What is left will never be written: it no longer counts as waiting.
+        for _ in backlog_rx.try_iter() {
+            UNSENT.fetch_sub(1, Ordering::SeqCst);
         }
     });
     let _ = stream.set_read_timeout(Some(HELLO_WAIT));

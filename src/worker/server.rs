@@ -179,6 +179,7 @@ impl Server {
         }
         // Let the running job stop and record itself before the process goes.
         let _ = self.engine_thread.join();
+        conn::wait_flushed(Duration::from_secs(2));
         if socket_ident(&self.socket) == ident {
             let _ = fs::remove_file(&self.socket);
         }
