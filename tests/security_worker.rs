@@ -123,7 +123,10 @@ fn a_step_that_cannot_be_recorded_ends_failed_and_status_agrees() {
     let steps = steps_of(root, "s");
     assert_eq!(steps[0]["status"], "failed", "{:?}", steps[0]);
     assert!(
-        steps[0]["error"]["message"].as_str().unwrap_or("").contains("images"),
+        steps[0]["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("images"),
         "{:?}",
         steps[0]
     );

@@ -68,6 +68,8 @@ fn proxied(root: &Path) -> (ClientOptions, Arc<AtomicUsize>) {
 fn a_dropped_connection_re_attaches_and_the_finished_step_is_returned() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
+    // The client only talks through a socket in a private folder.
+    std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let _worker = start_worker(root, 400);
     let dir = new_session(root, "s");
     let (opts, cut) = proxied(root);
