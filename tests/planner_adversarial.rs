@@ -53,12 +53,17 @@ fn ten_thousand_random_inputs_plan_without_panic() {
     }
 }
 
+/// The fastest of five runs: a busy machine (or the other test in this binary) only ever
+/// adds time, so the minimum is what the algorithm itself costs.
 fn time_of(text: &str) -> Duration {
-    let start = Instant::now();
-    for _ in 0..3 {
-        let _ = plan(text);
-    }
-    start.elapsed()
+    (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            let _ = plan(text);
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
 }
 
 #[test]

@@ -56,7 +56,8 @@ fn a_worker_that_cannot_start_leaves_the_studio_responsive_and_says_why() {
     let mut h = Harness::with_backend(&root, move |sink| {
         Box::new(WorkerBackend::start(opts, sink))
     });
-    type_and_move(&mut h);
+    // This start fails at once, before any key (a key clears a notice): the error is on the
+    // status line first, then keys are still handled at once.
     h.wait("the start error on the status line", |s| {
         error_says(s, "worker unavailable")
     });
@@ -65,6 +66,7 @@ fn a_worker_that_cannot_start_leaves_the_studio_responsive_and_says_why() {
         "{:?}",
         h.state().message
     );
+    type_and_move(&mut h);
     assert_eq!(h.state().backend, "local");
     // Jobs run in this process instead, and are recorded.
     h.keys("iwarm light<Enter><Enter>");

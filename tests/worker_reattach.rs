@@ -56,7 +56,15 @@ fn proxy(path: PathBuf, target: PathBuf, epoch: Arc<AtomicUsize>) {
 }
 
 fn proxied(root: &Path) -> (ClientOptions, Arc<AtomicUsize>) {
-    let front = root.join("proxy.sock");
+    // The client refuses a socket whose folder others can enter: keep the proxy's private.
+    let private = root.join(".proxy");
+    std::fs::create_dir(&private).unwrap();
+    std::fs::set_permissions(
+        &private,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let front = private.join("proxy.sock");
     let cut = Arc::new(AtomicUsize::new(0));
     proxy(front.clone(), socket_of(root), cut.clone());
     let mut opts = ClientOptions::new(front);
