@@ -55,7 +55,15 @@ fn session(root: &Path, name: &str) -> PathBuf {
 
 fn worker(c: &mut Criterion) {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let socket = tmp.path().join("worker.sock");
+    // The worker refuses a socket folder others can enter: keep it private.
+    let private = tmp.path().join("run");
+    std::fs::create_dir(&private).expect("socket folder");
+    std::fs::set_permissions(
+        &private,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("socket folder mode");
+    let socket = private.join("worker.sock");
     let server = Server::start(ServerOptions::new(&socket)).expect("worker starts");
     let handle = std::thread::spawn(move || server.serve());
     let dir = session(tmp.path(), "rt");
