@@ -267,7 +267,7 @@ fn lock_pid_file(socket: &Path) -> Result<File, WorkerError> {
         .mode(0o600)
         .open(&path)
         .map_err(|e| WorkerError::io(&path, e))?;
-    match FileExt::try_lock_exclusive(&file) {
+    match lock_with_grace(&file) {
         Ok(true) => {}
         Ok(false) => {
             let mut pid = String::new();
@@ -282,6 +282,20 @@ fn lock_pid_file(socket: &Path) -> Result<File, WorkerError> {
     }
     crate::session::stamp_pid(&mut file).map_err(|e| WorkerError::io(&path, e))?;
     Ok(file)
+}
+
+/// Tries the pidfile lock a few times over about half a second before calling it held. A lock
+/// lets go only when every copy of its descriptor is closed, and a process that forks (a test
+/// harness, a shell starting a command) holds a copy until its child execs: a worker that just
+/// stopped can look alive for a moment.
+fn lock_with_grace(file: &File) -> std::io::Result<bool> {
+    for _ in 0..10 {
+        if FileExt::try_lock_exclusive(file)? {
+            return Ok(true);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    FileExt::try_lock_exclusive(file)
 }
 
 /// True while some worker holds the pidfile lock for `socket`.
