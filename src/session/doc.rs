@@ -33,7 +33,7 @@ pub struct SessionDoc {
     /// The step whose output is the current image; `None` is the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head: Option<StepId>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,
 }
 
@@ -47,7 +47,11 @@ impl SessionDoc {
         // One pass straight into the document (a generic table first would cost a second pass
         // and a value tree many times the file's size); the format is looked at after, or on
         // failure, so a future file gets "upgrade" instead of a parse error.
-        let parsed = toml::from_str::<SessionDoc>(text);
+        // A long file goes a step at a time, which keeps memory near the steps' own size.
+        let parsed = match super::chunked::parse(text) {
+            Some(doc) => Ok(doc),
+            None => toml::from_str::<SessionDoc>(text),
+        };
         let format = match &parsed {
             Ok(doc) => Some(i64::from(doc.format)),
             Err(_) => {
@@ -76,6 +80,9 @@ impl SessionDoc {
     }
 
     pub fn to_toml(&self) -> Result<String, SessionError> {
+        if let Some(text) = super::chunked::write(self) {
+            return Ok(text);
+        }
         toml::to_string(self)
             .map_err(|e| SessionError::Invalid(format!("cannot write session: {e}")))
     }

@@ -2,6 +2,7 @@
 //! images, written atomically under an advisory lock.
 
 mod atomic;
+mod chunked;
 mod doc;
 mod error;
 mod export;
