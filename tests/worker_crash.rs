@@ -54,26 +54,11 @@ fn a_worker_killed_mid_job_leaves_the_step_interrupted_and_the_next_worker_rerun
     let _guard = WorkerGuard(socket.clone());
     let dir = new_session(root, "s");
     // In the foreground, as this test's child, so the test reaps it and its pid really dies.
-    let mut worker = Command::new(assert_cmd::cargo::cargo_bin("zedit"))
-        .args(["worker", "--socket"])
-        .arg(&socket)
-        .env("ZEDIT_TEST_STEP_DELAY_MS", "5000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut client = None;
-    eventually("the worker to answer", || {
-        client = Client::connect(&socket).ok();
-        client.is_some()
-    });
-    let mut client = client.unwrap();
-    let (id, _) = client.submit(relight_job(&dir, 5)).unwrap();
-    eventually("the step to be recorded", || {
-        steps_of(root, "s")
-            .first()
-            .is_some_and(|s| s["status"] == "running")
-    });
+    let Running {
+        mut worker,
+        mut client,
+        job: id,
+    } = running_job(&socket, root, &dir);
     kill(worker.id(), libc::SIGKILL);
     worker.wait().unwrap();
     // Events sent before the kill (Started, progress) may still be read; then the end.
@@ -123,26 +108,11 @@ fn sigterm_stops_the_worker_and_records_the_running_step_as_cancelled() {
     let socket = socket_of(root);
     let _guard = WorkerGuard(socket.clone());
     let dir = new_session(root, "s");
-    let mut worker = Command::new(assert_cmd::cargo::cargo_bin("zedit"))
-        .args(["worker", "--socket"])
-        .arg(&socket)
-        .env("ZEDIT_TEST_STEP_DELAY_MS", "5000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut client = None;
-    eventually("the worker to answer", || {
-        client = Client::connect(&socket).ok();
-        client.is_some()
-    });
-    let mut client = client.unwrap();
-    let (id, _) = client.submit(relight_job(&dir, 5)).unwrap();
-    eventually("the step to be recorded", || {
-        steps_of(root, "s")
-            .first()
-            .is_some_and(|s| s["status"] == "running")
-    });
+    let Running {
+        mut worker,
+        mut client,
+        job: id,
+    } = running_job(&socket, root, &dir);
     kill(worker.id(), libc::SIGTERM);
     let e = wait_final(&mut client, id);
     assert!(matches!(e, Event::Cancelled { .. }), "{e:?}");

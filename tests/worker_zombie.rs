@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use zedit::worker::Client;
 
@@ -29,26 +28,11 @@ fn a_killed_unreaped_worker_leaves_its_step_interrupted_and_the_next_edit_succee
     let _guard = WorkerGuard(socket.clone());
     let dir = new_session(root, "s");
     // This test is the worker's parent and does not wait for it after the kill: a zombie.
-    let mut worker = Command::new(assert_cmd::cargo::cargo_bin("zedit"))
-        .args(["worker", "--socket"])
-        .arg(&socket)
-        .env("ZEDIT_TEST_STEP_DELAY_MS", "5000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut client = None;
-    eventually("the worker to answer", || {
-        client = Client::connect(&socket).ok();
-        client.is_some()
-    });
-    let mut client = client.unwrap();
-    client.submit(relight_job(&dir, 5)).unwrap();
-    eventually("the step to be recorded", || {
-        steps_of(root, "s")
-            .first()
-            .is_some_and(|s| s["status"] == "running")
-    });
+    let Running {
+        mut worker,
+        client: _client,
+        ..
+    } = running_job(&socket, root, &dir);
     // SAFETY: sending SIGKILL to the worker this test started.
     assert_eq!(
         unsafe { libc::kill(worker.id() as libc::pid_t, libc::SIGKILL) },

@@ -226,3 +226,39 @@ pub fn zimage_fixtures() -> PathBuf {
             ))
         })
 }
+
+/// A worker run as this test's own child (the test decides whether to reap it after a kill),
+/// each step slowed to 5 s, with one relight job on the session "s" at `dir` seen running.
+pub struct Running {
+    pub worker: std::process::Child,
+    pub client: zedit::worker::Client,
+    pub job: zedit::worker::JobId,
+}
+
+pub fn running_job(socket: &Path, root: &Path, dir: &Path) -> Running {
+    let worker = std::process::Command::new(assert_cmd::cargo::cargo_bin("zedit"))
+        .args(["worker", "--socket"])
+        .arg(socket)
+        .env("ZEDIT_TEST_STEP_DELAY_MS", "5000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the worker starts");
+    let mut client = None;
+    eventually("the worker to answer", || {
+        client = zedit::worker::Client::connect(socket).ok();
+        client.is_some()
+    });
+    let mut client = client.expect("connected");
+    let (job, _) = client.submit(relight_job(dir, 5)).expect("submitted");
+    eventually("the step to be recorded", || {
+        steps_of(root, "s")
+            .first()
+            .is_some_and(|s| s["status"] == "running")
+    });
+    Running {
+        worker,
+        client,
+        job,
+    }
+}
