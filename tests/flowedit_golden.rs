@@ -6,9 +6,9 @@
 
 mod common;
 
+use common::golden::{self, max_diff, Case};
+
 use candle_core::{DType, Device, Tensor};
-use serde_json::Value;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use zedit::core::{EditParams, FlowEditParams, MaskSource, Mode, Recipe};
 use zedit::engine::zimage::{imageio, FlowEditJob, Init, Job, Noise, Pipeline};
@@ -18,65 +18,10 @@ fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flowedit")
 }
 
-fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-    let a = a.to_dtype(DType::F32).unwrap().flatten_all().unwrap();
-    let b = b.to_dtype(DType::F32).unwrap().flatten_all().unwrap();
-    assert_eq!(a.dims(), b.dims(), "element counts differ");
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
-}
-
-struct Case {
-    name: String,
-    meta: Value,
-    t: HashMap<String, Tensor>,
-}
-
-impl Case {
-    fn get(&self, k: &str) -> &Tensor {
-        self.t
-            .get(k)
-            .unwrap_or_else(|| panic!("{}: tensor {k} missing", self.name))
-    }
-    fn str(&self, k: &str) -> Option<String> {
-        self.meta.get(k).and_then(Value::as_str).map(str::to_string)
-    }
-    fn num(&self, k: &str) -> f64 {
-        self.meta[k]
-            .as_f64()
-            .unwrap_or_else(|| panic!("{}: meta {k} missing", self.name))
-    }
-}
-
 fn cases() -> Vec<Case> {
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap())
-            .unwrap();
-    let mut names: Vec<String> = manifest["cases"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
-    names.sort();
-    assert!(names.len() >= 2, "manifest lists {names:?}");
-    names
-        .into_iter()
-        .map(|name| {
-            let d = dir().join(&name);
-            let meta = serde_json::from_str(&std::fs::read_to_string(d.join("meta.json")).unwrap())
-                .unwrap();
-            let t = candle_core::safetensors::load(d.join("tensors.safetensors"), &Device::Cpu)
-                .unwrap();
-            Case { name, meta, t }
-        })
-        .collect()
+    let cases = golden::cases(&dir(), &dir());
+    assert!(cases.len() >= 2, "the manifest lists too few cases");
+    cases
 }
 
 fn pipeline() -> Pipeline {
@@ -85,9 +30,8 @@ fn pipeline() -> Pipeline {
 }
 
 fn image(c: &Case, key: &str) -> Tensor {
-    let name = c.str(key).unwrap();
-    let img = image::open(dir().join(name)).unwrap().to_rgb8();
-    let (w, h) = (c.num("width") as u32, c.num("height") as u32);
+    let img = image::open(c.file(key, "")).unwrap().to_rgb8();
+    let (w, h) = (c.need("width") as u32, c.need("height") as u32);
     assert_eq!(
         imageio::model_size(img.width(), img.height()).unwrap(),
         (w, h)
@@ -96,9 +40,9 @@ fn image(c: &Case, key: &str) -> Tensor {
 }
 
 fn mask(c: &Case) -> Option<Tensor> {
-    let name = c.str("mask_image")?;
-    let m = image::open(dir().join(name)).unwrap().to_luma8();
-    let size = (c.num("width") as u32, c.num("height") as u32);
+    c.str("mask_image")?;
+    let m = image::open(c.file("mask_image", "")).unwrap().to_luma8();
+    let size = (c.need("width") as u32, c.need("height") as u32);
     Some(imageio::mask_tensor(&m, size, &Device::Cpu).unwrap())
 }
 
@@ -107,30 +51,14 @@ fn every_recorded_transformer_call_matches() {
     let p = pipeline();
     let mut worst = 0f32;
     for c in cases() {
-        let calls = (0..)
-            .take_while(|i| c.t.contains_key(&format!("transformer.{i}.t")))
-            .count();
-        assert_eq!(calls as f64, c.num("n_transformer_calls"), "{}", c.name);
+        let calls = c.calls();
+        assert_eq!(calls as f64, c.need("n_transformer_calls"), "{}", c.name);
         for i in 0..calls {
-            let ts = c
-                .get(&format!("transformer.{i}.t"))
-                .to_vec1::<f32>()
-                .unwrap();
-            for (b, t) in ts.iter().enumerate() {
-                let x = c.get(&format!("transformer.{i}.x.{b}")).squeeze(1).unwrap();
-                let cap = p
-                    .transformer()
-                    .caption(c.get(&format!("transformer.{i}.cap_feats.{b}")))
-                    .unwrap();
-                let out = p.transformer().forward(&x, *t, &cap).unwrap();
-                let want = c
-                    .get(&format!("transformer.{i}.out.{b}"))
-                    .squeeze(1)
-                    .unwrap();
-                let d = max_diff(&out, &want);
-                assert!(d <= 1e-4, "{} call {i}.{b}: max|diff| {d}", c.name);
+            golden::replay_call(&p, &c, i, |what, got, want| {
+                let d = max_diff(got, want);
+                assert!(d <= 1e-4, "{what}: max|diff| {d}");
                 worst = worst.max(d);
-            }
+            });
         }
         let forwards: usize = (0..calls)
             .map(|i| c.get(&format!("transformer.{i}.t")).dims1().unwrap())
@@ -150,8 +78,8 @@ fn every_recorded_transformer_call_matches() {
 fn predicted_calls(c: &Case) -> usize {
     let flow = c.str("kind").as_deref() == Some("flowedit");
     let params = EditParams {
-        steps: c.num("steps") as u32,
-        strength: if flow { 1.0 } else { c.num("strength") as f32 },
+        steps: c.need("steps") as u32,
+        strength: if flow { 1.0 } else { c.need("strength") as f32 },
         flowedit: flow.then(|| flowedit_job(c).params),
         ..Default::default()
     };
@@ -172,7 +100,7 @@ fn predicted_calls(c: &Case) -> usize {
 }
 
 fn flowedit_job(c: &Case) -> FlowEditJob {
-    let draws = (0..c.num("n_noise_draws") as usize)
+    let draws = (0..c.need("n_noise_draws") as usize)
         .map(|j| c.get(&format!("noise.{j}")).clone())
         .collect();
     FlowEditJob {
@@ -180,13 +108,13 @@ fn flowedit_job(c: &Case) -> FlowEditJob {
         target_prompt: c.str("target_prompt").unwrap(),
         negative_prompt: c.str("negative_prompt"),
         params: FlowEditParams {
-            n_max: c.num("n_max") as u32,
-            n_min: c.num("n_min") as u32,
-            n_avg: c.num("n_avg") as u32,
-            source_guidance: c.num("source_guidance") as f32,
-            target_guidance: c.num("target_guidance") as f32,
+            n_max: c.need("n_max") as u32,
+            n_min: c.need("n_min") as u32,
+            n_avg: c.need("n_avg") as u32,
+            source_guidance: c.need("source_guidance") as f32,
+            target_guidance: c.need("target_guidance") as f32,
         },
-        steps: c.num("steps") as usize,
+        steps: c.need("steps") as usize,
         image: image(c, "input_image"),
         mask: mask(c),
         noise: Noise::Draws(draws),
@@ -200,8 +128,8 @@ fn prefill_job(c: &Case) -> Job {
         guidance: 0.0,
         cfg_truncation: 1.0,
         cfg_normalization: 0.0,
-        steps: c.num("steps") as usize,
-        strength: c.num("strength"),
+        steps: c.need("steps") as usize,
+        strength: c.need("strength"),
         init: Init::Image {
             image: image(c, "input_image"),
             mask: mask(c),

@@ -9,9 +9,9 @@
 
 mod common;
 
+use common::golden::{self, max_diff, Case};
+
 use candle_core::{DType, Device, Tensor};
-use serde_json::Value;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use zedit::engine::zimage::scheduler::Schedule;
 use zedit::engine::zimage::{imageio, Init, Job, Noise, Pipeline};
@@ -37,20 +37,6 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-    let a = a.to_dtype(DType::F32).unwrap().flatten_all().unwrap();
-    let b = b.to_dtype(DType::F32).unwrap().flatten_all().unwrap();
-    assert_eq!(a.dims(), b.dims(), "element counts differ");
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
-}
-
 /// Worst diff per stage over all cases, printed at the end.
 #[derive(Default)]
 struct Report(Vec<(String, f32, f32)>);
@@ -64,71 +50,17 @@ impl Report {
     }
 }
 
-struct Case {
-    root: PathBuf,
-    name: String,
-    meta: Value,
-    t: HashMap<String, Tensor>,
-}
-
-impl Case {
-    fn get(&self, k: &str) -> &Tensor {
-        self.t
-            .get(k)
-            .unwrap_or_else(|| panic!("{}: tensor {k} missing", self.name))
+/// The negative prompt joins the prompt when guidance is on.
+fn prompts(c: &Case) -> Vec<String> {
+    let mut v = vec![c.str("prompt").unwrap()];
+    if c.num("guidance_scale").unwrap_or(0.0) > 0.0 {
+        v.push(c.str("negative_prompt").unwrap_or_default());
     }
-    fn str(&self, k: &str) -> Option<String> {
-        self.meta.get(k).and_then(Value::as_str).map(str::to_string)
-    }
-    fn num(&self, k: &str) -> Option<f64> {
-        match self.meta.get(k) {
-            Some(Value::Bool(b)) => Some(if *b { 1.0 } else { 0.0 }),
-            Some(v) => v.as_f64(),
-            None => None,
-        }
-    }
-    /// A file the metadata names, relative to the set's root, or `default` there.
-    fn file(&self, key: &str, default: &str) -> PathBuf {
-        self.root
-            .join(self.str(key).unwrap_or_else(|| default.into()))
-    }
-    fn prompts(&self) -> Vec<String> {
-        let mut v = vec![self.str("prompt").unwrap()];
-        if self.num("guidance_scale").unwrap_or(0.0) > 0.0 {
-            v.push(self.str("negative_prompt").unwrap_or_default());
-        }
-        v
-    }
+    v
 }
 
 fn cases(root: &Path) -> Vec<Case> {
-    let fix = root.join("fixtures");
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(fix.join("manifest.json")).unwrap()).unwrap();
-    let mut names: Vec<String> = manifest["cases"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
-    names.sort();
-    names
-        .into_iter()
-        .map(|name| {
-            let dir = fix.join(&name);
-            let meta =
-                serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap())
-                    .unwrap();
-            let t = candle_core::safetensors::load(dir.join("tensors.safetensors"), &Device::Cpu)
-                .unwrap();
-            Case {
-                root: root.to_path_buf(),
-                name,
-                meta,
-                t,
-            }
-        })
-        .collect()
+    golden::cases(&root.join("fixtures"), root)
 }
 
 fn pipeline(root: &Path) -> Pipeline {
@@ -148,12 +80,6 @@ fn all_cases() -> Vec<(PathBuf, Vec<Case>)> {
         .collect()
 }
 
-fn calls(c: &Case) -> usize {
-    (0..)
-        .take_while(|i| c.t.contains_key(&format!("transformer.{i}.t")))
-        .count()
-}
-
 fn ids_of(t: &Tensor) -> Vec<i64> {
     t.flatten_all().unwrap().to_vec1::<i64>().unwrap()
 }
@@ -166,7 +92,7 @@ fn prompts_tokenize_and_encode_like_the_reference() {
         for c in cases {
             println!("{}", c.name);
             let max_len = c.num("max_sequence_length").unwrap_or(512.0) as usize;
-            for (k, prompt) in c.prompts().iter().enumerate() {
+            for (k, prompt) in prompts(&c).iter().enumerate() {
                 let ids = p.tokenizer().ids(prompt, max_len).unwrap();
                 let want = ids_of(c.get(&format!("text_encoder.{k}.input_ids")));
                 let mask = ids_of(c.get(&format!("text_encoder.{k}.attention_mask")));
@@ -212,29 +138,8 @@ fn every_transformer_call_matches() {
         let p = pipeline(&root);
         for c in cases {
             println!("{}", c.name);
-            for i in 0..calls(&c) {
-                let ts = c
-                    .get(&format!("transformer.{i}.t"))
-                    .to_vec1::<f32>()
-                    .unwrap();
-                for (b, t) in ts.iter().enumerate() {
-                    let x = c.get(&format!("transformer.{i}.x.{b}")).squeeze(1).unwrap();
-                    let cap = p
-                        .transformer()
-                        .caption(c.get(&format!("transformer.{i}.cap_feats.{b}")))
-                        .unwrap();
-                    let out = p.transformer().forward(&x, *t, &cap).unwrap();
-                    let want = c
-                        .get(&format!("transformer.{i}.out.{b}"))
-                        .squeeze(1)
-                        .unwrap();
-                    r.check(
-                        &format!("{} transformer.{i}.out.{b}", c.name),
-                        &out,
-                        &want,
-                        1e-4,
-                    );
-                }
+            for i in 0..c.calls() {
+                golden::replay_call(&p, &c, i, |what, got, want| r.check(what, got, want, 1e-4));
             }
         }
     }
@@ -311,7 +216,7 @@ fn schedules_are_exact() {
                 "{} timesteps",
                 c.name
             );
-            assert_eq!(s.run_len(), calls(&c), "{} t_start", c.name);
+            assert_eq!(s.run_len(), c.calls(), "{} t_start", c.name);
             for (i, &ts) in s.run_timesteps().iter().enumerate() {
                 let want = c
                     .get(&format!("transformer.{i}.t"))
