@@ -5,6 +5,9 @@ use assert_cmd::Command;
 use image::{Rgb, RgbImage};
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "zimage")]
+pub mod gguf;
+
 /// The zedit binary with `--sessions root`, and no engine configured from the environment.
 /// Edits go through a worker on a socket private to `root`, so tests never share a worker; a
 /// worker whose socket is deleted (the temp root dropped) stops by itself.

@@ -6,7 +6,8 @@ use super::noise::{Noise, NoiseSource};
 use super::prompt::{PromptTokenizer, MAX_SEQUENCE_LENGTH};
 use super::scheduler::Schedule;
 use super::text_encoder::TextEncoder;
-use super::transformer::{Caption, Transformer};
+use super::transformer::source::load_transformer;
+use super::transformer::{Caption, QuantMode, Transformer};
 use super::vae::Vae;
 use super::weights::Weights;
 use super::EngineError;
@@ -123,7 +124,18 @@ impl Pipeline {
         dtype: DType,
         text: (&Device, DType),
     ) -> Result<Self, EngineError> {
-        let tcfg: config::TransformerConfig = config::read(dir, "transformer")?;
+        Self::load_with(dir, device, dtype, text, QuantMode::default())
+    }
+
+    /// As [`Pipeline::load_placed`], with quantized GGUF transformer weights run as `quant`.
+    pub fn load_with(
+        dir: &Path,
+        device: &Device,
+        dtype: DType,
+        text: (&Device, DType),
+        quant: QuantMode,
+    ) -> Result<Self, EngineError> {
+        let tcfg = super::gguf::transformer_config(dir)?;
         let vcfg: config::VaeConfig = config::read(dir, "vae")?;
         let text_cfg: config::TextEncoderConfig = config::read(dir, "text_encoder")?;
         let sched = SchedulerConfig::read(dir)?;
@@ -135,10 +147,7 @@ impl Pipeline {
             )));
         }
         let tokenizer = PromptTokenizer::load(dir)?;
-        let transformer = Transformer::load(
-            &Weights::open(&dir.join("transformer"), device, dtype)?,
-            &tcfg,
-        )?;
+        let transformer = load_transformer(dir, device, dtype, quant)?;
         let vae = Vae::load(
             &Weights::open(&dir.join("vae"), device, dtype)?,
             &vcfg,
@@ -174,6 +183,10 @@ impl Pipeline {
 
     pub fn transformer(&self) -> &Transformer {
         &self.transformer
+    }
+
+    pub fn transformer_mut(&mut self) -> &mut Transformer {
+        &mut self.transformer
     }
 
     pub fn scheduler_config(&self) -> &SchedulerConfig {
