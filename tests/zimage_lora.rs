@@ -199,3 +199,66 @@ fn loras_for_something_else_are_refused_by_key() {
         "{e}"
     );
 }
+
+#[test]
+fn the_engine_switches_loras_without_reloading() {
+    use zedit::core::{EditParams, LoraRef, MaskSource, Mode, Op, Recipe};
+    use zedit::engine::{self, EditRequest, EngineOptions, Flow};
+    let opts = EngineOptions {
+        name: "zimage".into(),
+        model: Some(common::zimage_fixtures().join("tiny-zimage")),
+        ..Default::default()
+    };
+    let mut e = engine::open(&opts).unwrap();
+    let image = image::open(common::zimage_fixtures().join("fixtures/input.png"))
+        .unwrap()
+        .to_rgb8();
+    let path = fixtures().join("kohya.safetensors");
+    let lora = LoraRef {
+        digest: lora::digest(&path).unwrap(),
+        path,
+        weight: 0.8,
+    };
+    let req = |loras: Vec<LoraRef>| EditRequest {
+        op: Op::Edit,
+        instruction: "a boat".into(),
+        image: image.clone(),
+        mask: None,
+        overlay: None,
+        params: EditParams {
+            strength: 0.75,
+            steps: 4,
+            seed: 5,
+            ..Default::default()
+        },
+        recipe: Some(Recipe {
+            mode: Mode::Img2img,
+            prompt: "A small wooden boat on a calm lake at sunrise".into(),
+            source_prompt: None,
+            negative_prompt: None,
+            mask_source: MaskSource::None,
+            strength: 0.75,
+            steps: 4,
+            loras,
+        }),
+    };
+    let mut run = |loras: Vec<LoraRef>| e.run(&req(loras), &mut |_| Flow::Continue).unwrap();
+    let plain = run(Vec::new());
+    let styled = run(vec![lora.clone()]);
+    let half = run(vec![LoraRef {
+        weight: 0.4,
+        ..lora.clone()
+    }]);
+    let back = run(Vec::new());
+    assert_ne!(plain, styled, "the LoRA changes the picture");
+    assert_ne!(styled, half, "the weight is applied");
+    assert_eq!(
+        plain, back,
+        "switching back on the same engine is the base model again"
+    );
+    assert_eq!(
+        styled,
+        run(vec![lora]),
+        "and switching on again repeats exactly"
+    );
+}

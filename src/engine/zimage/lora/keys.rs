@@ -205,3 +205,96 @@ impl Names {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Names {
+        let mut c = TransformerConfig::turbo();
+        (c.n_layers, c.n_refiner_layers) = (2, 2);
+        Names::new(&c)
+    }
+
+    fn lin(n: &str, role: Role) -> Key {
+        Key::Lora(Target::Linear(n.into()), role)
+    }
+
+    #[test]
+    fn every_format_names_the_same_layers() {
+        let n = names();
+        let table: &[(&str, Key)] = &[
+            (
+                "diffusion_model.layers.1.attention.to_q.lora_A.weight",
+                lin("layers.1.attention.to_q", Role::Down),
+            ),
+            (
+                "transformer.layers.1.attention.to_out.0.lora_B.weight",
+                lin("layers.1.attention.to_out.0", Role::Up),
+            ),
+            (
+                "base_model.model.layers.0.feed_forward.w2.lora_A.default.weight",
+                lin("layers.0.feed_forward.w2", Role::Down),
+            ),
+            (
+                "lora_unet_noise_refiner_1_adaLN_modulation_0.lora_up.weight",
+                lin("noise_refiner.1.adaLN_modulation.0", Role::Up),
+            ),
+            (
+                "lora_unet_context_refiner_0_attention_to_out_0.alpha",
+                lin("context_refiner.0.attention.to_out.0", Role::Alpha),
+            ),
+            (
+                "diffusion_model.layers.0.attention.out.lora_down.weight",
+                lin("layers.0.attention.to_out.0", Role::Down),
+            ),
+            (
+                "diffusion_model.x_embedder.lora_up.weight",
+                lin("all_x_embedder.2-1", Role::Up),
+            ),
+            (
+                "lycoris_final_layer_linear.lora_down.weight",
+                lin("all_final_layer.2-1.linear", Role::Down),
+            ),
+            (
+                "diffusion_model.layers.1.attention.qkv.lora_B.weight",
+                Key::Lora(Target::FusedQkv("layers.1".into()), Role::Up),
+            ),
+            (
+                "lora_unet_layers_0_attention_qkv.alpha",
+                Key::Lora(Target::FusedQkv("layers.0".into()), Role::Alpha),
+            ),
+            (
+                "lora_te_text_model_encoder_layers_0_mlp_fc1.alpha",
+                Key::TextEncoder,
+            ),
+            (
+                "text_encoders.qwen3.layers.0.lora_A.weight",
+                Key::TextEncoder,
+            ),
+            (
+                "diffusion_model.layers.0.attention.to_q.lokr_w1",
+                Key::Unsupported("LyCORIS LoKr"),
+            ),
+            (
+                "diffusion_model.layers.7.attention.to_q.lora_A.weight",
+                Key::Unknown,
+            ),
+            (
+                "lora_unet_down_blocks_0_attentions_0.lora_up.weight",
+                Key::Unknown,
+            ),
+            (
+                "diffusion_model.layers.0.attention.to_q.weight",
+                Key::Unknown,
+            ),
+        ];
+        for (key, want) in table {
+            assert_eq!(&n.classify(key), want, "{key}");
+        }
+        assert_eq!(
+            n.shape(&Target::FusedQkv("layers.0".into())),
+            Some((3 * 3840, 3840))
+        );
+    }
+}
