@@ -78,6 +78,9 @@ fn an_edit_with_a_gguf_model_and_a_lora_records_both_and_replays() {
         "the LoRA changes the picture"
     );
 
+    let log = stdout_of(&zedit(root).args(["log", "s"]).output().unwrap());
+    assert!(log.contains("lora a.safetensors:0.8"), "{log}");
+
     let replay = |verify: bool| {
         let mut c = zedit(root);
         c.args(["replay", "s"]);
