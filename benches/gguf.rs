@@ -125,7 +125,9 @@ fn bench(c: &mut Criterion) {
     // dim 768, 4 layers at 128x128.
     for (label, cfg, lat) in [("tiny", config(256, 2), 8), ("mid", config(768, 4), 16)] {
         let mut g = c.benchmark_group(format!("gguf {label}"));
-        g.sample_size(10).measurement_time(Duration::from_secs(3));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3));
         let mut dirs = HashMap::new();
         for (ty, mode) in CHOICES {
             let dir = dirs
@@ -185,7 +187,9 @@ fn lora_switch(c: &mut Criterion, cfg: &TransformerConfig, dir: &Path, tmp: &Pat
     let mut t = load_transformer(dir, &Device::Cpu, DType::F32, QuantMode::MatMul)
         .unwrap_or_else(|e| panic!("{e}"));
     let mut g = c.benchmark_group("lora mid Q8_0");
-    g.sample_size(10).measurement_time(Duration::from_secs(3));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     let mut flip = false;
     g.bench_function("switch (read + apply)", |bench| {
         bench.iter(|| {

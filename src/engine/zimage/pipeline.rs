@@ -153,7 +153,7 @@ impl Pipeline {
             &vcfg,
             true,
         )?;
-        let text_encoder = Some(load_text_encoder(dir, &text_cfg, text.0, text.1)?);
+        let text_encoder = Some(TextEncoder::open(dir, &text_cfg, text.0, text.1)?);
         Ok(Pipeline {
             dir: dir.to_path_buf(),
             device: device.clone(),
@@ -200,7 +200,7 @@ impl Pipeline {
     /// The text encoder, loading it again if it was released.
     pub fn text_encoder(&mut self) -> Result<&TextEncoder, EngineError> {
         if self.text_encoder.is_none() {
-            self.text_encoder = Some(load_text_encoder(
+            self.text_encoder = Some(TextEncoder::open(
                 &self.dir,
                 &self.text_cfg,
                 &self.text_device.0,
@@ -392,14 +392,4 @@ pub(super) fn latent_mask(
         .and_then(|t| t.to_dtype(DType::F32))
         .and_then(|t| t.to_device(device))
         .map_err(err)
-}
-
-fn load_text_encoder(
-    dir: &Path,
-    cfg: &config::TextEncoderConfig,
-    device: &Device,
-    dtype: DType,
-) -> Result<TextEncoder, EngineError> {
-    let mut w = Weights::open(&dir.join("text_encoder"), device, dtype)?;
-    TextEncoder::load(&mut w, cfg)
 }
