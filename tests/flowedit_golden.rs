@@ -95,6 +95,7 @@ fn predicted_calls(c: &Case) -> usize {
         mask_source: MaskSource::File,
         strength: params.strength,
         steps: params.steps,
+        loras: Vec::new(),
     };
     zedit::recipe::transformer_calls(&recipe, &params)
 }

@@ -17,7 +17,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use zedit::engine::zimage::config::{TextEncoderConfig, TransformerConfig, VaeConfig};
 use zedit::engine::zimage::scheduler::Schedule;
 use zedit::engine::zimage::text_encoder::TextEncoder;
-use zedit::engine::zimage::transformer::{flops_per_call, Transformer};
+use zedit::engine::zimage::transformer::{flops_per_call, Source, Transformer};
 use zedit::engine::zimage::vae::Vae;
 use zedit::engine::zimage::{device, weights::Weights};
 
@@ -110,7 +110,10 @@ fn main() -> anyhow::Result<()> {
         te_cfg.num_hidden_layers = 3;
     }
     let (dit, load_s) = timed(&dev, || {
-        Ok(Transformer::load(&Weights::random(&dev, dtype), &tcfg)?)
+        Ok(Transformer::load(
+            &Source::Safetensors(&Weights::random(&dev, dtype)),
+            &tcfg,
+        )?)
     })?;
     println!("random DiT built in {load_s:.1}s");
     let lat = a.size / 8;

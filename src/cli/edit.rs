@@ -68,6 +68,9 @@ pub struct EditArgs {
     /// Device for generative engines: cpu, cuda, cuda:N, metal
     #[arg(long)]
     pub device: Option<String>,
+    /// LoRA for the zimage engine, FILE or FILE:WEIGHT (weight 1 by default); repeatable
+    #[arg(long, value_name = "FILE[:WEIGHT]", value_parser = super::lora::parse)]
+    pub lora: Vec<super::lora::LoraArg>,
     /// Amount for classic ops (relight: stops of exposure), overriding the instruction's words
     #[arg(long, allow_negative_numbers = true)]
     pub amount: Option<f32>,
@@ -190,6 +193,10 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         .transpose()?;
     let seed = args.seed.unwrap_or_else(fresh_seed);
     let generative = args.engine != "classic" && !args.engine.is_empty();
+    if !args.lora.is_empty() && !generative {
+        bail!("--lora applies to the zimage engine: add --engine zimage");
+    }
+    let loras = super::lora::resolve(&args.lora, args.model.as_deref())?;
     let mut requests = Vec::new();
     for p in planned {
         let mut params = EditParams {
@@ -220,7 +227,9 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             } else {
                 MaskSource::None
             };
-            Some(recipe_for(&args, &p, source, &mut params)?)
+            let mut recipe = recipe_for(&args, &p, source, &mut params)?;
+            recipe.loras = loras.clone();
+            Some(recipe)
         } else {
             None
         };

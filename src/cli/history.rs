@@ -139,7 +139,17 @@ pub fn render_tree(session: &Session) -> String {
         let told = s
             .recipe
             .as_ref()
-            .map(|r| format!(" {} prompt \"{}\"", r.mode, printable(&r.prompt)))
+            .map(|r| {
+                let loras: String = r
+                    .loras
+                    .iter()
+                    .map(|l| {
+                        let name = l.path.file_name().unwrap_or(l.path.as_os_str());
+                        format!(" lora {}:{}", printable(&name.to_string_lossy()), l.weight)
+                    })
+                    .collect();
+                format!(" {} prompt \"{}\"{loras}", r.mode, printable(&r.prompt))
+            })
             .unwrap_or_default();
         let deep = if depth > MAX_INDENT {
             format!("[depth {}] ", depth + 1)

@@ -2,6 +2,7 @@
 
 mod edit;
 mod history;
+mod lora;
 mod models;
 mod plan;
 mod replay;

@@ -10,6 +10,10 @@ pub struct ModelsArgs {
     /// Print the list as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Describe this model folder instead: its components, their formats and sizes, and the
+    /// GPU memory expected for it
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -29,6 +33,9 @@ pub enum ModelsCommand {
 
 /// Runs `zedit models ...`.
 pub fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.model {
+        return describe(dir, args.json);
+    }
     match args.command {
         None => list(args.json),
         Some(ModelsCommand::List { json }) => list(json || args.json),
@@ -126,6 +133,50 @@ fn fetch(name: &str) -> anyhow::Result<ExitCode> {
     }
     println!("{} is installed at {}", m.name, dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "zimage")]
+fn describe(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    use crate::engine::zimage::{inventory, memory::gib};
+    let inv = inventory::inventory(dir)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&inv)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("model folder {}", inv.folder);
+    for c in &inv.components {
+        let types: Vec<String> = c.types.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        println!(
+            "  {:12} {:11} {:>10.3} GiB  {:.2}M params{}",
+            c.name,
+            c.format,
+            gib(c.bytes),
+            c.params as f64 / 1e6,
+            if types.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", types.join(", "))
+            }
+        );
+        for f in &c.files {
+            println!("               {f}");
+        }
+    }
+    println!("expected GPU memory at {0}x{0} in bf16:", inv.plan_size);
+    for e in &inv.expected {
+        let how = e
+            .execution
+            .as_deref()
+            .map(|x| format!(" [{x}]"))
+            .unwrap_or_default();
+        println!("  {:.2} GiB{how}  {}", gib(e.peak_bytes), e.summary);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "zimage"))]
+fn describe(_dir: &std::path::Path, _json: bool) -> anyhow::Result<ExitCode> {
+    list(false)
 }
 
 #[cfg(not(feature = "zimage"))]

@@ -13,7 +13,7 @@ pub use error::{ErrorKind, StepError};
 pub use mask::{MaskPoint, MaskShape, MaskSpec};
 pub use op::{Op, ParseOpError};
 pub use params::EditParams;
-pub use recipe::{FlowEditParams, MaskSource, Mode, Recipe, RecipeError};
+pub use recipe::{FlowEditParams, LoraRef, MaskSource, Mode, Recipe, RecipeError};
 pub use region::{ParseRegionError, Rect, Region};
 pub use step::{EngineId, ImageRef, Status, Step, StepId};
 

@@ -93,6 +93,19 @@ pub struct Recipe {
     #[serde(serialize_with = "super::params::short_f32")]
     pub strength: f32,
     pub steps: u32,
+    /// LoRAs applied to the transformer, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loras: Vec<LoraRef>,
+}
+
+/// One LoRA of a step: the file, the weight it was applied at, and the blake3 digest of the
+/// file when the step was made (replay warns when the file no longer has it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoraRef {
+    pub path: std::path::PathBuf,
+    #[serde(serialize_with = "super::params::short_f32")]
+    pub weight: f32,
+    pub digest: String,
 }
 
 /// Why a recipe cannot run as it stands.
@@ -211,6 +224,7 @@ mod tests {
             mask_source: MaskSource::Drawn,
             strength: 0.6,
             steps: 8,
+            loras: Vec::new(),
         };
         let json = serde_json::to_string(&r).unwrap();
         assert!(
@@ -232,6 +246,7 @@ mod tests {
             mask_source: MaskSource::None,
             strength: 0.8,
             steps: 8,
+            loras: Vec::new(),
         };
         let e = r.check("add a cat").unwrap_err().to_string();
         for way in ["--mask", "--region", "draw", "add a cat", "inpaint"] {

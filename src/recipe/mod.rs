@@ -60,6 +60,7 @@ pub fn derive(step: &PlannedStep, mask: MaskSource) -> Recipe {
         mask_source: mask,
         strength,
         steps: crate::core::EditParams::default().steps,
+        loras: Vec::new(),
     }
 }
 

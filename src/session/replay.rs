@@ -39,11 +39,15 @@ pub enum ReplayError {
         instruction: String,
         message: String,
     },
-    #[error("step {id}: output differs from the recorded one ({expected} recorded, {found} now)")]
+    #[error(
+        "step {id}: output differs from the recorded one ({expected} recorded, {found} now){note}"
+    )]
     Mismatch {
         id: StepId,
         expected: String,
         found: String,
+        /// Why it may differ (a LoRA file that changed), with its leading "; ", or empty.
+        note: String,
     },
     #[error("step {id}: the stored output {path} was changed after it was recorded")]
     Tampered { id: StepId, path: String },
@@ -96,6 +100,7 @@ pub fn replay_chain(
                 path: recorded.path.clone(),
             });
         }
+        let lora_warnings = lora_changes(step);
         let (mask, overlay) = session.load_step_extras(step)?;
         let (out, engine) = run(ReplayInput {
             step,
@@ -105,7 +110,7 @@ pub fn replay_chain(
         })
         .map_err(fail)?;
         let hash = blake3::hash(&png_bytes(&out)?).to_hex().to_string();
-        let mut warnings = Vec::new();
+        let mut warnings = lora_warnings;
         if engine.name != step.engine.name || engine.version != step.engine.version {
             warnings.push(format!(
                 "recorded with {}, replayed with {}",
@@ -119,10 +124,12 @@ pub fn replay_chain(
         }
         let matches = verify.then(|| hash == recorded.blake3);
         if matches == Some(false) {
+            let note = warnings.iter().map(|w| format!("; {w}")).collect();
             return Err(ReplayError::Mismatch {
                 id: step.id,
                 expected: recorded.blake3.clone(),
                 found: hash,
+                note,
             });
         }
         report.push(ReplayedStep {
@@ -134,4 +141,37 @@ pub fn replay_chain(
         image = out;
     }
     Ok((image, report))
+}
+
+/// A warning for each LoRA of the step's recipe whose file is gone or no longer has the
+/// recorded digest: replay applies the file as it is now.
+pub fn lora_changes(step: &Step) -> Vec<String> {
+    let Some(recipe) = &step.recipe else {
+        return Vec::new();
+    };
+    recipe
+        .loras
+        .iter()
+        .filter_map(|l| match std::fs::read(&l.path) {
+            Ok(bytes) => {
+                let now = blake3::hash(&bytes).to_hex().to_string();
+                (now != l.digest).then(|| {
+                    format!(
+                        "LoRA {} changed since the step was made (digest {} recorded, {} now)",
+                        l.path.display(),
+                        short(&l.digest),
+                        short(&now)
+                    )
+                })
+            }
+            Err(e) => Some(format!(
+                "LoRA {} recorded with the step cannot be read: {e}",
+                l.path.display()
+            )),
+        })
+        .collect()
+}
+
+fn short(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
 }

@@ -6,6 +6,8 @@ use image::{Rgb, RgbImage};
 use std::path::{Path, PathBuf};
 
 #[cfg(feature = "zimage")]
+pub mod gguf;
+#[cfg(feature = "zimage")]
 pub mod golden;
 
 /// The zedit binary with `--sessions root`, and no engine configured from the environment.

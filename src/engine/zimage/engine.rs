@@ -1,9 +1,10 @@
 //! The `Engine` face of the pipeline: requests in, images out, with progress and cancellation.
 
+use super::lora;
 use super::modes;
 use super::pipeline::Pipeline;
 use super::EngineError;
-use crate::core::EngineId;
+use crate::core::{EngineId, LoraRef};
 use crate::engine::{EditRequest, Engine, Flow, Progress};
 use image::RgbImage;
 use std::io::{Read, Seek, SeekFrom};
@@ -15,6 +16,8 @@ pub const PIPELINE_VERSION: &str = "1";
 pub struct ZImageEngine {
     pipeline: Pipeline,
     id: EngineId,
+    /// The LoRAs on the transformer now: (file, its digest when applied, weight bits).
+    applied: Vec<(PathBuf, String, u32)>,
 }
 
 impl ZImageEngine {
@@ -25,7 +28,46 @@ impl ZImageEngine {
             version: format!("{}+{}", crate::core::ZEDIT_VERSION, PIPELINE_VERSION),
             model_digest: Some(digest),
         };
-        Ok(ZImageEngine { pipeline, id })
+        Ok(ZImageEngine {
+            pipeline,
+            id,
+            applied: Vec::new(),
+        })
+    }
+
+    /// Puts exactly `loras` on the transformer (as side paths, so switching never reloads
+    /// the model), unless they are on already; files are read again when they changed.
+    pub fn use_loras(&mut self, loras: &[LoraRef]) -> Result<(), EngineError> {
+        let mut wanted = Vec::with_capacity(loras.len());
+        for l in loras {
+            wanted.push((l.path.clone(), lora::digest(&l.path)?, l.weight.to_bits()));
+        }
+        if wanted == self.applied {
+            return Ok(());
+        }
+        let cfg = self.pipeline.transformer().config().clone();
+        let files = loras
+            .iter()
+            .map(|l| lora::read(&l.path, &cfg))
+            .collect::<Result<Vec<_>, _>>()?;
+        for f in &files {
+            if let Some(note) = f.coverage() {
+                eprintln!("zimage: {note}");
+            }
+        }
+        let with_weights: Vec<(&lora::LoraFile, f64)> = files
+            .iter()
+            .zip(loras)
+            .map(|(f, l)| (f, l.weight as f64))
+            .collect();
+        if let Err(e) = lora::apply(self.pipeline.transformer_mut(), &with_weights) {
+            // Back to the base model, never a half-applied set.
+            lora::apply(self.pipeline.transformer_mut(), &[])?;
+            self.applied.clear();
+            return Err(e);
+        }
+        self.applied = wanted;
+        Ok(())
     }
 
     pub fn pipeline_mut(&mut self) -> &mut Pipeline {
@@ -56,6 +98,8 @@ impl Engine for ZImageEngine {
                 "zimage needs an instruction: it is the prompt of the edit".into(),
             ));
         }
+        let loras = req.recipe.as_ref().map_or(&[][..], |r| r.loras.as_slice());
+        self.use_loras(loras)?;
         match &req.recipe {
             Some(recipe) => modes::run(&mut self.pipeline, req, recipe, false, on_step),
             None => {

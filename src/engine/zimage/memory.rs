@@ -4,6 +4,7 @@
 //! running out of memory halfway.
 
 use super::config::{self, TextEncoderConfig, TransformerConfig, VaeConfig};
+use super::transformer::QuantMode;
 use super::EngineError;
 use candle_core::{DType, Device};
 use std::path::Path;
@@ -202,6 +203,9 @@ pub struct Inputs<'a> {
     pub dtype_bytes: u64,
     pub score_bytes: u64,
     pub caption_tokens: usize,
+    /// For a GGUF transformer: its resident bytes, and the bytes of its widest weight
+    /// dequantized for a moment during a call (see `GgufWeights::resident_bytes`).
+    pub transformer_bytes: Option<(u64, u64)>,
 }
 
 impl Inputs<'_> {
@@ -250,7 +254,8 @@ impl Inputs<'_> {
     pub fn plan(&self, placement: Placement, w: u32, h: u32) -> Plan {
         let p = self.params();
         let b = self.dtype_bytes;
-        let (dit, vae, text) = (p.transformer * b, p.vae * b, p.text_encoder * b);
+        let (dit, transient) = self.transformer_bytes.unwrap_or((p.transformer * b, 0));
+        let (vae, text) = (p.vae * b, p.text_encoder * b);
         let resident = CONTEXT_BYTES
             + dit
             + vae
@@ -273,7 +278,7 @@ impl Inputs<'_> {
         Plan {
             placement,
             encode_peak,
-            denoise_peak: resident + self.denoise_workspace(w, h),
+            denoise_peak: resident + transient + self.denoise_workspace(w, h),
             decode_peak: resident + decode_ws,
         }
     }
@@ -325,13 +330,16 @@ pub fn plan_size() -> u32 {
 /// The plan for the model folder `dir` on `device`, before anything loads: None where the
 /// device reports no memory figures (the CPU), an error naming what would fit where the card
 /// is too small. The plan and its expected peak are written to stderr (the worker's log).
-pub fn for_device(dir: &Path, device: &Device, dtype: DType) -> Result<Option<Plan>, EngineError> {
+pub fn for_device(
+    dir: &Path,
+    device: &Device,
+    dtype: DType,
+    quant: QuantMode,
+) -> Result<Option<Plan>, EngineError> {
     let Some((free, total)) = super::device::memory_info(device) else {
         return Ok(None);
     };
-    let t: TransformerConfig = config::read(dir, "transformer")?;
-    let te: TextEncoderConfig = config::read(dir, "text_encoder")?;
-    let v: VaeConfig = config::read(dir, "vae")?;
+    let (t, te, v) = read_configs(dir)?;
     let inputs = Inputs {
         transformer: &t,
         text_encoder: &te,
@@ -339,6 +347,7 @@ pub fn for_device(dir: &Path, device: &Device, dtype: DType) -> Result<Option<Pl
         dtype_bytes: dtype.size_in_bytes() as u64,
         score_bytes: super::transformer::SCORE_BYTES as u64,
         caption_tokens: 128,
+        transformer_bytes: gguf_bytes(dir, dtype.size_in_bytes() as u64, quant)?,
     };
     let size = plan_size();
     let plan = inputs.choose(size, size, free)?;
@@ -349,6 +358,36 @@ pub fn for_device(dir: &Path, device: &Device, dtype: DType) -> Result<Option<Pl
         plan.describe()
     );
     Ok(Some(plan))
+}
+
+/// The three configs of a model folder (the transformer's may come from its GGUF file).
+pub fn read_configs(
+    dir: &Path,
+) -> Result<(TransformerConfig, TextEncoderConfig, VaeConfig), EngineError> {
+    Ok((
+        super::gguf::transformer_config(dir)?,
+        config::read(dir, "text_encoder")?,
+        config::read(dir, "vae")?,
+    ))
+}
+
+/// The GGUF transformer's bytes for [`Inputs::transformer_bytes`]: None for safetensors. The
+/// moment's dequantized weight only counts for the dequantize choice.
+pub fn gguf_bytes(
+    dir: &Path,
+    dtype_bytes: u64,
+    quant: QuantMode,
+) -> Result<Option<(u64, u64)>, EngineError> {
+    let Some(path) = super::gguf::transformer_file(dir) else {
+        return Ok(None);
+    };
+    let (resident, widest) = super::gguf::GgufWeights::open(&path)?.resident_bytes(dtype_bytes);
+    let transient = if quant == QuantMode::Dequantize {
+        widest
+    } else {
+        0
+    };
+    Ok(Some((resident, transient)))
 }
 
 #[cfg(test)]

@@ -74,6 +74,7 @@ fn inputs<'a>(c: &'a (TransformerConfig, TextEncoderConfig, VaeConfig)) -> Input
         dtype_bytes: 2,
         score_bytes: 1 << 30,
         caption_tokens: 128,
+        transformer_bytes: None,
     }
 }
 

@@ -6,7 +6,11 @@ pub mod device;
 mod engine;
 pub mod fetch;
 pub mod flowedit;
+pub mod gguf;
+mod gguf_scan;
 pub mod imageio;
+pub mod inventory;
+pub mod lora;
 pub mod memory;
 pub mod models;
 mod modes;
@@ -47,12 +51,16 @@ pub(crate) fn injected_fault() -> candle_core::Result<()> {
 /// Opens the zimage engine: resolves the model folder, makes the memory plan on a GPU (see
 /// [`memory`]) and loads the weights as it says.
 ///
+/// A `transformer/*.gguf` file runs its quantized weights as `ZEDIT_GGUF_EXEC` says
+/// (`qmatmul`, the default, or `dequant`; see [`transformer::QuantMode`]).
+///
 /// `ZEDIT_ZIMAGE_RELEASE_TEXT_ENCODER=1` drops the text encoder after each prompt encoding
 /// (saves its memory; a new prompt loads it again); the plan does so too when the card needs it.
 pub fn open(opts: &EngineOptions) -> Result<Box<dyn Engine>, EngineError> {
     let (device, dtype) = device::select(opts.device.as_deref())?;
     let dir = models::resolve(opts.model.as_deref())?;
-    let placement = memory::for_device(&dir, &device, dtype)?.map(|p| p.placement);
+    let quant = transformer::QuantMode::from_env().map_err(EngineError::BadInput)?;
+    let placement = memory::for_device(&dir, &device, dtype, quant)?.map(|p| p.placement);
     let on_cpu = placement.is_some_and(|p| p.text_encoder_on_cpu());
     let cpu = candle_core::Device::Cpu;
     let text = if on_cpu {
@@ -60,7 +68,7 @@ pub fn open(opts: &EngineOptions) -> Result<Box<dyn Engine>, EngineError> {
     } else {
         (&device, dtype)
     };
-    let mut pipeline = Pipeline::load_placed(&dir, &device, dtype, text)?;
+    let mut pipeline = Pipeline::load_with(&dir, &device, dtype, text, quant)?;
     pipeline.release_text_encoder = placement.is_some_and(|p| p.releases_text_encoder())
         || std::env::var("ZEDIT_ZIMAGE_RELEASE_TEXT_ENCODER").is_ok_and(|v| v == "1");
     if placement.is_some_and(|p| p.tiled_decode()) {

@@ -51,9 +51,9 @@ pub fn manifest(name: &str) -> Option<Manifest> {
 }
 
 /// Files (relative to the model folder) that a Z-Image folder needs besides weights, and the
-/// component folders that need `*.safetensors` weights.
+/// component folders that need `*.safetensors` weights (the transformer may instead be one
+/// `transformer/*.gguf` file).
 const REQUIRED_FILES: &[&str] = &[
-    "transformer/config.json",
     "vae/config.json",
     "text_encoder/config.json",
     "tokenizer/tokenizer.json",
@@ -67,7 +67,15 @@ pub fn missing_files(dir: &Path) -> Vec<String> {
         .filter(|f| !dir.join(f).is_file())
         .map(|f| f.to_string())
         .collect();
-    for d in WEIGHT_DIRS {
+    // A GGUF transformer needs no config.json (the file implies it) nor safetensors.
+    let gguf = super::gguf::transformer_file(dir).is_some();
+    if !gguf && !dir.join("transformer/config.json").is_file() {
+        missing.insert(0, "transformer/config.json".into());
+    }
+    for d in WEIGHT_DIRS
+        .iter()
+        .filter(|d| !(gguf && **d == "transformer"))
+    {
         match super::weights::weight_files(&dir.join(d)) {
             Ok(_) => {}
             // A sharded checkpoint names the exact shard that is absent.

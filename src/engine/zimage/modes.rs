@@ -30,6 +30,7 @@ pub fn legacy_recipe(req: &EditRequest) -> Recipe {
         },
         strength: req.params.strength,
         steps: req.params.steps,
+        loras: Vec::new(),
     }
 }
 

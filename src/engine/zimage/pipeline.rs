@@ -6,7 +6,8 @@ use super::noise::{Noise, NoiseSource};
 use super::prompt::{PromptTokenizer, MAX_SEQUENCE_LENGTH};
 use super::scheduler::Schedule;
 use super::text_encoder::TextEncoder;
-use super::transformer::{Caption, Transformer};
+use super::transformer::source::load_transformer;
+use super::transformer::{Caption, QuantMode, Transformer};
 use super::vae::Vae;
 use super::weights::Weights;
 use super::EngineError;
@@ -123,7 +124,18 @@ impl Pipeline {
         dtype: DType,
         text: (&Device, DType),
     ) -> Result<Self, EngineError> {
-        let tcfg: config::TransformerConfig = config::read(dir, "transformer")?;
+        Self::load_with(dir, device, dtype, text, QuantMode::default())
+    }
+
+    /// As [`Pipeline::load_placed`], with quantized GGUF transformer weights run as `quant`.
+    pub fn load_with(
+        dir: &Path,
+        device: &Device,
+        dtype: DType,
+        text: (&Device, DType),
+        quant: QuantMode,
+    ) -> Result<Self, EngineError> {
+        let tcfg = super::gguf::transformer_config(dir)?;
         let vcfg: config::VaeConfig = config::read(dir, "vae")?;
         let text_cfg: config::TextEncoderConfig = config::read(dir, "text_encoder")?;
         let sched = SchedulerConfig::read(dir)?;
@@ -135,16 +147,13 @@ impl Pipeline {
             )));
         }
         let tokenizer = PromptTokenizer::load(dir)?;
-        let transformer = Transformer::load(
-            &Weights::open(&dir.join("transformer"), device, dtype)?,
-            &tcfg,
-        )?;
+        let transformer = load_transformer(dir, device, dtype, quant)?;
         let vae = Vae::load(
             &Weights::open(&dir.join("vae"), device, dtype)?,
             &vcfg,
             true,
         )?;
-        let text_encoder = Some(load_text_encoder(dir, &text_cfg, text.0, text.1)?);
+        let text_encoder = Some(TextEncoder::open(dir, &text_cfg, text.0, text.1)?);
         Ok(Pipeline {
             dir: dir.to_path_buf(),
             device: device.clone(),
@@ -176,6 +185,10 @@ impl Pipeline {
         &self.transformer
     }
 
+    pub fn transformer_mut(&mut self) -> &mut Transformer {
+        &mut self.transformer
+    }
+
     pub fn scheduler_config(&self) -> &SchedulerConfig {
         &self.sched
     }
@@ -187,7 +200,7 @@ impl Pipeline {
     /// The text encoder, loading it again if it was released.
     pub fn text_encoder(&mut self) -> Result<&TextEncoder, EngineError> {
         if self.text_encoder.is_none() {
-            self.text_encoder = Some(load_text_encoder(
+            self.text_encoder = Some(TextEncoder::open(
                 &self.dir,
                 &self.text_cfg,
                 &self.text_device.0,
@@ -379,14 +392,4 @@ pub(super) fn latent_mask(
         .and_then(|t| t.to_dtype(DType::F32))
         .and_then(|t| t.to_device(device))
         .map_err(err)
-}
-
-fn load_text_encoder(
-    dir: &Path,
-    cfg: &config::TextEncoderConfig,
-    device: &Device,
-    dtype: DType,
-) -> Result<TextEncoder, EngineError> {
-    let mut w = Weights::open(&dir.join("text_encoder"), device, dtype)?;
-    TextEncoder::load(&mut w, cfg)
 }

@@ -34,6 +34,17 @@ fn err(e: candle_core::Error) -> EngineError {
 }
 
 impl TextEncoder {
+    /// Loads the `text_encoder/` folder of the model folder `dir`.
+    pub fn open(
+        dir: &std::path::Path,
+        cfg: &TextEncoderConfig,
+        device: &Device,
+        dtype: DType,
+    ) -> Result<Self, EngineError> {
+        let mut w = Weights::open(&dir.join("text_encoder"), device, dtype)?;
+        Self::load(&mut w, cfg)
+    }
+
     /// Loads only the layers that hidden_states[-2] needs (all but the last one); weights may be
     /// stored with or without the `model.` prefix.
     pub fn load(w: &mut Weights, cfg: &TextEncoderConfig) -> Result<Self, EngineError> {

@@ -1,12 +1,10 @@
 //! One DiT block: RMSNorm'd self-attention with per-head q/k RMSNorm and RoPE, then a SwiGLU
 //! FFN, each scaled and gated by adaLN modulation when the block has it.
 
-use super::load_linear;
+use super::{Linear, Source};
 use crate::engine::zimage::config::TransformerConfig;
-use crate::engine::zimage::weights::Weights;
 use crate::engine::EngineError;
 use candle_core::{DType, Module, Result as CResult, Tensor, D};
-use candle_nn::Linear;
 
 pub struct Block {
     adaln: Option<Linear>,
@@ -30,15 +28,14 @@ pub struct Block {
 
 impl Block {
     pub fn load(
-        w: &Weights,
+        w: &Source,
         p: &str,
         cfg: &TransformerConfig,
         modulated: bool,
     ) -> Result<Self, EngineError> {
         let (dim, hd, ffn) = (cfg.dim, cfg.head_dim(), cfg.ffn_dim());
         let adaln = if modulated {
-            Some(load_linear(
-                w,
+            Some(w.linear(
                 &format!("{p}adaLN_modulation.0"),
                 cfg.adaln_dim(),
                 4 * dim,
@@ -47,19 +44,19 @@ impl Block {
         } else {
             None
         };
-        let lin = |n: &str, i, o| load_linear(w, &format!("{p}{n}"), i, o, false);
+        let lin = |n: &str, i, o| w.linear(&format!("{p}{n}"), i, o, false);
         Ok(Block {
             adaln,
-            norm1: w.get(&format!("{p}attention_norm1.weight"), &[dim])?,
-            norm2: w.get(&format!("{p}attention_norm2.weight"), &[dim])?,
-            ffn_norm1: w.get(&format!("{p}ffn_norm1.weight"), &[dim])?,
-            ffn_norm2: w.get(&format!("{p}ffn_norm2.weight"), &[dim])?,
+            norm1: w.tensor(&format!("{p}attention_norm1.weight"), &[dim])?,
+            norm2: w.tensor(&format!("{p}attention_norm2.weight"), &[dim])?,
+            ffn_norm1: w.tensor(&format!("{p}ffn_norm1.weight"), &[dim])?,
+            ffn_norm2: w.tensor(&format!("{p}ffn_norm2.weight"), &[dim])?,
             to_q: lin("attention.to_q", dim, dim)?,
             to_k: lin("attention.to_k", dim, dim)?,
             to_v: lin("attention.to_v", dim, dim)?,
             to_out: lin("attention.to_out.0", dim, dim)?,
-            norm_q: w.get(&format!("{p}attention.norm_q.weight"), &[hd])?,
-            norm_k: w.get(&format!("{p}attention.norm_k.weight"), &[hd])?,
+            norm_q: w.tensor(&format!("{p}attention.norm_q.weight"), &[hd])?,
+            norm_k: w.tensor(&format!("{p}attention.norm_k.weight"), &[hd])?,
             w1: lin("feed_forward.w1", dim, ffn)?,
             w2: lin("feed_forward.w2", ffn, dim)?,
             w3: lin("feed_forward.w3", dim, ffn)?,
@@ -67,6 +64,23 @@ impl Block {
             head_dim: hd,
             eps: cfg.norm_eps as f32,
         })
+    }
+
+    /// The block's linears by module name under `p` (e.g. `layers.0.`).
+    pub fn linears_mut(&mut self, p: &str) -> Vec<(String, &mut Linear)> {
+        let mut v: Vec<(String, &mut Linear)> = vec![
+            (format!("{p}attention.to_q"), &mut self.to_q),
+            (format!("{p}attention.to_k"), &mut self.to_k),
+            (format!("{p}attention.to_v"), &mut self.to_v),
+            (format!("{p}attention.to_out.0"), &mut self.to_out),
+            (format!("{p}feed_forward.w1"), &mut self.w1),
+            (format!("{p}feed_forward.w2"), &mut self.w2),
+            (format!("{p}feed_forward.w3"), &mut self.w3),
+        ];
+        if let Some(a) = &mut self.adaln {
+            v.push((format!("{p}adaLN_modulation.0"), a));
+        }
+        v
     }
 
     /// x: [S, dim]; cos/sin: [S, head_dim/2]; temb: [1, adaln_dim] for modulated blocks.

@@ -2,7 +2,9 @@
 //! separately, then joint blocks over [image, caption], with learned pad tokens and 3-axis RoPE.
 
 mod block;
+pub mod linear;
 mod rope;
+pub mod source;
 
 use super::config::TransformerConfig;
 use super::weights::Weights;
@@ -10,8 +12,9 @@ use super::EngineError;
 use block::Block;
 pub use block::SCORE_BYTES;
 use candle_core::{DType, Module, Result as CResult, Tensor};
-use candle_nn::Linear;
+pub use linear::{Linear, LowRank, QuantMode};
 use rope::Rope;
+pub use source::Source;
 
 /// Sequences are padded to a multiple of this with the learned pad tokens.
 const SEQ_MULTIPLE: usize = 32;
@@ -22,20 +25,21 @@ fn model_err(e: candle_core::Error) -> EngineError {
     crate::engine::zimage::candle_error("transformer", e)
 }
 
+/// A dense `candle_nn::Linear` from safetensors (the VAE and the text encoder use these).
 pub(crate) fn load_linear(
     w: &Weights,
     name: &str,
     input: usize,
     output: usize,
     bias: bool,
-) -> Result<Linear, EngineError> {
+) -> Result<candle_nn::Linear, EngineError> {
     let weight = w.get(&format!("{name}.weight"), &[output, input])?;
     let bias = if bias {
         Some(w.get(&format!("{name}.bias"), &[output])?)
     } else {
         None
     };
-    Ok(Linear::new(weight, bias))
+    Ok(candle_nn::Linear::new(weight, bias))
 }
 
 fn pad_to(n: usize) -> usize {
@@ -71,7 +75,7 @@ pub struct Transformer {
 }
 
 impl Transformer {
-    pub fn load(w: &Weights, cfg: &TransformerConfig) -> Result<Self, EngineError> {
+    pub fn load(w: &Source, cfg: &TransformerConfig) -> Result<Self, EngineError> {
         cfg.validate()?;
         let (dim, p, c) = (cfg.dim, cfg.patch(), cfg.in_channels);
         let ada = cfg.adaln_dim();
@@ -83,18 +87,18 @@ impl Transformer {
         let fl = format!("all_final_layer.{p}-1.");
         let dev = w.device();
         Ok(Transformer {
-            t_mlp0: load_linear(w, "t_embedder.mlp.0", T_FREQ_DIM, 1024, true)?,
-            t_mlp2: load_linear(w, "t_embedder.mlp.2", 1024, ada, true)?,
-            cap_norm: w.get("cap_embedder.0.weight", &[cfg.cap_feat_dim])?,
-            cap_proj: load_linear(w, "cap_embedder.1", cfg.cap_feat_dim, dim, true)?,
-            cap_pad: w.get("cap_pad_token", &[1, dim])?,
-            x_embed: load_linear(w, &format!("all_x_embedder.{p}-1"), p * p * c, dim, true)?,
-            x_pad: w.get("x_pad_token", &[1, dim])?,
+            t_mlp0: w.linear("t_embedder.mlp.0", T_FREQ_DIM, 1024, true)?,
+            t_mlp2: w.linear("t_embedder.mlp.2", 1024, ada, true)?,
+            cap_norm: w.tensor("cap_embedder.0.weight", &[cfg.cap_feat_dim])?,
+            cap_proj: w.linear("cap_embedder.1", cfg.cap_feat_dim, dim, true)?,
+            cap_pad: w.tensor("cap_pad_token", &[1, dim])?,
+            x_embed: w.linear(&format!("all_x_embedder.{p}-1"), p * p * c, dim, true)?,
+            x_pad: w.tensor("x_pad_token", &[1, dim])?,
             noise_refiner: blocks("noise_refiner", cfg.n_refiner_layers, true)?,
             context_refiner: blocks("context_refiner", cfg.n_refiner_layers, false)?,
             layers: blocks("layers", cfg.n_layers, true)?,
-            final_adaln: load_linear(w, &format!("{fl}adaLN_modulation.1"), ada, dim, true)?,
-            final_linear: load_linear(w, &format!("{fl}linear"), dim, p * p * c, true)?,
+            final_adaln: w.linear(&format!("{fl}adaLN_modulation.1"), ada, dim, true)?,
+            final_linear: w.linear(&format!("{fl}linear"), dim, p * p * c, true)?,
             ln_ones: Tensor::ones(dim, w.dtype(), dev).map_err(model_err)?,
             ln_zeros: Tensor::zeros(dim, w.dtype(), dev).map_err(model_err)?,
             rope: Rope::new(&cfg.axes_dims, cfg.rope_theta),
@@ -108,6 +112,44 @@ impl Transformer {
 
     fn dtype(&self) -> DType {
         self.ln_ones.dtype()
+    }
+
+    /// The dtype activations run in (and LoRA side paths must have).
+    pub fn weight_dtype(&self) -> DType {
+        self.dtype()
+    }
+
+    pub fn device(&self) -> &candle_core::Device {
+        self.ln_ones.device()
+    }
+
+    /// Every linear layer by its diffusers module name (`layers.0.attention.to_q`, …).
+    pub fn linears_mut(&mut self) -> Vec<(String, &mut Linear)> {
+        let p = self.cfg.patch();
+        let mut v: Vec<(String, &mut Linear)> = vec![
+            ("t_embedder.mlp.0".into(), &mut self.t_mlp0),
+            ("t_embedder.mlp.2".into(), &mut self.t_mlp2),
+            ("cap_embedder.1".into(), &mut self.cap_proj),
+            (format!("all_x_embedder.{p}-1"), &mut self.x_embed),
+            (
+                format!("all_final_layer.{p}-1.adaLN_modulation.1"),
+                &mut self.final_adaln,
+            ),
+            (
+                format!("all_final_layer.{p}-1.linear"),
+                &mut self.final_linear,
+            ),
+        ];
+        for (name, blocks) in [
+            ("noise_refiner", &mut self.noise_refiner),
+            ("context_refiner", &mut self.context_refiner),
+            ("layers", &mut self.layers),
+        ] {
+            for (i, b) in blocks.iter_mut().enumerate() {
+                v.extend(b.linears_mut(&format!("{name}.{i}.")));
+            }
+        }
+        v
     }
 
     /// Embeds and refines caption features `cap` [L, cap_feat_dim] (text-encoder rows).

@@ -1,0 +1,171 @@
+//! The DiT's linear layers, whatever holds their weights: a dense tensor (safetensors, or a
+//! float tensor of a GGUF file), a quantized GGUF tensor run by candle's quantized matmul, or
+//! one dequantized just before each use; plus the low-rank side paths of applied LoRAs.
+
+use candle_core::quantized::{QMatMul, QTensor};
+use candle_core::{DType, Module, Result as CResult, Tensor};
+use std::sync::Arc;
+
+/// How quantized GGUF weights run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QuantMode {
+    /// candle's quantized matmul (`QMatMul`): the weights stay quantized; activations are
+    /// quantized to 8 bits inside the kernel.
+    #[default]
+    MatMul,
+    /// Each weight is dequantized to the model dtype just before its matmul: numerics of the
+    /// model dtype, resident weights as small as the file's.
+    Dequantize,
+}
+
+/// The environment variable that picks [`QuantMode`] for engines opened by name.
+pub const QUANT_MODE_ENV: &str = "ZEDIT_GGUF_EXEC";
+
+impl QuantMode {
+    pub fn parse(s: &str) -> Option<QuantMode> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "qmatmul" | "matmul" | "quantized" => Some(QuantMode::MatMul),
+            "dequant" | "dequantize" => Some(QuantMode::Dequantize),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            QuantMode::MatMul => "qmatmul",
+            QuantMode::Dequantize => "dequant",
+        }
+    }
+
+    /// `ZEDIT_GGUF_EXEC`, else the default (`qmatmul`); an unknown value is an error naming it.
+    pub fn from_env() -> Result<QuantMode, String> {
+        match std::env::var(QUANT_MODE_ENV) {
+            Ok(v) if !v.trim().is_empty() => QuantMode::parse(&v).ok_or_else(|| {
+                format!("{QUANT_MODE_ENV}={v} is not an execution choice: use qmatmul or dequant")
+            }),
+            _ => Ok(QuantMode::default()),
+        }
+    }
+}
+
+enum Weight {
+    Dense(Tensor),
+    Quantized(QMatMul, Arc<QTensor>),
+    Dequantize(Arc<QTensor>),
+}
+
+/// One low-rank update y += scale·(x·Aᵀ)·Bᵀ, with A [rank, in] and B [out, rank].
+#[derive(Clone)]
+pub struct LowRank {
+    pub down: Tensor,
+    pub up: Tensor,
+    pub scale: f64,
+}
+
+pub struct Linear {
+    weight: Weight,
+    bias: Option<Tensor>,
+    dtype: DType,
+    out_features: usize,
+    in_features: usize,
+    side: Vec<LowRank>,
+}
+
+impl Linear {
+    pub fn dense(weight: Tensor, bias: Option<Tensor>) -> CResult<Linear> {
+        let (o, i) = weight.dims2()?;
+        Ok(Linear {
+            dtype: weight.dtype(),
+            weight: Weight::Dense(weight),
+            bias,
+            out_features: o,
+            in_features: i,
+            side: Vec::new(),
+        })
+    }
+
+    /// A GGUF weight: float types become dense tensors in `dtype`; quantized ones run as
+    /// `mode` says.
+    pub fn quantized(
+        q: QTensor,
+        bias: Option<Tensor>,
+        dtype: DType,
+        mode: QuantMode,
+    ) -> CResult<Linear> {
+        use candle_core::quantized::GgmlDType as G;
+        let (o, i) = q.shape().dims2()?;
+        let weight = match q.dtype() {
+            G::F32 | G::F16 | G::BF16 => Weight::Dense(q.dequantize(&q.device())?.to_dtype(dtype)?),
+            _ => match mode {
+                QuantMode::MatMul => {
+                    let q = Arc::new(q);
+                    Weight::Quantized(QMatMul::from_arc(q.clone())?, q)
+                }
+                QuantMode::Dequantize => Weight::Dequantize(Arc::new(q)),
+            },
+        };
+        Ok(Linear {
+            weight,
+            bias,
+            dtype,
+            out_features: o,
+            in_features: i,
+            side: Vec::new(),
+        })
+    }
+
+    pub fn out_features(&self) -> usize {
+        self.out_features
+    }
+
+    pub fn in_features(&self) -> usize {
+        self.in_features
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// The base weight as a dense tensor (dequantized for GGUF weights).
+    pub fn dense_weight(&self) -> CResult<Tensor> {
+        match &self.weight {
+            Weight::Dense(w) => Ok(w.clone()),
+            Weight::Quantized(_, q) | Weight::Dequantize(q) => {
+                q.dequantize(&q.device())?.to_dtype(self.dtype)
+            }
+        }
+    }
+
+    /// Replaces the LoRA side paths (empty: none); the base weight is never touched.
+    pub fn set_side(&mut self, side: Vec<LowRank>) {
+        self.side = side;
+    }
+
+    pub fn side(&self) -> &[LowRank] {
+        &self.side
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> CResult<Tensor> {
+        let y = match &self.weight {
+            Weight::Dense(w) => x.matmul(&w.t()?)?,
+            Weight::Quantized(m, _) => m
+                .forward(&x.to_dtype(DType::F32)?.contiguous()?)?
+                .to_dtype(x.dtype())?,
+            Weight::Dequantize(q) => {
+                let w = q.dequantize(&q.device())?.to_dtype(x.dtype())?;
+                x.matmul(&w.t()?)?
+            }
+        };
+        let mut y = match &self.bias {
+            Some(b) => y.broadcast_add(b)?,
+            None => y,
+        };
+        for lr in &self.side {
+            let h = x.matmul(&lr.down.t()?)?;
+            y = (y + (h.matmul(&lr.up.t()?)? * lr.scale)?)?;
+        }
+        Ok(y)
+    }
+}

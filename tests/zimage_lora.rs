@@ -1,0 +1,264 @@
+//! LoRAs on the tiny transformer (tests/fixtures/zimage-lora, made by
+//! scripts/make_lora_fixtures.py): each key format against diffusers' own LoRA loading (or
+//! ComfyUI's merge for a fused qkv LoRA) per transformer call; removing them restores the base
+//! model bit for bit; LoRAs for another model or the text encoder are refused by key.
+#![cfg(feature = "zimage")]
+
+mod common;
+
+use candle_core::{DType, Device, Tensor};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use zedit::engine::zimage::config::{self, TransformerConfig};
+use zedit::engine::zimage::lora;
+use zedit::engine::zimage::transformer::{Source, Transformer};
+use zedit::engine::zimage::weights::Weights;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/zimage-lora"
+    ))
+}
+
+fn model() -> (Transformer, TransformerConfig) {
+    let dir = common::zimage_fixtures().join("tiny-zimage");
+    let cfg: TransformerConfig = config::read(&dir, "transformer").unwrap();
+    let w = Weights::open(&dir.join("transformer"), &Device::Cpu, DType::F32).unwrap();
+    (
+        Transformer::load(&Source::Safetensors(&w), &cfg).unwrap(),
+        cfg,
+    )
+}
+
+fn meta() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join("meta.json")).unwrap()).unwrap()
+}
+
+fn reference() -> HashMap<String, Tensor> {
+    candle_core::safetensors::load(fixtures().join("reference.safetensors"), &Device::Cpu).unwrap()
+}
+
+fn outputs(t: &Transformer, r: &HashMap<String, Tensor>) -> Vec<Tensor> {
+    (0..meta()["calls"].as_array().unwrap().len())
+        .map(|i| {
+            let x = r[&format!("x.{i}")].squeeze(1).unwrap();
+            let tv: Vec<f32> = r[&format!("t.{i}")].to_vec1().unwrap();
+            let cap = t.caption(&r[&format!("cap.{i}")]).unwrap();
+            t.forward(&x, tv[0], &cap).unwrap()
+        })
+        .collect()
+}
+
+fn flat(t: &Tensor) -> Vec<f32> {
+    t.flatten_all().unwrap().to_vec1().unwrap()
+}
+
+fn worst(outs: &[Tensor], r: &HashMap<String, Tensor>, case: &str) -> f32 {
+    outs.iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let want = flat(&r[&format!("out.{case}.{i}")]);
+            flat(o)
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max)
+        })
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn every_format_matches_its_reference_per_call() {
+    let (mut t, cfg) = model();
+    let r = reference();
+    let base = outputs(&t, &r);
+    assert!(worst(&base, &r, "base") <= 1e-4);
+    let m = meta();
+    let cases = m["cases"].as_object().unwrap();
+    assert!(
+        cases.len() >= 6,
+        "ai_toolkit, diffusers, kohya, comfy_qkv, partial, stack"
+    );
+    for (case, spec) in cases {
+        let files: Vec<(lora::LoraFile, f64)> = spec["loras"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let path = fixtures().join(l[0].as_str().unwrap());
+                (lora::read(&path, &cfg).unwrap(), l[1].as_f64().unwrap())
+            })
+            .collect();
+        let refs: Vec<(&lora::LoraFile, f64)> = files.iter().map(|(f, w)| (f, *w)).collect();
+        lora::apply(&mut t, &refs).unwrap();
+        let d = worst(&outputs(&t, &r), &r, case);
+        let moved = spec["max_abs_change_from_base"].as_f64().unwrap();
+        println!(
+            "{case:10} ({}): max|ours - reference| {d:.2e}, the LoRA moves the output by {moved:.3}",
+            spec["reference"].as_str().unwrap()
+        );
+        assert!(d <= 1e-4, "{case}: {d}");
+        assert!(moved > 0.05, "{case}: the LoRA must change the output");
+    }
+    // Switching back to none restores the base model exactly.
+    lora::apply(&mut t, &[]).unwrap();
+    let again = outputs(&t, &r);
+    for (a, b) in base.iter().zip(&again) {
+        assert_eq!(flat(a), flat(b));
+    }
+}
+
+#[test]
+fn base_weights_are_never_touched() {
+    let (mut t, cfg) = model();
+    let before: Vec<Vec<f32>> = t
+        .linears_mut()
+        .iter()
+        .map(|(_, l)| flat(&l.dense_weight().unwrap()))
+        .collect();
+    let f = lora::read(&fixtures().join("comfy_qkv.safetensors"), &cfg).unwrap();
+    lora::apply(&mut t, &[(&f, 0.8)]).unwrap();
+    let sides = t
+        .linears_mut()
+        .iter()
+        .filter(|(_, l)| !l.side().is_empty())
+        .count();
+    // 2 layers × (q, k, v, out, w2, adaLN).
+    assert_eq!(sides, 12);
+    let after: Vec<Vec<f32>> = t
+        .linears_mut()
+        .iter()
+        .map(|(_, l)| flat(&l.dense_weight().unwrap()))
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn a_partial_file_says_how_many_keys_it_used() {
+    let (_, cfg) = model();
+    let f = lora::read(&fixtures().join("partial.safetensors"), &cfg).unwrap();
+    let m = meta();
+    let pairs = m["used_keys"]["partial"][0].as_u64().unwrap() as usize;
+    assert_eq!(f.used_keys, pairs * 3, "down, up and alpha of each layer");
+    assert_eq!(f.total_keys, pairs * 3 + 3);
+    let note = f.coverage().unwrap();
+    assert!(
+        note.contains(&format!("used {} of {} keys", pairs * 3, pairs * 3 + 3)),
+        "{note}"
+    );
+    assert!(note.contains("lora_unet_layers_9_attention_to_q"), "{note}");
+    let full = lora::read(&fixtures().join("kohya.safetensors"), &cfg).unwrap();
+    assert!(full.coverage().is_none());
+}
+
+#[test]
+fn loras_for_something_else_are_refused_by_key() {
+    let (_, cfg) = model();
+    let e = lora::read(&fixtures().join("other_model.safetensors"), &cfg)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("other_model.safetensors") && e.contains("another model"),
+        "{e}"
+    );
+    assert!(
+        e.contains("noise_refiner.0.attention.to_"),
+        "names the layer: {e}"
+    );
+    let e = lora::read(&fixtures().join("text_encoder.safetensors"), &cfg)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("lora_te_text_model_encoder_layers_0_self_attn_q_proj")
+            && e.contains("text encoder"),
+        "{e}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("style.ckpt");
+    std::fs::write(&p, b"PK\x03\x04 not a safetensors file").unwrap();
+    let e = lora::read(&p, &cfg).err().unwrap().to_string();
+    assert!(e.contains("style.ckpt") && e.contains("safetensors"), "{e}");
+    // A file with keys for no layer of this model names the first.
+    let unknown = tmp.path().join("sdxl.safetensors");
+    let t = Tensor::zeros((4, 8), DType::F32, &Device::Cpu).unwrap();
+    candle_core::safetensors::save(
+        &HashMap::from([(
+            "lora_unet_down_blocks_0_attn.lora_down.weight".to_string(),
+            t,
+        )]),
+        &unknown,
+    )
+    .unwrap();
+    let e = lora::read(&unknown, &cfg).err().unwrap().to_string();
+    assert!(
+        e.contains("lora_unet_down_blocks_0_attn.lora_down.weight"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_engine_switches_loras_without_reloading() {
+    use zedit::core::{EditParams, LoraRef, MaskSource, Mode, Op, Recipe};
+    use zedit::engine::{self, EditRequest, EngineOptions, Flow};
+    let opts = EngineOptions {
+        name: "zimage".into(),
+        model: Some(common::zimage_fixtures().join("tiny-zimage")),
+        ..Default::default()
+    };
+    let mut e = engine::open(&opts).unwrap();
+    let image = image::open(common::zimage_fixtures().join("fixtures/input.png"))
+        .unwrap()
+        .to_rgb8();
+    let path = fixtures().join("kohya.safetensors");
+    let lora = LoraRef {
+        digest: lora::digest(&path).unwrap(),
+        path,
+        weight: 0.8,
+    };
+    let req = |loras: Vec<LoraRef>| EditRequest {
+        op: Op::Edit,
+        instruction: "a boat".into(),
+        image: image.clone(),
+        mask: None,
+        overlay: None,
+        params: EditParams {
+            strength: 0.75,
+            steps: 4,
+            seed: 5,
+            ..Default::default()
+        },
+        recipe: Some(Recipe {
+            mode: Mode::Img2img,
+            prompt: "A small wooden boat on a calm lake at sunrise".into(),
+            source_prompt: None,
+            negative_prompt: None,
+            mask_source: MaskSource::None,
+            strength: 0.75,
+            steps: 4,
+            loras,
+        }),
+    };
+    let mut run = |loras: Vec<LoraRef>| e.run(&req(loras), &mut |_| Flow::Continue).unwrap();
+    let plain = run(Vec::new());
+    let styled = run(vec![lora.clone()]);
+    let half = run(vec![LoraRef {
+        weight: 0.4,
+        ..lora.clone()
+    }]);
+    let back = run(Vec::new());
+    assert_ne!(plain, styled, "the LoRA changes the picture");
+    assert_ne!(styled, half, "the weight is applied");
+    assert_eq!(
+        plain, back,
+        "switching back on the same engine is the base model again"
+    );
+    assert_eq!(
+        styled,
+        run(vec![lora]),
+        "and switching on again repeats exactly"
+    );
+}
