@@ -329,9 +329,9 @@ mod tests {
         }
         let before = p.clone();
         split_blend(&mut p, &hole, &vec![0.0; w * h]);
-        for i in 0..w * h {
-            if !hole[i] {
-                assert_eq!(p.px[i], before.px[i]);
+        for ((a, b), &inside) in p.px.iter().zip(&before.px).zip(&hole) {
+            if !inside {
+                assert_eq!(a, b);
             }
         }
         let inside = |i: usize| (27..53).contains(&(i % w)) && (27..53).contains(&(i / w));
