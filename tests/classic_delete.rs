@@ -241,3 +241,50 @@ fn hole_over_most_of_the_image_fills_gracefully() {
         }
     }
 }
+
+/// Mean gradient magnitude of the channel mean over the pixels `pick` selects.
+fn grad_energy(img: &RgbImage, pick: impl Fn(u32, u32) -> bool) -> f64 {
+    let lum = |x: u32, y: u32| {
+        let p = img.get_pixel(x, y).0;
+        (f64::from(p[0]) + f64::from(p[1]) + f64::from(p[2])) / 3.0
+    };
+    let (mut sum, mut n) = (0.0, 0.0);
+    for y in 0..img.height() - 1 {
+        for x in 0..img.width() - 1 {
+            if pick(x, y) {
+                let (gx, gy) = (lum(x + 1, y) - lum(x, y), lum(x, y + 1) - lum(x, y));
+                sum += gx.hypot(gy);
+                n += 1.0;
+            }
+        }
+    }
+    sum / n
+}
+
+#[test]
+fn a_hole_in_a_grainy_texture_keeps_its_grain() {
+    // Irregular grain (no period to copy): the fill must not be a smooth blob.
+    let (w, h) = (160u32, 140u32);
+    let raw = |x: u32, y: u32| ((x * 7919 + y * 104_729 + x * y * 31) % 97) as f64;
+    let mut img = RgbImage::from_fn(w, h, |x, y| {
+        let (x1, y1) = ((x + 1).min(w - 1), (y + 1).min(h - 1));
+        let v = (raw(x, y) + raw(x1, y) + raw(x, y1) + raw(x1, y1)) / 4.0;
+        Rgb([(80.0 + v) as u8, (70.0 + v) as u8, (60.0 + v * 0.8) as u8])
+    });
+    let (cx, cy, r) = (80.0, 70.0, 28.0);
+    let dist = |x: u32, y: u32| (f64::from(x) - cx).hypot(f64::from(y) - cy);
+    let mask = GrayImage::from_fn(w, h, |x, y| Luma([if dist(x, y) <= r { 255 } else { 0 }]));
+    for (x, y, m) in mask.enumerate_pixels() {
+        if m.0[0] > 0 {
+            img.put_pixel(x, y, Rgb([255, 0, 255]));
+        }
+    }
+    let out = run(&request(img, Some(mask), 5)).unwrap();
+    let inside = grad_energy(&out, |x, y| dist(x, y) <= r - 2.0);
+    let ring = grad_energy(&out, |x, y| (r + 2.0..r + 9.0).contains(&dist(x, y)));
+    let ratio = inside / ring;
+    assert!(
+        (0.75..1.3).contains(&ratio),
+        "gradient energy in the hole {inside:.2} against {ring:.2} around it"
+    );
+}

@@ -103,13 +103,13 @@ fn split_bands(targets: &[u32], w: usize) -> Vec<Band> {
 }
 
 /// Summed-area table of hole flags, for "any hole in this window" queries in O(1).
-struct SumTable {
+pub struct SumTable {
     w1: usize,
     s: Vec<u32>,
 }
 
 impl SumTable {
-    fn new(w: usize, h: usize, flags: &[bool]) -> Self {
+    pub fn new(w: usize, h: usize, flags: &[bool]) -> Self {
         let w1 = w + 1;
         let mut s = vec![0u32; w1 * (h + 1)];
         for y in 0..h {
@@ -123,7 +123,7 @@ impl SumTable {
     }
 
     /// Flags set in the (2r+1)^2 window around (x, y), clipped to the plane.
-    fn window(&self, x: usize, y: usize, r: usize, w: usize, h: usize) -> u32 {
+    pub fn window(&self, x: usize, y: usize, r: usize, w: usize, h: usize) -> u32 {
         let (x0, y0) = (x.saturating_sub(r), y.saturating_sub(r));
         let (x1, y1) = ((x + r + 1).min(w), (y + r + 1).min(h));
         let at = |xx: usize, yy: usize| self.s[yy * self.w1 + xx];

@@ -1,8 +1,10 @@
 //! Exemplar-based inpainting: multi-scale patch completion that copies real patches from
 //! around the hole, structure first at the coarsest level, with a gradient-domain blend at the
-//! seam.
+//! seam, then split into structure (a smooth fill where the copies are not trusted) and texture
+//! (the copies' fine detail).
 
 mod complete;
+mod detail;
 mod level;
 mod par;
 mod patchmatch;
@@ -108,7 +110,9 @@ pub fn inpaint(
         opts.threads,
         &mut ticker,
     )? {
+        let trust = detail::trust(&lv, &plane.px, &nnf);
         seam::blend_seam(&mut plane, &lv, &nnf, opts.threads);
+        detail::split_blend(&mut plane, &hole, &trust);
     }
     ticker.tick()?;
 
