@@ -13,6 +13,7 @@
 
 pub mod config;
 mod decoder;
+mod kernels;
 pub mod resize;
 mod tiny_vit;
 mod tiny_vit_block;

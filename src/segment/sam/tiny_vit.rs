@@ -5,6 +5,7 @@
 //! [`SamConfig`]. Weight names are the reference's (and candle's).
 
 use super::config::SamConfig;
+use super::kernels::depthwise3x3;
 use super::tiny_vit_block::Block;
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Conv2dConfig, VarBuilder};
@@ -18,19 +19,31 @@ const MLP_RATIO: usize = 4;
 struct ConvBn {
     conv: candle_nn::Conv2d,
     bn: candle_nn::BatchNorm,
+    /// The stride of a 3x3 depthwise convolution, run by our own kernel.
+    depthwise: Option<usize>,
 }
 
 impl ConvBn {
     fn new(cin: usize, cout: usize, k: usize, cfg: Conv2dConfig, vb: VarBuilder) -> Result<Self> {
         let conv = candle_nn::conv2d_no_bias(cin, cout, k, cfg, vb.pp("c"))?;
         let bn = candle_nn::batch_norm(cout, 1e-5, vb.pp("bn"))?;
-        Ok(ConvBn { conv, bn })
+        let depthwise =
+            (k == 3 && cfg.groups == cin && cin == cout && cfg.padding == 1).then_some(cfg.stride);
+        Ok(ConvBn {
+            conv,
+            bn,
+            depthwise,
+        })
     }
 }
 
 impl Module for ConvBn {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        xs.apply(&self.conv)?.apply_t(&self.bn, false)
+        let xs = match self.depthwise {
+            Some(stride) => depthwise3x3(xs, self.conv.weight(), stride)?,
+            None => xs.apply(&self.conv)?,
+        };
+        xs.apply_t(&self.bn, false)
     }
 }
 

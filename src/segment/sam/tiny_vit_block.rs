@@ -1,6 +1,7 @@
 //! TinyViT's attention block: windowed self-attention with learned relative-offset biases, a
 //! depthwise local convolution, and an MLP, as in the reference `TinyViTBlock`.
 
+use super::kernels::depthwise3x3;
 use super::tiny_vit::gelu;
 use candle_core::{IndexOp, Module, Result, Tensor, D};
 use candle_nn::{Conv2dConfig, VarBuilder};
@@ -178,10 +179,8 @@ impl Module for Block {
         let (b, l, c) = xs.dims3()?;
         let r = self.resolution;
         let xs = (self.windowed(xs)? + xs)?;
-        let xs = xs
-            .transpose(1, 2)?
-            .reshape((b, c, r, r))?
-            .apply(&self.local_conv)?
+        let xs = xs.transpose(1, 2)?.reshape((b, c, r, r))?.contiguous()?;
+        let xs = depthwise3x3(&xs, self.local_conv.weight(), 1)?
             .apply_t(&self.local_bn, false)?
             .reshape((b, c, l))?
             .transpose(1, 2)?;
