@@ -5,7 +5,7 @@
 //! [`SamConfig`]. Weight names are the reference's (and candle's).
 
 use super::config::SamConfig;
-use super::kernels::depthwise3x3;
+use super::kernels::{depthwise3x3, pointwise};
 use super::tiny_vit_block::Block;
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Conv2dConfig, VarBuilder};
@@ -14,25 +14,44 @@ use candle_transformers::models::segment_anything::LayerNorm2d;
 const MBCONV_EXPAND_RATIO: usize = 4;
 const MLP_RATIO: usize = 4;
 
-/// A bias-free convolution followed by batch norm (inference statistics).
+/// A bias-free convolution followed by batch norm (inference statistics), the norm folded
+/// into the convolution's weights and a bias at load, as the reference's `Conv2d_BN.fuse`.
 #[derive(Debug)]
-struct ConvBn {
+pub(super) struct ConvBn {
     conv: candle_nn::Conv2d,
-    bn: candle_nn::BatchNorm,
+    bias: Tensor,
     /// The stride of a 3x3 depthwise convolution, run by our own kernel.
     depthwise: Option<usize>,
+    /// A 1x1 convolution, run as a matrix product.
+    pointwise: bool,
 }
 
 impl ConvBn {
-    fn new(cin: usize, cout: usize, k: usize, cfg: Conv2dConfig, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(
+        cin: usize,
+        cout: usize,
+        k: usize,
+        cfg: Conv2dConfig,
+        vb: VarBuilder,
+    ) -> Result<Self> {
         let conv = candle_nn::conv2d_no_bias(cin, cout, k, cfg, vb.pp("c"))?;
-        let bn = candle_nn::batch_norm(cout, 1e-5, vb.pp("bn"))?;
+        let vn = vb.pp("bn");
+        let (mean, var) = (vn.get(cout, "running_mean")?, vn.get(cout, "running_var")?);
+        let (gamma, beta) = (vn.get(cout, "weight")?, vn.get(cout, "bias")?);
+        let scale = (gamma / (var + 1e-5)?.sqrt()?)?;
+        let weight = conv
+            .weight()
+            .broadcast_mul(&scale.reshape((cout, 1, 1, 1))?)?;
+        let bias = (beta - (mean * &scale)?)?.reshape((1, cout, 1, 1))?;
+        let conv = candle_nn::Conv2d::new(weight, None, cfg);
         let depthwise =
             (k == 3 && cfg.groups == cin && cin == cout && cfg.padding == 1).then_some(cfg.stride);
+        let pointwise = k == 1 && cfg.groups == 1 && cfg.stride == 1 && cfg.padding == 0;
         Ok(ConvBn {
             conv,
-            bn,
+            bias,
             depthwise,
+            pointwise,
         })
     }
 }
@@ -41,9 +60,10 @@ impl Module for ConvBn {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         let xs = match self.depthwise {
             Some(stride) => depthwise3x3(xs, self.conv.weight(), stride)?,
+            None if self.pointwise => pointwise(xs, self.conv.weight())?,
             None => xs.apply(&self.conv)?,
         };
-        xs.apply_t(&self.bn, false)
+        xs.broadcast_add(&self.bias)
     }
 }
 
@@ -264,7 +284,7 @@ impl TinyViT {
 
 /// The reference's GELU: exact, through the error function.
 pub(super) fn gelu(xs: &Tensor) -> Result<Tensor> {
-    xs.gelu_erf()
+    super::kernels::gelu(xs)
 }
 
 impl Module for TinyViT {

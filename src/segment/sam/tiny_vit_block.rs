@@ -1,8 +1,7 @@
 //! TinyViT's attention block: windowed self-attention with learned relative-offset biases, a
 //! depthwise local convolution, and an MLP, as in the reference `TinyViTBlock`.
 
-use super::kernels::depthwise3x3;
-use super::tiny_vit::gelu;
+use super::tiny_vit::{gelu, ConvBn};
 use candle_core::{IndexOp, Module, Result, Tensor, D};
 use candle_nn::{Conv2dConfig, VarBuilder};
 use std::collections::HashMap;
@@ -100,8 +99,7 @@ impl Module for Mlp {
 #[derive(Debug)]
 pub struct Block {
     attn: Attention,
-    local_conv: candle_nn::Conv2d,
-    local_bn: candle_nn::BatchNorm,
+    local_conv: ConvBn,
     mlp: Mlp,
     window: usize,
     resolution: usize,
@@ -128,13 +126,10 @@ impl Block {
             groups: dim,
             ..Default::default()
         };
-        let vl = vb.pp("local_conv");
-        let local_conv = candle_nn::conv2d_no_bias(dim, dim, 3, cfg, vl.pp("c"))?;
-        let local_bn = candle_nn::batch_norm(dim, 1e-5, vl.pp("bn"))?;
+        let local_conv = ConvBn::new(dim, dim, 3, cfg, vb.pp("local_conv"))?;
         Ok(Block {
             attn,
             local_conv,
-            local_bn,
             mlp,
             window,
             resolution,
@@ -180,8 +175,9 @@ impl Module for Block {
         let r = self.resolution;
         let xs = (self.windowed(xs)? + xs)?;
         let xs = xs.transpose(1, 2)?.reshape((b, c, r, r))?.contiguous()?;
-        let xs = depthwise3x3(&xs, self.local_conv.weight(), 1)?
-            .apply_t(&self.local_bn, false)?
+        let xs = self
+            .local_conv
+            .forward(&xs)?
             .reshape((b, c, l))?
             .transpose(1, 2)?;
         &xs + self.mlp.forward(&xs)?
