@@ -2,9 +2,8 @@
 //! head image, stored in the session (every candidate, content-addressed); the chosen one's
 //! path is the last line of stdout. Also the `--point/--neg/--box` mask spec of `zedit edit`.
 
-use super::{absolute, Ctx};
+use super::Ctx;
 use crate::core::{MaskPoint, MaskShape, MaskSpec, Rect};
-use crate::printable::printable;
 use crate::segment::PromptSpec;
 use crate::session::Session;
 use anyhow::bail;
@@ -152,6 +151,8 @@ fn segment_and_store(
     image: &image::RgbImage,
     prompt: &PromptSpec,
 ) -> anyhow::Result<ExitCode> {
+    use super::absolute;
+    use crate::printable::printable;
     use crate::segment::SegmentModel;
     let model = SegmentModel::open(args.model.as_deref())?;
     let found = model.segment_image(image, prompt)?;
