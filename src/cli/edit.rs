@@ -41,6 +41,12 @@ pub struct EditArgs {
     /// Mask image: white marks what to change; must have the image's size
     #[arg(long, conflicts_with_all = ["mask_rect", "mask_ellipse"])]
     pub mask: Option<PathBuf>,
+    /// Mask found by Segment Anything from points (--point, --neg) and a box (--box)
+    #[command(flatten)]
+    pub sam_prompt: super::segment::PromptArgs,
+    /// Segmentation model for --point/--neg/--box (default: mobile-sam)
+    #[arg(long, value_name = "M")]
+    pub sam_model: Option<String>,
     /// Limit the change to this rectangle, x,y,w,h in pixels
     #[arg(long, value_name = "X,Y,W,H", value_parser = parse_rect, conflicts_with = "mask_ellipse")]
     pub mask_rect: Option<Rect>,
@@ -401,9 +407,24 @@ fn report_step(dir: &Path, step: &Step, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The mask the flags ask for: a file (stored in the session), a rectangle or an ellipse, with
-/// `--grow` and `--feather`.
+/// The mask the flags ask for: a file (stored in the session), a rectangle, an ellipse, or
+/// points and a box for Segment Anything, with `--grow` and `--feather`.
 fn mask_spec(args: &EditArgs, session: &Session) -> anyhow::Result<Option<MaskSpec>> {
+    if !args.sam_prompt.is_empty() {
+        if args.mask.is_some() || args.mask_rect.is_some() || args.mask_ellipse.is_some() {
+            bail!("--point/--neg/--box find a mask; they cannot be combined with --mask, --mask-rect or --mask-ellipse");
+        }
+        let head = session.load_image(session.doc.head_image())?;
+        let size = (head.width(), head.height());
+        return super::segment::prompt_mask_spec(
+            &args.sam_prompt,
+            args.sam_model.as_deref(),
+            size,
+            args.grow,
+            args.feather,
+        )
+        .map(Some);
+    }
     let shape = if let Some(path) = &args.mask {
         MaskShape::File {
             image: import_mask(session, path)?,

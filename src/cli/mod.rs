@@ -6,6 +6,7 @@ mod lora;
 mod models;
 mod plan;
 mod replay;
+mod segment;
 mod sessions;
 mod worker;
 
@@ -44,6 +45,8 @@ pub enum Command {
     Export(history::ExportArgs),
     /// Re-run the chain from the source (--verify) or on other images (--on)
     Replay(replay::ReplayArgs),
+    /// Find a mask with Segment Anything from points and a box; prints the mask's path
+    Segment(segment::SegmentArgs),
     /// List sessions
     Sessions(sessions::SessionsArgs),
     /// Split an instruction into a chain of steps
@@ -99,6 +102,7 @@ fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Checkout(a) => history::checkout(a, ctx),
         Command::Export(a) => history::export(a, ctx),
         Command::Replay(a) => replay::run(a, ctx),
+        Command::Segment(a) => segment::run(a, ctx),
         Command::Sessions(a) => sessions::run(a, ctx),
         Command::Plan(a) => plan::run(a),
         Command::Models(a) => models::run(a),

@@ -39,8 +39,62 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         None => list(args.json),
         Some(ModelsCommand::List { json }) => list(json || args.json),
-        Some(ModelsCommand::Fetch { name }) => fetch(&name),
+        Some(ModelsCommand::Fetch { name }) => {
+            #[cfg(feature = "sam")]
+            if let Some(m) = crate::segment::models::manifest(&name) {
+                return fetch_sam(&m);
+            }
+            fetch(&name)
+        }
     }
+}
+
+/// The segmentation models, as JSON entries and as lines of text.
+#[cfg(feature = "sam")]
+fn sam_entries() -> Vec<serde_json::Value> {
+    use crate::segment::models;
+    models::manifests()
+        .into_iter()
+        .map(|m| {
+            let installed = models::find_installed(&m).map(|p| p.display().to_string());
+            serde_json::json!({
+                "name": m.name,
+                "engine": m.engine,
+                "repo": m.repo,
+                "file": m.file,
+                "description": m.description,
+                "installed": installed,
+            })
+        })
+        .collect()
+}
+
+#[cfg(not(feature = "sam"))]
+fn sam_entries() -> Vec<serde_json::Value> {
+    Vec::new()
+}
+
+fn print_sam_entries() {
+    for e in sam_entries() {
+        let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+        println!("  {}  [{}]  {}", s("name"), s("engine"), s("description"));
+        println!("    repo {}, file {}", s("repo"), s("file"));
+        match e["installed"].as_str() {
+            Some(p) => println!("    installed at {p}"),
+            None => println!("    missing: run `zedit models fetch {}`", s("name")),
+        }
+    }
+}
+
+#[cfg(feature = "sam")]
+fn fetch_sam(m: &crate::segment::models::SamManifest) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "fetching {} ({} from {}) into the Hugging Face cache...",
+        m.name, m.file, m.repo
+    );
+    let path = crate::segment::models::fetch(m, true)?;
+    println!("{} is installed at {}", m.name, path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(feature = "zimage")]
@@ -81,7 +135,12 @@ fn list(json: bool) -> anyhow::Result<ExitCode> {
         })
         .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&entries)?);
+        let mut all: Vec<serde_json::Value> = entries
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()?;
+        all.extend(sam_entries());
+        println!("{}", serde_json::to_string_pretty(&all)?);
         return Ok(ExitCode::SUCCESS);
     }
     let cache = models::hf_cache_dir()
@@ -105,6 +164,7 @@ fn list(json: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    print_sam_entries();
     Ok(ExitCode::SUCCESS)
 }
 
@@ -180,7 +240,16 @@ fn describe(_dir: &std::path::Path, _json: bool) -> anyhow::Result<ExitCode> {
 }
 
 #[cfg(not(feature = "zimage"))]
-fn list(_json: bool) -> anyhow::Result<ExitCode> {
+fn list(json: bool) -> anyhow::Result<ExitCode> {
+    if cfg!(feature = "sam") {
+        if json {
+            println!("{}", serde_json::to_string_pretty(&sam_entries())?);
+        } else {
+            println!("models");
+            print_sam_entries();
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     anyhow::bail!("this zedit is built without model engines: rebuild with `--features zimage`")
 }
 

@@ -40,6 +40,10 @@ pub struct ReplayArgs {
 /// Runs each step on the shared engine cache, with the same rules as the worker: an engine is
 /// loaded once per name, and dropped after a panic or running out of memory.
 struct Runner {
+    /// Whether outputs are being verified: a re-segmented mask must then equal the recorded one.
+    verify: bool,
+    /// Masks segmented again during this chain, by step, for `--on` to write beside outputs.
+    masks: Vec<(StepId, image::GrayImage)>,
     model: Option<PathBuf>,
     device: Option<String>,
     engines: EngineCache,
@@ -61,13 +65,28 @@ impl Runner {
             overlay: None,
             recipe: step.recipe.clone(),
         };
-        let edit = crate::worker::build_request(
-            &req,
-            &input.image,
-            input.mask.as_ref(),
-            input.overlay.as_ref(),
-        )
-        .map_err(|e| e.to_string())?;
+        let mask = match &step.mask_spec {
+            // Points and boxes are segmented again, on this image (scaled to its size).
+            Some(spec) if spec.shape.needs_model() => {
+                let found = crate::segment::mask_from_spec(spec, &input.image.to_rgb8())
+                    .map_err(|e| e.to_string())?;
+                if self.verify {
+                    let same = input.mask.as_ref().is_some_and(|m| m.to_luma8() == found);
+                    if !same {
+                        return Err(format!(
+                            "the mask segmented again from {} differs from the recorded one",
+                            spec
+                        ));
+                    }
+                }
+                self.masks.push((step.id, found.clone()));
+                Some(DynamicImage::ImageLuma8(found))
+            }
+            _ => input.mask,
+        };
+        let edit =
+            crate::worker::build_request(&req, &input.image, mask.as_ref(), input.overlay.as_ref())
+                .map_err(|e| e.to_string())?;
         let ran = self
             .engines
             .with_engine(
@@ -88,12 +107,14 @@ impl Runner {
 pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let session = Session::load(&ctx.session_dir(&args.session)?)?;
     let mut runner = Runner {
+        verify: args.verify,
+        masks: Vec::new(),
         model: args.model.clone(),
         device: args.device.clone(),
         engines: EngineCache::new(default_factory(), EngineOptions::default()),
     };
-    let mut run = |input: ReplayInput| runner.run(input);
     if args.on.is_empty() {
+        let mut run = |input: ReplayInput| runner.run(input);
         let (_, report) = replay_chain(&session, args.step, None, args.verify, &mut run)?;
         for r in &report {
             let verdict = match r.matches {
@@ -125,11 +146,18 @@ pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     for img in &args.on {
         let result = (|| -> anyhow::Result<PathBuf> {
             let start = read_image(img)?;
+            runner.masks.clear();
+            let mut run = |input: ReplayInput| runner.run(input);
             let (out, _) = replay_chain(&session, args.step, Some(start), false, &mut run)?;
             let stem = img
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            // The masks found on this image, beside its output: <stem>.mask<step>.png.
+            for (id, mask) in runner.masks.drain(..) {
+                let m = out_dir.join(format!("{stem}.mask{id}.png"));
+                write_atomic(&m, &png_bytes(&DynamicImage::ImageLuma8(mask))?)?;
+            }
             let path = out_dir.join(format!("{stem}.png"));
             write_atomic(&path, &png_bytes(&out)?)?;
             Ok(path)

@@ -18,6 +18,21 @@ fn yes() -> bool {
     true
 }
 
+/// The segmentation model a points or box prompt was resolved with, recorded so replay
+/// resolves it the same way: which model (a name from `models/*.toml` or a weights path), the
+/// blake3 of its weights, the candidate taken (0: the best by predicted IoU), and the image
+/// size the prompt's pixels refer to (replay on another image scales them).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Segmenter {
+    pub model: String,
+    pub digest: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub candidate: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
 /// The shape of a mask, in the pixels of the image the step edits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -29,9 +44,23 @@ pub enum MaskShape {
     /// A mask image stored in the session (white marks what to change).
     File { image: ImageRef },
     /// Clicks for a segmentation model.
-    Points { points: Vec<MaskPoint> },
-    /// A box prompt for a segmentation model: the object inside it, not the box itself.
-    Box { x: u32, y: u32, w: u32, h: u32 },
+    Points {
+        points: Vec<MaskPoint>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        segmenter: Option<Segmenter>,
+    },
+    /// A box prompt for a segmentation model (the object inside it, not the box itself),
+    /// optionally with clicks that refine it.
+    Box {
+        x: u32,
+        y: u32,
+        w: u32,
+        h: u32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        points: Vec<MaskPoint>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        segmenter: Option<Segmenter>,
+    },
     /// Words naming what to mask ("the red shirt"), for a text-prompted segmentation model.
     Text { target: String },
 }
@@ -60,7 +89,7 @@ impl MaskShape {
         match *self {
             MaskShape::Rect { x, y, w, h }
             | MaskShape::Ellipse { x, y, w, h }
-            | MaskShape::Box { x, y, w, h } => Some(Rect { x, y, w, h }),
+            | MaskShape::Box { x, y, w, h, .. } => Some(Rect { x, y, w, h }),
             _ => None,
         }
     }
@@ -116,12 +145,19 @@ impl fmt::Display for MaskSpec {
         match &self.shape {
             MaskShape::Rect { x, y, w, h } => write!(f, "rect {x},{y} {w}x{h}")?,
             MaskShape::Ellipse { x, y, w, h } => write!(f, "ellipse {x},{y} {w}x{h}")?,
-            MaskShape::Box { x, y, w, h } => write!(f, "box {x},{y} {w}x{h}")?,
+            MaskShape::Box {
+                x, y, w, h, points, ..
+            } => {
+                write!(f, "box {x},{y} {w}x{h}")?;
+                if !points.is_empty() {
+                    write!(f, " + {} points", points.len())?;
+                }
+            }
             MaskShape::File { image } => {
                 let name = image.path.rsplit('/').next().unwrap_or(&image.path);
                 write!(f, "file {}", name.chars().take(12).collect::<String>())?
             }
-            MaskShape::Points { points } => write!(f, "{} points", points.len())?,
+            MaskShape::Points { points, .. } => write!(f, "{} points", points.len())?,
             MaskShape::Text { target } => write!(f, "\"{target}\"")?,
         }
         if self.grow > 0 {
@@ -170,12 +206,21 @@ mod tests {
                     y: 6,
                     positive: false,
                 }],
+                segmenter: Some(Segmenter {
+                    model: "mobile-sam".into(),
+                    digest: "cafe".into(),
+                    candidate: 2,
+                    width: 640,
+                    height: 480,
+                }),
             },
             MaskShape::Box {
                 x: 0,
                 y: 0,
                 w: 9,
                 h: 9,
+                points: vec![],
+                segmenter: None,
             },
             MaskShape::Text {
                 target: "the red shirt".into(),

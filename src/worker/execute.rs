@@ -82,13 +82,21 @@ pub fn execute_step_observed(
 /// A step's mask image and, when the runner rasterised it, its stored copy.
 type StepMask = (Option<GrayImage>, Option<ImageRef>);
 
-/// The step's mask: its spec rasterised at the input's size (and stored, so replay reads the
-/// same pixels), else the mask image it was given.
+/// Why a step's mask could not be made: a spec that does not rasterise, or a prompt the
+/// segmentation model could not resolve.
+enum StepMaskError {
+    Mask(MaskError),
+    Segment(crate::segment::SegmentError),
+}
+
+/// The step's mask: its spec rasterised at the input's size, or segmented from its points or
+/// box (and stored, so replay reads the same pixels), else the mask image it was given.
 fn step_mask(
     session: &Session,
     step: &Step,
-    size: (u32, u32),
-) -> Result<Result<StepMask, MaskError>, SessionError> {
+    image: &DynamicImage,
+) -> Result<Result<StepMask, StepMaskError>, SessionError> {
+    let size = (image.width(), image.height());
     let Some(spec) = &step.mask_spec else {
         let mask = step
             .mask
@@ -101,7 +109,12 @@ fn step_mask(
         MaskShape::File { image } => Some(session.load_image(image)?.to_luma8()),
         _ => None,
     };
-    let mask = match rasterise(spec, size, file.as_ref()) {
+    let made = if spec.shape.needs_model() {
+        crate::segment::mask_from_spec(spec, &image.to_rgb8()).map_err(StepMaskError::Segment)
+    } else {
+        rasterise(spec, size, file.as_ref()).map_err(StepMaskError::Mask)
+    };
+    let mask = match made {
         Ok(m) => m,
         Err(e) => return Ok(Err(e)),
     };
@@ -109,12 +122,15 @@ fn step_mask(
     Ok(Ok((Some(mask), Some(stored))))
 }
 
-fn mask_failure(e: MaskError) -> StepOutcome {
-    let kind = match e {
-        MaskError::NeedsModel(_) => ErrorKind::Unsupported,
-        MaskError::BadInput(_) => ErrorKind::BadInput,
+fn mask_failure(e: StepMaskError) -> StepOutcome {
+    let (kind, message) = match e {
+        StepMaskError::Mask(e @ MaskError::NeedsModel(_)) => {
+            (ErrorKind::Unsupported, e.to_string())
+        }
+        StepMaskError::Mask(e @ MaskError::BadInput(_)) => (ErrorKind::BadInput, e.to_string()),
+        StepMaskError::Segment(e) => (e.kind(), e.to_string()),
     };
-    StepOutcome::Failed(StepError::new(kind, e.to_string()))
+    StepOutcome::Failed(StepError::new(kind, message))
 }
 
 fn run_engine(
@@ -130,7 +146,7 @@ fn run_engine(
         .step(id)
         .ok_or_else(|| SessionError::Invalid(format!("step {id} vanished from the session")))?;
     let image = session.load_image(&step.input)?;
-    let (mask, stored) = match step_mask(&session, step, (image.width(), image.height()))? {
+    let (mask, stored) = match step_mask(&session, step, &image)? {
         Ok(m) => m,
         Err(e) => return Ok((mask_failure(e), None)),
     };

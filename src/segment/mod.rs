@@ -1,0 +1,363 @@
+//! Masks found by models: a point or box prompt turned into a mask by Segment Anything
+//! (MobileSAM by default, SAM ViT-B also), as ranked candidates at the image's size. The
+//! prompt checks run without a model, so bad input is refused before anything loads.
+
+#[cfg(feature = "sam")]
+pub mod models;
+#[cfg(feature = "sam")]
+pub mod sam;
+#[cfg(feature = "sam")]
+mod segmenter;
+
+#[cfg(feature = "sam")]
+pub use segmenter::{Candidate, SegmentModel, Segmentation};
+
+use crate::core::{MaskPoint, MaskShape, MaskSpec, Rect, Segmenter};
+use image::{GrayImage, RgbImage};
+
+/// The smallest image side segmentation accepts.
+pub const MIN_SIDE: u32 = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SegmentError {
+    /// No usable model: weights missing, unreadable, or of an unknown kind.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A prompt or image the model cannot take.
+    #[error("{0}")]
+    BadInput(String),
+    /// What this build cannot do (words to a mask, or no `sam` feature).
+    #[error("{0}")]
+    Unsupported(String),
+    /// The model failed while running.
+    #[error("segmentation failed: {0}")]
+    Model(String),
+}
+
+impl SegmentError {
+    /// The kind a step that failed on this error records.
+    pub fn kind(&self) -> crate::core::ErrorKind {
+        use crate::core::ErrorKind;
+        match self {
+            SegmentError::Unavailable(_) => ErrorKind::Unavailable,
+            SegmentError::BadInput(_) => ErrorKind::BadInput,
+            SegmentError::Unsupported(_) => ErrorKind::Unsupported,
+            SegmentError::Model(_) => ErrorKind::Model,
+        }
+    }
+}
+
+/// A prompt in the pixels of the image it is given for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PromptSpec {
+    pub points: Vec<MaskPoint>,
+    pub bbox: Option<Rect>,
+}
+
+impl PromptSpec {
+    /// Checks the prompt against an image of `size`: some point or box, every point inside,
+    /// the box not empty and inside; the image large enough.
+    pub fn check(&self, size: (u32, u32)) -> Result<(), SegmentError> {
+        let (w, h) = size;
+        if w < MIN_SIDE || h < MIN_SIDE {
+            return Err(SegmentError::BadInput(format!(
+                "the image is {w}x{h}; segmentation needs at least {MIN_SIDE} pixels on each side"
+            )));
+        }
+        if self.points.is_empty() && self.bbox.is_none() {
+            return Err(SegmentError::BadInput(
+                "no prompt: give a point (--point X,Y), a box (--box X,Y,W,H) or both".into(),
+            ));
+        }
+        if !self.points.iter().any(|p| p.positive) && self.bbox.is_none() {
+            return Err(SegmentError::BadInput(
+                "only negative points: add a positive one (--point X,Y) or a box, to say what to \
+                 select"
+                    .into(),
+            ));
+        }
+        for p in &self.points {
+            if p.x >= w || p.y >= h {
+                let flag = if p.positive { "--point" } else { "--neg" };
+                return Err(SegmentError::BadInput(format!(
+                    "{flag} {},{} is outside the {w}x{h} image (x must be below {w}, y below {h})",
+                    p.x, p.y
+                )));
+            }
+        }
+        if let Some(b) = self.bbox {
+            if b.w == 0 || b.h == 0 {
+                return Err(SegmentError::BadInput(format!(
+                    "--box {},{},{},{} is empty: its width and height must be at least 1",
+                    b.x, b.y, b.w, b.h
+                )));
+            }
+            if b.x >= w || b.y >= h || b.x.saturating_add(b.w) > w || b.y.saturating_add(b.h) > h {
+                return Err(SegmentError::BadInput(format!(
+                    "--box {},{},{},{} reaches outside the {w}x{h} image",
+                    b.x, b.y, b.w, b.h
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The prompt given for an image of `from` pixels, scaled to one of `to` pixels (points
+    /// keep their relative place, clamped inside).
+    pub fn scaled(&self, from: (u32, u32), to: (u32, u32)) -> PromptSpec {
+        if from == to {
+            return self.clone();
+        }
+        let sx = f64::from(to.0) / f64::from(from.0.max(1));
+        let sy = f64::from(to.1) / f64::from(from.1.max(1));
+        let at = |v: u32, s: f64, max: u32| {
+            ((f64::from(v) + 0.5) * s - 0.5)
+                .round()
+                .clamp(0.0, f64::from(max.saturating_sub(1))) as u32
+        };
+        let points = self
+            .points
+            .iter()
+            .map(|p| MaskPoint {
+                x: at(p.x, sx, to.0),
+                y: at(p.y, sy, to.1),
+                positive: p.positive,
+            })
+            .collect();
+        let bbox = self.bbox.map(|b| {
+            let x0 = (f64::from(b.x) * sx).round().min(f64::from(to.0 - 1)) as u32;
+            let y0 = (f64::from(b.y) * sy).round().min(f64::from(to.1 - 1)) as u32;
+            let x1 = (f64::from(b.x + b.w) * sx).round().min(f64::from(to.0)) as u32;
+            let y1 = (f64::from(b.y + b.h) * sy).round().min(f64::from(to.1)) as u32;
+            Rect {
+                x: x0,
+                y: y0,
+                w: x1.saturating_sub(x0).max(1),
+                h: y1.saturating_sub(y0).max(1),
+            }
+        });
+        PromptSpec { points, bbox }
+    }
+}
+
+/// The prompt and segmenter of a points or box mask spec; `None` for other shapes.
+pub fn prompt_of(spec: &MaskSpec) -> Option<(PromptSpec, Option<&Segmenter>)> {
+    match &spec.shape {
+        MaskShape::Points { points, segmenter } => Some((
+            PromptSpec {
+                points: points.clone(),
+                bbox: None,
+            },
+            segmenter.as_ref(),
+        )),
+        MaskShape::Box {
+            x,
+            y,
+            w,
+            h,
+            points,
+            segmenter,
+        } => Some((
+            PromptSpec {
+                points: points.clone(),
+                bbox: Some(Rect {
+                    x: *x,
+                    y: *y,
+                    w: *w,
+                    h: *h,
+                }),
+            },
+            segmenter.as_ref(),
+        )),
+        _ => None,
+    }
+}
+
+/// The mask a points or box spec makes on `image`: its prompt scaled from the size it was
+/// given for, segmented by the recorded model (whose weights must still have the recorded
+/// digest), the recorded candidate taken, then grown and feathered.
+pub fn mask_from_spec(spec: &MaskSpec, image: &RgbImage) -> Result<GrayImage, SegmentError> {
+    let Some((prompt, segmenter)) = prompt_of(spec) else {
+        return Err(SegmentError::Unsupported(format!(
+            "a '{}' mask is not made by a point or box segmentation model{}",
+            spec.shape.kind(),
+            if matches!(spec.shape, MaskShape::Text { .. }) {
+                "; words to a mask are not built yet: click the target (--point X,Y) or box it \
+                 (--box X,Y,W,H)"
+            } else {
+                ""
+            }
+        )));
+    };
+    let size = image.dimensions();
+    let prompt = match segmenter {
+        Some(s) => prompt.scaled((s.width, s.height), size),
+        None => prompt,
+    };
+    prompt.check(size)?;
+    let mut mask = run_model(&prompt, segmenter, image)?;
+    crate::mask::grow(&mut mask, spec.grow);
+    crate::mask::feather(&mut mask, spec.feather);
+    Ok(mask)
+}
+
+#[cfg(feature = "sam")]
+fn run_model(
+    prompt: &PromptSpec,
+    segmenter: Option<&Segmenter>,
+    image: &RgbImage,
+) -> Result<GrayImage, SegmentError> {
+    let model = SegmentModel::open(segmenter.map(|s| s.model.as_str()))?;
+    if let Some(s) = segmenter {
+        if s.digest != model.digest {
+            return Err(SegmentError::Unavailable(format!(
+                "segmentation model '{}' ({}) has weights of digest {} but the mask was made \
+                 with {}; restore those weights or segment again",
+                s.model,
+                model.weights.display(),
+                &model.digest[..16.min(model.digest.len())],
+                &s.digest[..16.min(s.digest.len())]
+            )));
+        }
+    }
+    let found = model.segment_image(image, prompt)?;
+    let pick = segmenter.map_or(0, |s| s.candidate as usize);
+    let n = found.candidates.len();
+    found
+        .candidates
+        .into_iter()
+        .nth(pick)
+        .map(|c| c.mask)
+        .ok_or_else(|| {
+            SegmentError::BadInput(format!(
+                "candidate {pick} was asked for, but the model gives {n} (0 to {})",
+                n.saturating_sub(1)
+            ))
+        })
+}
+
+#[cfg(not(feature = "sam"))]
+fn run_model(
+    _prompt: &PromptSpec,
+    _segmenter: Option<&Segmenter>,
+    _image: &RgbImage,
+) -> Result<GrayImage, SegmentError> {
+    Err(SegmentError::Unsupported(
+        "this zedit is built without segmentation: rebuild with `--features sam`".into(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pt(x: u32, y: u32, positive: bool) -> MaskPoint {
+        MaskPoint { x, y, positive }
+    }
+
+    #[test]
+    fn bad_prompts_name_the_value() {
+        let cases: Vec<(PromptSpec, (u32, u32), &str)> = vec![
+            (
+                PromptSpec {
+                    points: vec![pt(200, 5, true)],
+                    bbox: None,
+                },
+                (100, 80),
+                "--point 200,5",
+            ),
+            (
+                PromptSpec {
+                    points: vec![pt(5, 5, true), pt(5, 90, false)],
+                    bbox: None,
+                },
+                (100, 80),
+                "--neg 5,90",
+            ),
+            (
+                PromptSpec {
+                    points: vec![],
+                    bbox: Some(Rect {
+                        x: 3,
+                        y: 4,
+                        w: 0,
+                        h: 9,
+                    }),
+                },
+                (100, 80),
+                "--box 3,4,0,9 is empty",
+            ),
+            (
+                PromptSpec {
+                    points: vec![],
+                    bbox: Some(Rect {
+                        x: 90,
+                        y: 4,
+                        w: 20,
+                        h: 9,
+                    }),
+                },
+                (100, 80),
+                "--box 90,4,20,9 reaches outside",
+            ),
+            (
+                PromptSpec {
+                    points: vec![pt(1, 1, true)],
+                    bbox: None,
+                },
+                (10, 80),
+                "10x80",
+            ),
+            (PromptSpec::default(), (100, 80), "no prompt"),
+            (
+                PromptSpec {
+                    points: vec![pt(5, 5, false)],
+                    bbox: None,
+                },
+                (100, 80),
+                "only negative",
+            ),
+        ];
+        for (p, size, want) in cases {
+            let e = p.check(size).unwrap_err().to_string();
+            assert!(e.contains(want), "{e:?} should contain {want:?}");
+        }
+        let ok = PromptSpec {
+            points: vec![pt(99, 79, true)],
+            bbox: Some(Rect {
+                x: 0,
+                y: 0,
+                w: 100,
+                h: 80,
+            }),
+        };
+        assert!(ok.check((100, 80)).is_ok());
+    }
+
+    #[test]
+    fn scaling_keeps_points_in_place() {
+        let p = PromptSpec {
+            points: vec![pt(50, 20, true), pt(99, 79, false)],
+            bbox: Some(Rect {
+                x: 10,
+                y: 10,
+                w: 40,
+                h: 20,
+            }),
+        };
+        let s = p.scaled((100, 80), (200, 160));
+        assert_eq!(s.points[0], pt(101, 41, true));
+        assert_eq!(s.points[1], pt(199, 159, false));
+        assert_eq!(
+            s.bbox,
+            Some(Rect {
+                x: 20,
+                y: 20,
+                w: 80,
+                h: 40
+            })
+        );
+        assert!(s.check((200, 160)).is_ok());
+        assert_eq!(p.scaled((100, 80), (100, 80)), p);
+    }
+}
