@@ -5,7 +5,7 @@ use crate::core::{
     EditParams, FlowEditParams, ImageRef, MaskShape, MaskSource, MaskSpec, Mode, Op, Recipe, Rect,
     Region, Status, Step,
 };
-use crate::engine::EngineOptions;
+use crate::engine::{EngineOptions, QuantMode};
 use crate::plan::PlannedStep;
 use crate::session::{read_image, Session, StepRequest};
 use crate::worker::{default_factory, Client, ClientOptions, Job, LocalRunner};
@@ -68,6 +68,10 @@ pub struct EditArgs {
     /// Device for generative engines: cpu, cuda, cuda:N, metal
     #[arg(long)]
     pub device: Option<String>,
+    /// How a GGUF model's quantized weights run: qmatmul (quantized matmul) or dequant
+    /// (dequantized just before use); default: $ZEDIT_GGUF_EXEC, else qmatmul
+    #[arg(long, value_name = "qmatmul|dequant", value_parser = QuantMode::parse_arg)]
+    pub gguf_exec: Option<QuantMode>,
     /// LoRA for the zimage engine, FILE or FILE:WEIGHT (weight 1 by default); repeatable
     #[arg(long, value_name = "FILE[:WEIGHT]", value_parser = super::lora::parse)]
     pub lora: Vec<super::lora::LoraArg>,
@@ -256,6 +260,7 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         name: args.engine.clone(),
         model: args.model.clone(),
         device: args.device.clone(),
+        gguf_exec: args.gguf_exec,
     };
     let mut backend = if args.local {
         Backend::Local(LocalRunner::start(default_factory(), opts.clone(), None)?)
@@ -284,6 +289,7 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                     engine: opts.name.clone(),
                     model: opts.model.clone(),
                     device: opts.device.clone(),
+                    gguf_exec: opts.gguf_exec,
                 };
                 let (id, _, events) = runner.submit(job)?;
                 LocalRunner::wait_step(&events, id, &dir, &mut |_| {})?

@@ -39,6 +39,9 @@ pub struct Job {
     pub model: Option<PathBuf>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// How quantized GGUF weights run; `None`: the worker's configured choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gguf_exec: Option<crate::engine::QuantMode>,
 }
 
 /// What a client sends.
