@@ -27,6 +27,7 @@ fn job(dir: &Path, engine: &str, seed: u64) -> Job {
         engine: engine.into(),
         model: None,
         device: None,
+        gguf_exec: None,
     }
 }
 

@@ -41,7 +41,7 @@ fn open_at(dir: &Path) -> Result<Box<dyn engine::Engine>, EngineError> {
     engine::open(&EngineOptions {
         name: "zimage".into(),
         model: Some(dir.into()),
-        device: None,
+        ..Default::default()
     })
 }
 
@@ -116,6 +116,7 @@ fn unknown_model_and_device_are_explained() {
         name: "zimage".into(),
         model: Some(root().join("tiny-zimage")),
         device: Some("quantum".into()),
+        ..Default::default()
     };
     let e = err_of(engine::open(&opts));
     assert!(e.to_string().contains("quantum"), "{e}");

@@ -196,3 +196,69 @@ fn models_lists_a_gguf_folder_with_sizes_and_memory() {
     // The dequantize choice holds one weight dequantized on top while denoising.
     assert!(peaks[4].1 > peaks[0].1, "{peaks:?}");
 }
+
+/// One edit in its own session `name`, with `flag` as `--gguf-exec` and `env` as
+/// `ZEDIT_GGUF_EXEC`; the output's digest, or the error text.
+fn edit_exec(
+    root: &Path,
+    model: &Path,
+    name: &str,
+    flag: Option<&str>,
+    env: Option<&str>,
+) -> Result<String, String> {
+    new_session(root, name);
+    let mut c = zedit(root);
+    c.args(["edit", name, "a red boat on a lake", "--engine", "zimage"])
+        .args([
+            "--local",
+            "--steps",
+            "2",
+            "--seed",
+            "7",
+            "--no-plan",
+            "--model",
+        ])
+        .arg(model);
+    if let Some(f) = flag {
+        c.args(["--gguf-exec", f]);
+    }
+    match env {
+        Some(v) => c.env("ZEDIT_GGUF_EXEC", v),
+        None => c.env_remove("ZEDIT_GGUF_EXEC"),
+    };
+    let out = c.output().unwrap();
+    if !out.status.success() {
+        assert!(common::steps_of(root, name).is_empty(), "nothing recorded");
+        return Err(stderr_of(&out));
+    }
+    let steps = common::steps_of(root, name);
+    Ok(steps[0]["output"]["blake3"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn gguf_exec_picks_the_execution_choice_over_the_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let model = common::gguf::gguf_model_folder("Q4_K");
+    let m = model.path();
+    let qmatmul = edit_exec(root, m, "a", Some("qmatmul"), None).unwrap();
+    let dequant = edit_exec(root, m, "b", Some("dequant"), None).unwrap();
+    assert_ne!(qmatmul, dequant, "the two choices differ in their numerics");
+    let by_default = edit_exec(root, m, "c", None, None).unwrap();
+    assert_eq!(by_default, qmatmul, "qmatmul is the default");
+    let by_env = edit_exec(root, m, "d", None, Some("dequant")).unwrap();
+    assert_eq!(by_env, dequant, "the environment is the fallback");
+    let flag_wins = edit_exec(root, m, "e", Some("qmatmul"), Some("dequant")).unwrap();
+    assert_eq!(flag_wins, qmatmul, "the option wins over the environment");
+
+    let e = edit_exec(root, m, "f", Some("fast"), None).unwrap_err();
+    assert!(
+        e.contains("'fast'") && e.contains("qmatmul") && e.contains("dequant"),
+        "{e}"
+    );
+    let e = edit_exec(root, m, "g", None, Some("fast")).unwrap_err();
+    assert!(e.contains("ZEDIT_GGUF_EXEC=fast"), "{e}");
+    // A bad environment value does not matter when the option says.
+    let told = edit_exec(root, m, "h", Some("dequant"), Some("fast")).unwrap();
+    assert_eq!(told, dequant);
+}

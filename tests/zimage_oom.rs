@@ -27,6 +27,7 @@ fn an_out_of_memory_device_failure_is_recorded_as_out_of_memory() {
         name: "zimage".into(),
         model: Some(zimage_fixtures().join("tiny-zimage")),
         device: Some("cpu".into()),
+        ..Default::default()
     };
     let runner = LocalRunner::start(factory, default, None).unwrap();
     let job = |seed| {

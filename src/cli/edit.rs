@@ -1,15 +1,15 @@
 //! `zedit edit`: plan the instruction (unless told the op), then run and record each step.
 
+use super::edit_inputs::{import_overlay, mask_spec};
 use super::{absolute, Ctx};
 use crate::core::{
-    EditParams, FlowEditParams, ImageRef, MaskShape, MaskSource, MaskSpec, Mode, Op, Recipe, Rect,
-    Region, Status, Step,
+    EditParams, FlowEditParams, MaskShape, MaskSource, Mode, Op, Recipe, Rect, Region, Status, Step,
 };
-use crate::engine::EngineOptions;
+use crate::engine::{EngineOptions, QuantMode};
 use crate::plan::PlannedStep;
-use crate::session::{read_image, Session, StepRequest};
+use crate::session::{Session, StepRequest};
 use crate::worker::{default_factory, Client, ClientOptions, Job, LocalRunner};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -48,10 +48,10 @@ pub struct EditArgs {
     #[arg(long, value_name = "M")]
     pub sam_model: Option<String>,
     /// Limit the change to this rectangle, x,y,w,h in pixels
-    #[arg(long, value_name = "X,Y,W,H", value_parser = parse_rect, conflicts_with = "mask_ellipse")]
+    #[arg(long, value_name = "X,Y,W,H", value_parser = super::edit_inputs::parse_rect, conflicts_with = "mask_ellipse")]
     pub mask_rect: Option<Rect>,
     /// Limit the change to the ellipse inside this rectangle, x,y,w,h in pixels
-    #[arg(long, value_name = "X,Y,W,H", value_parser = parse_rect)]
+    #[arg(long, value_name = "X,Y,W,H", value_parser = super::edit_inputs::parse_rect)]
     pub mask_ellipse: Option<Rect>,
     /// Where, by op: relight, where the light comes from (a side, a corner, or x,y,w,h for a
     /// window); add, where to place; delete and recolor, the part of the frame to change (a
@@ -74,6 +74,10 @@ pub struct EditArgs {
     /// Device for generative engines: cpu, cuda, cuda:N, metal
     #[arg(long)]
     pub device: Option<String>,
+    /// How a GGUF model's quantized weights run: qmatmul (quantized matmul) or dequant
+    /// (dequantized just before use); default: $ZEDIT_GGUF_EXEC, else qmatmul
+    #[arg(long, value_name = "qmatmul|dequant", value_parser = QuantMode::parse_arg)]
+    pub gguf_exec: Option<QuantMode>,
     /// LoRA for the zimage engine, FILE or FILE:WEIGHT (weight 1 by default); repeatable
     #[arg(long, value_name = "FILE[:WEIGHT]", value_parser = super::lora::parse)]
     pub lora: Vec<super::lora::LoraArg>,
@@ -93,7 +97,7 @@ pub struct EditArgs {
     #[arg(long)]
     pub overlay: Option<PathBuf>,
     /// Position x,y in pixels for add
-    #[arg(long, value_parser = parse_point)]
+    #[arg(long, value_parser = super::edit_inputs::parse_point)]
     pub at: Option<(i32, i32)>,
     /// Scale for the overlay image
     #[arg(long)]
@@ -110,7 +114,7 @@ pub struct EditArgs {
     pub negative_prompt: Option<String>,
     /// Recipe mode instead of the derived one: img2img, inpaint, flowedit,
     /// classic_prefill_inpaint
-    #[arg(long, value_parser = parse_mode)]
+    #[arg(long, value_parser = super::edit_inputs::parse_mode)]
     pub mode: Option<Mode>,
     /// FlowEdit: how many of the last steps run (default: as img2img's strength would)
     #[arg(long)]
@@ -142,32 +146,6 @@ pub struct EditArgs {
 enum Backend {
     Local(LocalRunner),
     Worker(Box<Client>, ClientOptions),
-}
-
-fn parse_rect(s: &str) -> Result<Rect, String> {
-    match s.parse::<Region>() {
-        Ok(Region::Rect(r)) => Ok(r),
-        _ => Err(format!(
-            "'{s}' is not a rectangle: use x,y,w,h in pixels (w and h above 0)"
-        )),
-    }
-}
-
-fn parse_point(s: &str) -> Result<(i32, i32), String> {
-    let bad = || format!("'{s}' is not a position: use x,y in pixels");
-    let (x, y) = s.split_once(',').ok_or_else(bad)?;
-    Ok((
-        x.trim().parse().map_err(|_| bad())?,
-        y.trim().parse().map_err(|_| bad())?,
-    ))
-}
-
-fn parse_mode(s: &str) -> Result<Mode, String> {
-    serde_json::from_value(serde_json::Value::String(s.trim().to_string())).map_err(|_| {
-        format!(
-            "unknown mode '{s}': expected img2img, inpaint, flowedit or classic_prefill_inpaint"
-        )
-    })
 }
 
 /// One step to run.
@@ -262,6 +240,7 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         name: args.engine.clone(),
         model: args.model.clone(),
         device: args.device.clone(),
+        gguf_exec: args.gguf_exec,
     };
     let mut backend = if args.local {
         Backend::Local(LocalRunner::start(default_factory(), opts.clone(), None)?)
@@ -290,6 +269,7 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                     engine: opts.name.clone(),
                     model: opts.model.clone(),
                     device: opts.device.clone(),
+                    gguf_exec: opts.gguf_exec,
                 };
                 let (id, _, events) = runner.submit(job)?;
                 LocalRunner::wait_step(&events, id, &dir, &mut |_| {})?
@@ -405,73 +385,6 @@ fn report_step(dir: &Path, step: &Step, json: bool) -> anyhow::Result<()> {
         println!("{}", crate::printable::printable(&path));
     }
     Ok(())
-}
-
-/// The mask the flags ask for: a file (stored in the session), a rectangle, an ellipse, or
-/// points and a box for Segment Anything, with `--grow` and `--feather`.
-fn mask_spec(args: &EditArgs, session: &Session) -> anyhow::Result<Option<MaskSpec>> {
-    if !args.sam_prompt.is_empty() {
-        if args.mask.is_some() || args.mask_rect.is_some() || args.mask_ellipse.is_some() {
-            bail!("--point/--neg/--box find a mask; they cannot be combined with --mask, --mask-rect or --mask-ellipse");
-        }
-        let head = session.load_image(session.doc.head_image())?;
-        let size = (head.width(), head.height());
-        return super::segment::prompt_mask_spec(
-            &args.sam_prompt,
-            args.sam_model.as_deref(),
-            size,
-            args.grow,
-            args.feather,
-        )
-        .map(Some);
-    }
-    let shape = if let Some(path) = &args.mask {
-        MaskShape::File {
-            image: import_mask(session, path)?,
-        }
-    } else if let Some(r) = args.mask_rect {
-        MaskShape::rect(r)
-    } else if let Some(r) = args.mask_ellipse {
-        MaskShape::ellipse(r)
-    } else {
-        return Ok(None);
-    };
-    Ok(Some(MaskSpec {
-        shape,
-        grow: args.grow,
-        feather: args.feather,
-    }))
-}
-
-/// Stores the mask file in the session, after checking it matches the head image's size.
-fn import_mask(session: &Session, path: &Path) -> anyhow::Result<ImageRef> {
-    let mask = read_image(path)?;
-    let head = session.load_image(session.doc.head_image())?;
-    if (mask.width(), mask.height()) != (head.width(), head.height()) {
-        bail!(
-            "{}: the mask is {}x{} but the image is {}x{}; masks must match the image size",
-            path.display(),
-            mask.width(),
-            mask.height(),
-            head.width(),
-            head.height()
-        );
-    }
-    if !crate::session::is_grey(&mask) {
-        // Strength is read from brightness: pure red becomes about 21 %. Say so.
-        eprintln!(
-            "warning: {}: the mask is in colour; its brightness (luma) is used as the strength \
-             (white = full change); save it as greyscale to silence this",
-            crate::printable::printable(&path.display().to_string())
-        );
-    }
-    let gray = image::DynamicImage::ImageLuma8(mask.to_luma8());
-    Ok(session.put_image(&gray)?)
-}
-
-fn import_overlay(session: &Session, path: &Path) -> anyhow::Result<ImageRef> {
-    let overlay = read_image(path).with_context(|| "cannot read the overlay".to_string())?;
-    Ok(session.put_image(&image::DynamicImage::ImageRgba8(overlay.to_rgba8()))?)
 }
 
 fn fresh_seed() -> u64 {

@@ -1,6 +1,7 @@
 //! The command line: one file per command family. `zedit` alone opens the studio.
 
 mod edit;
+mod edit_inputs;
 mod history;
 mod lora;
 mod models;

@@ -3,7 +3,7 @@
 
 use super::{absolute, Ctx};
 use crate::core::{EngineId, StepId};
-use crate::engine::{EngineError, EngineOptions, Flow};
+use crate::engine::{EngineError, EngineOptions, Flow, QuantMode};
 use crate::printable::printable;
 use crate::session::replay::{png_bytes, replay_chain, ReplayInput};
 use crate::session::{read_image, write_atomic, Session, StepRequest};
@@ -35,6 +35,10 @@ pub struct ReplayArgs {
     /// Device for generative engines
     #[arg(long)]
     pub device: Option<String>,
+    /// How a GGUF model's quantized weights run: qmatmul or dequant (default:
+    /// $ZEDIT_GGUF_EXEC, else qmatmul)
+    #[arg(long, value_name = "qmatmul|dequant", value_parser = QuantMode::parse_arg)]
+    pub gguf_exec: Option<QuantMode>,
 }
 
 /// Runs each step on the shared engine cache, with the same rules as the worker: an engine is
@@ -46,15 +50,19 @@ struct Runner {
     masks: Vec<(StepId, image::GrayImage)>,
     model: Option<PathBuf>,
     device: Option<String>,
+    gguf_exec: Option<QuantMode>,
     engines: EngineCache,
 }
 
 impl Runner {
     fn run(&mut self, input: ReplayInput) -> Result<(DynamicImage, EngineId), String> {
         let step = input.step;
-        let opts = self
-            .engines
-            .options(&step.engine.name, self.model.clone(), self.device.clone());
+        let opts = self.engines.options(
+            &step.engine.name,
+            self.model.clone(),
+            self.device.clone(),
+            self.gguf_exec,
+        );
         let req = StepRequest {
             parent: step.parent,
             op: step.op,
@@ -111,6 +119,7 @@ pub fn run(args: ReplayArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         masks: Vec::new(),
         model: args.model.clone(),
         device: args.device.clone(),
+        gguf_exec: args.gguf_exec,
         engines: EngineCache::new(default_factory(), EngineOptions::default()),
     };
     if args.on.is_empty() {

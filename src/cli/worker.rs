@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use crate::core::Step;
-use crate::engine::EngineOptions;
+use crate::engine::{EngineOptions, QuantMode};
 use crate::printable::printable;
 use crate::session::StepRequest;
 use crate::worker::daemon::{self, EXIT_ALREADY_RUNNING};
@@ -35,6 +35,10 @@ pub struct WorkerArgs {
     /// Device for the engine: cpu, cuda, cuda:N, metal
     #[arg(long, global = true)]
     pub device: Option<String>,
+    /// How a GGUF model's quantized weights run when a job does not say: qmatmul or dequant
+    /// (default: $ZEDIT_GGUF_EXEC, else qmatmul)
+    #[arg(long, global = true, value_name = "qmatmul|dequant", value_parser = QuantMode::parse_arg)]
+    pub gguf_exec: Option<QuantMode>,
     /// Print status as JSON
     #[arg(long, global = true)]
     pub json: bool,
@@ -56,6 +60,7 @@ pub fn run(args: WorkerArgs, _ctx: &Ctx) -> anyhow::Result<ExitCode> {
         name: args.engine.clone(),
         model: args.model.clone(),
         device: args.device.clone(),
+        gguf_exec: args.gguf_exec,
     };
     match args.action {
         None => foreground(socket, engine),
@@ -187,6 +192,7 @@ pub fn run_step(
         engine: engine.name.clone(),
         model: engine.model.clone(),
         device: engine.device.clone(),
+        gguf_exec: engine.gguf_exec,
     };
     let (id, ahead) = client.submit(job)?;
     if ahead > 0 {

@@ -3,10 +3,12 @@
 
 pub mod classic;
 mod error;
+mod quant_mode;
 #[cfg(feature = "zimage")]
 pub mod zimage;
 
 pub use error::EngineError;
+pub use quant_mode::{QuantMode, QUANT_MODE_ENV};
 
 use crate::core::{EditParams, EngineId, Op, Recipe};
 use image::{GrayImage, RgbImage, RgbaImage};
@@ -61,6 +63,8 @@ pub struct EngineOptions {
     pub model: Option<PathBuf>,
     /// Device: `cpu`, `cuda`, `cuda:N`, `metal`.
     pub device: Option<String>,
+    /// How quantized GGUF weights run; `None`: `ZEDIT_GGUF_EXEC`, else `qmatmul`.
+    pub gguf_exec: Option<QuantMode>,
 }
 
 /// The engine names this build knows.

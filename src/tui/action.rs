@@ -19,6 +19,8 @@ pub enum Action {
     SessionsListed(Vec<SessionSummary>),
     SessionOpened(Box<Session>, Option<(u32, u32)>),
     MaskStored(ImageRef),
+    /// The `*.safetensors` files of the LoRA folder, sorted.
+    LorasListed(Vec<std::path::PathBuf>),
     /// The completed text for the open prompt.
     Completed(String),
     Job(JobEvent),
@@ -113,6 +115,10 @@ commands! {
     End = "end",
     WordBack = "word-back",
     ClearLine = "clear-line",
+    Loras = "loras",
+    Toggle = "toggle",
+    WeightUp = "weight-up",
+    WeightDown = "weight-down",
     Yes = "yes",
     No = "no",
 }

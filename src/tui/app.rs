@@ -59,6 +59,10 @@ impl App {
             &backend.state(),
         );
         state.preview_name = pane.name().to_string();
+        state.lora_dir = super::update::loras::folder(
+            loaded.settings.lora_dir.as_deref(),
+            &super::config::config_dir(),
+        );
         let mut app = App {
             state,
             theme: loaded.theme,

@@ -153,6 +153,7 @@ impl LocalBackend {
             engine,
             model: None,
             device: None,
+            gguf_exec: None,
         };
         let runner = self
             .runner

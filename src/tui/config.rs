@@ -16,6 +16,8 @@ pub struct Settings {
     pub engine: String,
     /// Mouse capture (scrolling lists); off leaves the terminal's own selection working.
     pub mouse: bool,
+    /// Folder of LoRA files for the picker (`L`); `ZEDIT_LORA_DIR` wins, else `<config>/loras`.
+    pub lora_dir: Option<PathBuf>,
     /// Image previews: `[preview] protocol = "auto" | "kitty" | "sixel" | "iterm2" | "halfblocks"`.
     pub preview: crate::preview::PreviewConfig,
 }
@@ -26,6 +28,7 @@ impl Default for Settings {
             theme: "default".into(),
             engine: "classic".into(),
             mouse: false,
+            lora_dir: None,
             preview: Default::default(),
         }
     }

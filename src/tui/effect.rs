@@ -35,6 +35,8 @@ pub enum Effect {
         dir: PathBuf,
         path: PathBuf,
     },
+    /// List the LoRA files (`*.safetensors`) of this folder.
+    ListLoras(PathBuf),
     /// Clear the terminal and forget preview encodings.
     ResetPreview,
 }

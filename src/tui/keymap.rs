@@ -19,18 +19,20 @@ pub enum Context {
     Input,
     Plan,
     Mask,
+    Loras,
     Confirm,
     Help,
 }
 
 impl Context {
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 9] = [
         Context::Global,
         Context::Sessions,
         Context::Session,
         Context::Input,
         Context::Plan,
         Context::Mask,
+        Context::Loras,
         Context::Confirm,
         Context::Help,
     ];
@@ -43,6 +45,7 @@ impl Context {
             Context::Input => "input",
             Context::Plan => "plan",
             Context::Mask => "mask",
+            Context::Loras => "loras",
             Context::Confirm => "confirm",
             Context::Help => "help",
         }
@@ -82,6 +85,8 @@ struct RawKeymap {
     #[serde(default)]
     mask: Vec<RawBinding>,
     #[serde(default)]
+    loras: Vec<RawBinding>,
+    #[serde(default)]
     confirm: Vec<RawBinding>,
     #[serde(default)]
     help: Vec<RawBinding>,
@@ -96,6 +101,7 @@ impl RawKeymap {
             Context::Input => &self.input,
             Context::Plan => &self.plan,
             Context::Mask => &self.mask,
+            Context::Loras => &self.loras,
             Context::Confirm => &self.confirm,
             Context::Help => &self.help,
         }

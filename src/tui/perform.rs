@@ -38,14 +38,19 @@ pub fn perform(app: &mut App, effect: Effect) -> Vec<Action> {
             Ok(Vec::new())
         }
         Effect::Complete(text) => Ok(vec![Action::Completed(complete(&text))]),
+        Effect::ListLoras(dir) => list_loras(&dir).map(|a| vec![a]),
         Effect::Submit { dir, req } => {
             let engine = app.state.engine.clone();
-            match app.backend.submit(dir, *req, engine) {
+            match lora_digests(*req).and_then(|req| {
+                app.backend
+                    .submit(dir, req, engine)
+                    .map_err(|e| e.to_string())
+            }) {
                 Ok(_) => Ok(Vec::new()),
                 Err(e) => Ok(vec![Action::Job(JobEvent::Failed {
                     job: JobId(0),
                     kind: ErrorKind::Worker,
-                    message: e.to_string(),
+                    message: e,
                 })]),
             }
         }
@@ -200,4 +205,41 @@ pub fn complete(text: &str) -> String {
         out.push('/');
     }
     out
+}
+
+/// The `*.safetensors` files of the LoRA folder, sorted; a missing folder lists none.
+fn list_loras(dir: &Path) -> Result<Action, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Action::LorasListed(vec![]))
+        }
+        Err(e) => {
+            return Err(format!(
+                "cannot list the LoRA folder {}: {e}",
+                dir.display()
+            ))
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "safetensors"))
+        .collect();
+    files.sort();
+    Ok(Action::LorasListed(files))
+}
+
+/// Each LoRA of the recipe with the digest of its file as it is now, as `--lora` records it.
+fn lora_digests(
+    mut req: crate::session::StepRequest,
+) -> Result<crate::session::StepRequest, String> {
+    if let Some(r) = &mut req.recipe {
+        for l in &mut r.loras {
+            let bytes = std::fs::read(&l.path)
+                .map_err(|e| format!("cannot read LoRA file {}: {e}", l.path.display()))?;
+            l.digest = blake3::hash(&bytes).to_hex().to_string();
+        }
+    }
+    Ok(req)
 }

@@ -38,6 +38,22 @@ pub enum Layer {
     Palette { input: LineInput, selected: usize },
     Confirm(Confirm),
     Prompt { kind: PromptKind, input: LineInput },
+    Loras(LoraPicker),
+}
+
+/// The LoRA picker's rows: every file of the LoRA folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoraPicker {
+    pub items: Vec<LoraChoice>,
+    pub selected: usize,
+}
+
+/// One LoRA file, on or off, with the weight it is applied with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoraChoice {
+    pub path: PathBuf,
+    pub on: bool,
+    pub weight: f32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -247,6 +263,10 @@ pub struct State {
     /// Where a mask file being stored goes when it arrives.
     pub mask_pending: Option<MaskTarget>,
     pub run: Option<RunState>,
+    /// The LoRAs that go with the next edits (generative engines only).
+    pub loras: Vec<LoraChoice>,
+    /// Where the LoRA picker looks for `*.safetensors` files.
+    pub lora_dir: PathBuf,
     pub layer: Option<Layer>,
     pub message: Option<Message>,
     pub help: Vec<HelpLine>,
@@ -274,6 +294,8 @@ impl State {
             mask_edit: None,
             mask_pending: None,
             run: None,
+            loras: Vec::new(),
+            lora_dir: PathBuf::from("loras"),
             layer: None,
             message: None,
             help,
@@ -290,6 +312,7 @@ impl State {
         match &self.layer {
             Some(Layer::Help { .. }) => return Context::Help,
             Some(Layer::Confirm(_)) => return Context::Confirm,
+            Some(Layer::Loras(_)) => return Context::Loras,
             Some(Layer::Palette { .. } | Layer::Prompt { .. }) => return Context::Input,
             None => {}
         }

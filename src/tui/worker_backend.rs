@@ -207,6 +207,7 @@ impl Dispatch {
             engine,
             model: None,
             device: None,
+            gguf_exec: None,
         };
         match client.submit(job) {
             Ok((wid, position)) => {

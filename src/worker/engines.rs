@@ -1,9 +1,12 @@
 //! The one engine cache every job path uses (the daemon, the in-process runner, replay): one
-//! resident engine per name, reloaded when a job asks for other weights or another device, and
-//! dropped after a panic or an out-of-memory failure so it is loaded afresh.
+//! resident engine per name, reloaded when a job asks for other weights, another device or
+//! another GGUF execution choice, and dropped after a panic or an out-of-memory failure so it
+//! is loaded afresh.
 
 use crate::core::EngineId;
-use crate::engine::{self, EditRequest, Engine, EngineError, EngineOptions, Flow, Progress};
+use crate::engine::{
+    self, EditRequest, Engine, EngineError, EngineOptions, Flow, Progress, QuantMode,
+};
 use image::RgbImage;
 use std::any::Any;
 use std::collections::HashMap;
@@ -22,6 +25,7 @@ pub fn default_factory() -> EngineFactory {
 struct Resident {
     model: Option<PathBuf>,
     device: Option<String>,
+    gguf_exec: Option<QuantMode>,
     engine: Box<dyn Engine>,
 }
 
@@ -58,6 +62,7 @@ impl EngineCache {
         engine: &str,
         model: Option<PathBuf>,
         device: Option<String>,
+        gguf_exec: Option<QuantMode>,
     ) -> EngineOptions {
         let name = if engine.is_empty() {
             self.default.name.clone()
@@ -68,6 +73,7 @@ impl EngineCache {
         EngineOptions {
             model: model.or_else(|| self.default.model.clone().filter(|_| same)),
             device: device.or_else(|| self.default.device.clone().filter(|_| same)),
+            gguf_exec: gguf_exec.or(self.default.gguf_exec.filter(|_| same)),
             name: if name.is_empty() {
                 "classic".into()
             } else {
@@ -83,10 +89,9 @@ impl EngineCache {
     }
 
     fn resident_for(&mut self, opts: &EngineOptions) -> Result<&mut Resident, EngineError> {
-        let stale = self
-            .engines
-            .get(&opts.name)
-            .is_some_and(|r| r.model != opts.model || r.device != opts.device);
+        let stale = self.engines.get(&opts.name).is_some_and(|r| {
+            r.model != opts.model || r.device != opts.device || r.gguf_exec != opts.gguf_exec
+        });
         if stale {
             // Free the old weights before loading new ones: both may not fit on the GPU.
             self.engines.remove(&opts.name);
@@ -98,6 +103,7 @@ impl EngineCache {
                 Resident {
                     model: opts.model.clone(),
                     device: opts.device.clone(),
+                    gguf_exec: opts.gguf_exec,
                     engine,
                 },
             );

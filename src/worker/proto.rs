@@ -9,7 +9,7 @@ use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 
 /// Bumped whenever a message changes shape; both sides refuse to talk across versions.
-pub const PROTOCOL: u32 = 2;
+pub const PROTOCOL: u32 = 3;
 
 /// Longest line either side accepts; larger ones are answered with an `Error` and skipped.
 pub const MAX_LINE: usize = 1 << 20;
@@ -39,6 +39,9 @@ pub struct Job {
     pub model: Option<PathBuf>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// How quantized GGUF weights run; `None`: the worker's configured choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gguf_exec: Option<crate::engine::QuantMode>,
 }
 
 /// What a client sends.

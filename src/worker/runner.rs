@@ -72,9 +72,12 @@ impl Runner {
 
     fn run_job(&mut self, claimed: Claimed) -> Event {
         let Claimed { id, job, cancel } = claimed;
-        let opts = self
-            .engines
-            .options(&job.engine, job.model.clone(), job.device.clone());
+        let opts = self.engines.options(
+            &job.engine,
+            job.model.clone(),
+            job.device.clone(),
+            job.gguf_exec,
+        );
         let queue = self.queue.clone();
         let delay = self.step_delay;
         let ran = self.engines.with_engine(

@@ -178,6 +178,7 @@ pub fn relight_job(dir: &Path, seed: u64) -> zedit::worker::Job {
         engine: "classic".into(),
         model: None,
         device: None,
+        gguf_exec: None,
     }
 }
 

@@ -51,15 +51,15 @@ pub(crate) fn injected_fault() -> candle_core::Result<()> {
 /// Opens the zimage engine: resolves the model folder, makes the memory plan on a GPU (see
 /// [`memory`]) and loads the weights as it says.
 ///
-/// A `transformer/*.gguf` file runs its quantized weights as `ZEDIT_GGUF_EXEC` says
-/// (`qmatmul`, the default, or `dequant`; see [`transformer::QuantMode`]).
+/// A `transformer/*.gguf` file runs its quantized weights as `opts.gguf_exec` says, else
+/// `ZEDIT_GGUF_EXEC` (`qmatmul`, the default, or `dequant`; see [`transformer::QuantMode`]).
 ///
 /// `ZEDIT_ZIMAGE_RELEASE_TEXT_ENCODER=1` drops the text encoder after each prompt encoding
 /// (saves its memory; a new prompt loads it again); the plan does so too when the card needs it.
 pub fn open(opts: &EngineOptions) -> Result<Box<dyn Engine>, EngineError> {
     let (device, dtype) = device::select(opts.device.as_deref())?;
     let dir = models::resolve(opts.model.as_deref())?;
-    let quant = transformer::QuantMode::from_env().map_err(EngineError::BadInput)?;
+    let quant = transformer::QuantMode::chosen(opts.gguf_exec).map_err(EngineError::BadInput)?;
     let placement = memory::for_device(&dir, &device, dtype, quant)?.map(|p| p.placement);
     let on_cpu = placement.is_some_and(|p| p.text_encoder_on_cpu());
     let cpu = candle_core::Device::Cpu;

@@ -139,6 +139,7 @@ fn draft_of(s: &Step) -> DraftStep {
 
 /// Submits the next queued step of the running chain, or ends the run.
 pub fn submit_next(state: &mut State) -> Vec<Effect> {
+    let loras = super::loras::refs(state);
     let Some(run) = &mut state.run else {
         return Vec::new();
     };
@@ -146,13 +147,14 @@ pub fn submit_next(state: &mut State) -> Vec<Effect> {
         Some(d) => {
             run.current = None;
             run.progress = None;
+            let generative = !matches!(state.engine.as_str(), "" | "classic");
+            let mut req = plan::request(&d, run.parent, generative);
+            if let Some(r) = &mut req.recipe {
+                r.loras = loras;
+            }
             vec![Effect::Submit {
                 dir: run.dir.clone(),
-                req: Box::new(plan::request(
-                    &d,
-                    run.parent,
-                    !matches!(state.engine.as_str(), "" | "classic"),
-                )),
+                req: Box::new(req),
             }]
         }
         None => {

@@ -67,6 +67,7 @@ pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
         return Vec::new();
     };
     match layer {
+        Layer::Loras(picker) => super::loras::command(state, picker, c),
         Layer::Help { scroll } => {
             let scroll = match c {
                 Command::Down => scroll.saturating_add(1),

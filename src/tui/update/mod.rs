@@ -2,6 +2,7 @@
 
 mod jobs;
 pub(crate) mod layers;
+pub mod loras;
 mod mask;
 mod plan;
 mod sessions;
@@ -56,6 +57,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::MaskStored(r) => mask::stored(state, r),
+        Action::LorasListed(files) => loras::listed(state, files),
         Action::Completed(text) => {
             if let Some(Layer::Prompt { input, .. }) = &mut state.layer {
                 *input = super::input::LineInput::with_text(&text);
@@ -103,6 +105,7 @@ fn command(state: &mut State, c: Command) -> Vec<Effect> {
             return Vec::new();
         }
         Command::Redraw => return vec![Effect::ResetPreview],
+        Command::Loras if state.screen == Screen::Session => return loras::open(state),
         _ => {}
     }
     match (state.screen, state.focus) {

@@ -1,7 +1,7 @@
 //! Popups drawn over the screens: help (from the keymap), the command palette, confirmations
 //! and one-line prompts.
 
-use super::super::state::{Confirm, Layer, PromptKind, State};
+use super::super::state::{Confirm, Layer, LoraPicker, PromptKind, State};
 use super::super::theme::Theme;
 use super::super::update::palette_matches;
 use ratatui::layout::{Position, Rect};
@@ -32,6 +32,7 @@ fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     match &state.layer {
         None => {}
+        Some(Layer::Loras(picker)) => loras(state, picker, theme, frame, area),
         Some(Layer::Help { scroll }) => help(state, *scroll, theme, frame, area),
         Some(Layer::Palette { input, selected }) => {
             let r = centered(area, 70, 16);
@@ -128,4 +129,41 @@ fn help(state: &State, scroll: u16, theme: &Theme, frame: &mut Frame, area: Rect
             .block(block(" Help: j/k scroll, Esc close ".into(), theme)),
         r,
     );
+}
+
+fn loras(state: &State, picker: &LoraPicker, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let r = centered(
+        area,
+        70,
+        (picker.items.len() as u16).saturating_add(4).min(20),
+    );
+    frame.render_widget(Clear, r);
+    let mut lines = Vec::new();
+    for (i, l) in picker.items.iter().enumerate() {
+        let name = l.path.file_name().map_or_else(
+            || l.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mark = if l.on { "[x]" } else { "[ ]" };
+        let style = if i == picker.selected {
+            theme.selected()
+        } else {
+            Style::default().fg(theme.fg)
+        };
+        let text = format!(
+            " {mark} {:<44} {:>5.1}",
+            crate::printable::printable(&name),
+            l.weight
+        );
+        lines.push(Line::from(Span::styled(text, style)));
+    }
+    lines.push(Line::from(Span::styled(
+        "Space on/off · +/- weight · Enter done",
+        Style::default().fg(theme.muted),
+    )));
+    let title = format!(
+        " LoRAs in {} ",
+        crate::printable::printable(&state.lora_dir.display().to_string())
+    );
+    frame.render_widget(Paragraph::new(lines).block(block(title, theme)), r);
 }

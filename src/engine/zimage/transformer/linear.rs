@@ -6,47 +6,7 @@ use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Module, Result as CResult, Tensor};
 use std::sync::Arc;
 
-/// How quantized GGUF weights run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum QuantMode {
-    /// candle's quantized matmul (`QMatMul`): the weights stay quantized; activations are
-    /// quantized to 8 bits inside the kernel.
-    #[default]
-    MatMul,
-    /// Each weight is dequantized to the model dtype just before its matmul: numerics of the
-    /// model dtype, resident weights as small as the file's.
-    Dequantize,
-}
-
-/// The environment variable that picks [`QuantMode`] for engines opened by name.
-pub const QUANT_MODE_ENV: &str = "ZEDIT_GGUF_EXEC";
-
-impl QuantMode {
-    pub fn parse(s: &str) -> Option<QuantMode> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "qmatmul" | "matmul" | "quantized" => Some(QuantMode::MatMul),
-            "dequant" | "dequantize" => Some(QuantMode::Dequantize),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            QuantMode::MatMul => "qmatmul",
-            QuantMode::Dequantize => "dequant",
-        }
-    }
-
-    /// `ZEDIT_GGUF_EXEC`, else the default (`qmatmul`); an unknown value is an error naming it.
-    pub fn from_env() -> Result<QuantMode, String> {
-        match std::env::var(QUANT_MODE_ENV) {
-            Ok(v) if !v.trim().is_empty() => QuantMode::parse(&v).ok_or_else(|| {
-                format!("{QUANT_MODE_ENV}={v} is not an execution choice: use qmatmul or dequant")
-            }),
-            _ => Ok(QuantMode::default()),
-        }
-    }
-}
+pub use crate::engine::{QuantMode, QUANT_MODE_ENV};
 
 enum Weight {
     Dense(Tensor),
