@@ -6,6 +6,14 @@
 
 mod common;
 
+use common::gguf::worst;
+use common::golden::max_diff;
+
+/// The transformer's output for every recorded call.
+fn outputs(t: &Transformer, r: &HashMap<String, Tensor>) -> Vec<Tensor> {
+    common::gguf::outputs(t, r, meta()["calls"].as_array().unwrap().len())
+}
+
 use candle_core::{DType, Device, Tensor};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -49,41 +57,6 @@ fn load(path: &Path, mode: QuantMode) -> Transformer {
         dtype: DType::F32,
     };
     Transformer::load(&src, &cfg).unwrap()
-}
-
-fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-    let a = a.flatten_all().unwrap();
-    let b = b.to_dtype(DType::F32).unwrap().flatten_all().unwrap();
-    assert_eq!(a.dims(), b.dims());
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar()
-        .unwrap()
-}
-
-/// The transformer's output for every recorded call.
-fn outputs(t: &Transformer, r: &HashMap<String, Tensor>) -> Vec<Tensor> {
-    let calls = meta()["calls"].as_array().unwrap().len();
-    (0..calls)
-        .map(|i| {
-            let x = r[&format!("x.{i}")].squeeze(1).unwrap();
-            let tv: Vec<f32> = r[&format!("t.{i}")].to_vec1().unwrap();
-            let cap = t.caption(&r[&format!("cap.{i}")]).unwrap();
-            t.forward(&x, tv[0], &cap).unwrap()
-        })
-        .collect()
-}
-
-/// Worst |ours − reference| over the calls, against `out_<what>.i`.
-fn worst(outs: &[Tensor], r: &HashMap<String, Tensor>, what: &str) -> f32 {
-    outs.iter()
-        .enumerate()
-        .map(|(i, o)| max_diff(o, &r[&format!("{what}.{i}")].squeeze(1).unwrap()))
-        .fold(0.0, f32::max)
 }
 
 /// Tolerances against the f32 model, per file and execution choice (measured, then rounded up

@@ -6,6 +6,16 @@
 
 mod common;
 
+use common::gguf::worst;
+
+fn outputs(t: &Transformer, r: &HashMap<String, Tensor>) -> Vec<Tensor> {
+    common::gguf::outputs(t, r, meta()["calls"].as_array().unwrap().len())
+}
+
+fn flat(t: &Tensor) -> Vec<f32> {
+    t.flatten_all().unwrap().to_vec1().unwrap()
+}
+
 use candle_core::{DType, Device, Tensor};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -40,41 +50,12 @@ fn reference() -> HashMap<String, Tensor> {
     candle_core::safetensors::load(fixtures().join("reference.safetensors"), &Device::Cpu).unwrap()
 }
 
-fn outputs(t: &Transformer, r: &HashMap<String, Tensor>) -> Vec<Tensor> {
-    (0..meta()["calls"].as_array().unwrap().len())
-        .map(|i| {
-            let x = r[&format!("x.{i}")].squeeze(1).unwrap();
-            let tv: Vec<f32> = r[&format!("t.{i}")].to_vec1().unwrap();
-            let cap = t.caption(&r[&format!("cap.{i}")]).unwrap();
-            t.forward(&x, tv[0], &cap).unwrap()
-        })
-        .collect()
-}
-
-fn flat(t: &Tensor) -> Vec<f32> {
-    t.flatten_all().unwrap().to_vec1().unwrap()
-}
-
-fn worst(outs: &[Tensor], r: &HashMap<String, Tensor>, case: &str) -> f32 {
-    outs.iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let want = flat(&r[&format!("out.{case}.{i}")]);
-            flat(o)
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max)
-        })
-        .fold(0.0, f32::max)
-}
-
 #[test]
 fn every_format_matches_its_reference_per_call() {
     let (mut t, cfg) = model();
     let r = reference();
     let base = outputs(&t, &r);
-    assert!(worst(&base, &r, "base") <= 1e-4);
+    assert!(worst(&base, &r, "out.base") <= 1e-4);
     let m = meta();
     let cases = m["cases"].as_object().unwrap();
     assert!(
@@ -93,7 +74,7 @@ fn every_format_matches_its_reference_per_call() {
             .collect();
         let refs: Vec<(&lora::LoraFile, f64)> = files.iter().map(|(f, w)| (f, *w)).collect();
         lora::apply(&mut t, &refs).unwrap();
-        let d = worst(&outputs(&t, &r), &r, case);
+        let d = worst(&outputs(&t, &r), &r, &format!("out.{case}"));
         let moved = spec["max_abs_change_from_base"].as_f64().unwrap();
         println!(
             "{case:10} ({}): max|ours - reference| {d:.2e}, the LoRA moves the output by {moved:.3}",

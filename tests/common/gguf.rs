@@ -1,6 +1,9 @@
 //! A model folder with a GGUF transformer, for the tests of GGUF models.
 
+use candle_core::Tensor;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use zedit::engine::zimage::transformer::Transformer;
 
 /// tests/fixtures/zimage-gguf (scripts/make_gguf_fixtures.py).
 pub fn gguf_fixtures() -> PathBuf {
@@ -35,4 +38,24 @@ pub fn gguf_model_folder(label: &str) -> tempfile::TempDir {
     )
     .unwrap();
     tmp
+}
+
+/// The transformer's output for each of `calls` calls recorded in `r` as `x.i`, `t.i`, `cap.i`.
+pub fn outputs(t: &Transformer, r: &HashMap<String, Tensor>, calls: usize) -> Vec<Tensor> {
+    (0..calls)
+        .map(|i| {
+            let x = r[&format!("x.{i}")].squeeze(1).unwrap();
+            let tv: Vec<f32> = r[&format!("t.{i}")].to_vec1().unwrap();
+            let cap = t.caption(&r[&format!("cap.{i}")]).unwrap();
+            t.forward(&x, tv[0], &cap).unwrap()
+        })
+        .collect()
+}
+
+/// Worst |ours − reference| over the calls, against `<prefix>.i`.
+pub fn worst(outs: &[Tensor], r: &HashMap<String, Tensor>, prefix: &str) -> f32 {
+    outs.iter()
+        .enumerate()
+        .map(|(i, o)| super::golden::max_diff(o, &r[&format!("{prefix}.{i}")]))
+        .fold(0.0, f32::max)
 }
