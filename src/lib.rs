@@ -8,6 +8,7 @@ pub mod plan;
 pub mod preview;
 pub mod printable;
 pub mod recipe;
+pub mod resample;
 pub mod segment;
 pub mod session;
 pub mod tui;

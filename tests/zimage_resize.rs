@@ -4,7 +4,7 @@
 #![cfg(feature = "zimage")]
 
 use std::path::PathBuf;
-use zedit::engine::zimage::resample::lanczos_resize;
+use zedit::resample::{resize, Filter};
 
 fn dir() -> PathBuf {
     PathBuf::from(concat!(
@@ -30,11 +30,11 @@ fn every_resize_equals_pillows() {
         let want = image::open(dir().join(&name)).unwrap();
         let (got, want) = match kind {
             "rgb" => (
-                lanczos_resize(rgb.as_raw(), (100, 60), 3, to),
+                resize(rgb.as_raw(), (100, 60), 3, to, Filter::Lanczos),
                 want.to_rgb8().into_raw(),
             ),
             "mask" => (
-                lanczos_resize(mask.as_raw(), (100, 60), 1, to),
+                resize(mask.as_raw(), (100, 60), 1, to, Filter::Lanczos),
                 want.to_luma8().into_raw(),
             ),
             _ => continue,

@@ -5,8 +5,8 @@
 //! What zedit adds, outside the compared stages: the model's output, made at the floored size,
 //! is resized back to the caller's original size by [`restore_size`].
 
-use super::resample::lanczos_resize;
 use super::EngineError;
+use crate::resample::{resize, Filter};
 use candle_core::{Device, Tensor};
 use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
@@ -32,7 +32,7 @@ fn resized(raw: &[u8], from: (u32, u32), channels: usize, to: (u32, u32)) -> Vec
         return raw.to_vec();
     }
     let dims = |(w, h): (u32, u32)| (w as usize, h as usize);
-    lanczos_resize(raw, dims(from), channels, dims(to))
+    resize(raw, dims(from), channels, dims(to), Filter::Lanczos)
 }
 
 /// RGB image (resized to `size` when needed) → [1, 3, H, W] in [−1, 1]: png/255·2 − 1.

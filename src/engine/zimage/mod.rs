@@ -17,7 +17,6 @@ mod modes;
 pub mod noise;
 pub mod pipeline;
 pub mod prompt;
-pub mod resample;
 pub mod scheduler;
 pub mod text_encoder;
 pub mod transformer;

@@ -14,7 +14,6 @@
 pub mod config;
 mod decoder;
 mod kernels;
-pub mod resize;
 mod tiny_vit;
 mod tiny_vit_block;
 pub mod transform;

@@ -4,7 +4,7 @@
 //! low-resolution logits upscaled to the square (bilinear, `align_corners=False`), the padding
 //! cropped, and the rest resized to the original size the same way.
 
-use super::resize::bilinear_resize;
+use crate::resample::{resize, Filter};
 use image::RgbImage;
 
 /// SAM's per-channel pixel mean and standard deviation (RGB, 0-255).
@@ -22,7 +22,10 @@ pub fn preprocess_shape(h: usize, w: usize, long: usize) -> (usize, usize) {
 /// The image resized so its longest side is `long` pixels.
 pub fn resize_longest(img: &RgbImage, long: usize) -> RgbImage {
     let (nh, nw) = preprocess_shape(img.height() as usize, img.width() as usize, long);
-    bilinear_resize(img, nw as u32, nh as u32)
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let raw = resize(img.as_raw(), (w, h), 3, (nw, nh), Filter::Bilinear);
+    RgbImage::from_raw(nw as u32, nh as u32, raw)
+        .unwrap_or_else(|| RgbImage::new(nw as u32, nh as u32))
 }
 
 /// The resized image as the encoder's input: (3, side, side) values, channel-major, normalised
