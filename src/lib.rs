@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod core;
 pub mod engine;
+pub mod hub;
 pub mod mask;
 pub mod plan;
 pub mod preview;

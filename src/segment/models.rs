@@ -4,6 +4,7 @@
 
 use super::sam::SamConfig;
 use super::SegmentError;
+use crate::hub::hf_cache_dir;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -65,30 +66,10 @@ pub struct Resolved {
     pub config: SamConfig,
 }
 
-/// The Hugging Face hub cache: `$HF_HUB_CACHE`, `$HF_HOME/hub`, or `~/.cache/huggingface/hub`.
-pub fn hf_cache_dir() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("HF_HUB_CACHE") {
-        return Some(PathBuf::from(p));
-    }
-    if let Some(p) = std::env::var_os("HF_HOME") {
-        return Some(PathBuf::from(p).join("hub"));
-    }
-    directories::BaseDirs::new().map(|b| b.home_dir().join(".cache/huggingface/hub"))
-}
-
-/// The cached copy of a manifest's file: the snapshot `refs/<revision>` names first, then any.
+/// The cached copy of a manifest's file: the snapshot `refs/<revision>` names first, then the
+/// newest.
 pub fn find_installed(m: &SamManifest) -> Option<PathBuf> {
-    let root = hf_cache_dir()?.join(format!("models--{}", m.repo.replace('/', "--")));
-    let mut snaps: Vec<PathBuf> = std::fs::read_dir(root.join("snapshots"))
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    snaps.sort();
-    if let Ok(hash) = std::fs::read_to_string(root.join("refs").join(&m.revision)) {
-        let preferred = root.join("snapshots").join(hash.trim());
-        snaps.retain(|p| p != &preferred);
-        snaps.insert(0, preferred);
-    }
-    snaps
+    crate::hub::cached_snapshots(&m.repo, &m.revision)
         .into_iter()
         .map(|s| s.join(&m.file))
         .find(|f| f.is_file())
