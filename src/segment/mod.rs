@@ -3,6 +3,8 @@
 //! prompt checks run without a model, so bad input is refused before anything loads.
 
 #[cfg(feature = "sam")]
+pub mod cache;
+#[cfg(feature = "sam")]
 pub mod models;
 #[cfg(feature = "sam")]
 pub mod sam;
@@ -207,7 +209,7 @@ fn run_model(
     segmenter: Option<&Segmenter>,
     image: &RgbImage,
 ) -> Result<GrayImage, SegmentError> {
-    let model = SegmentModel::open(segmenter.map(|s| s.model.as_str()))?;
+    let model = cache::model(segmenter.map(|s| s.model.as_str()))?;
     if let Some(s) = segmenter {
         if s.digest != model.digest {
             return Err(SegmentError::Unavailable(format!(
@@ -220,7 +222,8 @@ fn run_model(
             )));
         }
     }
-    let found = model.segment_image(image, prompt)?;
+    let (emb, _) = cache::embedding(&model, image)?;
+    let found = model.segment(&emb, prompt)?;
     let pick = segmenter.map_or(0, |s| s.candidate as usize);
     let n = found.candidates.len();
     found

@@ -157,15 +157,20 @@ impl Session {
     /// The absolute path of a stored image, refusing any path that leaves the session folder
     /// (also through a symlink).
     pub fn image_path(&self, r: &ImageRef) -> Result<PathBuf, SessionError> {
+        Session::stored_path(&self.dir, r)
+    }
+
+    /// As [`Session::image_path`] for the session in `dir`, without loading it.
+    pub fn stored_path(dir: &Path, r: &ImageRef) -> Result<PathBuf, SessionError> {
         let unsafe_path = || SessionError::UnsafePath {
-            path: self.dir.join("session.toml"),
+            path: dir.join("session.toml"),
             image: r.path.clone(),
         };
         if !is_safe_relative(&r.path) {
             return Err(unsafe_path());
         }
-        let path = self.dir.join(&r.path);
-        if let (Ok(real), Ok(root)) = (path.canonicalize(), self.dir.canonicalize()) {
+        let path = dir.join(&r.path);
+        if let (Ok(real), Ok(root)) = (path.canonicalize(), dir.canonicalize()) {
             if !real.starts_with(root) {
                 return Err(unsafe_path());
             }

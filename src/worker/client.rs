@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 /// How long a client waits for an answer to a request before giving up on the worker.
 const ANSWER_WAIT: Duration = Duration::from_secs(30);
+/// How long a segmentation may take (loading a model and embedding on a CPU).
+const SEGMENT_WAIT: Duration = Duration::from_secs(600);
 
 /// How many times `wait_step` reconnects before it gives up on the worker.
 const RECONNECTS: u64 = 3;
@@ -68,6 +70,7 @@ pub struct Client {
     /// Events read while waiting for a request's answer, handed out by `next_event` in order.
     pending: VecDeque<Event>,
     info: WorkerInfo,
+    next_segment: u64,
 }
 
 impl Client {
@@ -91,6 +94,7 @@ impl Client {
             stream,
             buf: Vec::new(),
             pending: VecDeque::new(),
+            next_segment: 1,
             info: WorkerInfo {
                 pid: 0,
                 version: String::new(),
@@ -189,6 +193,39 @@ impl Client {
         match self.answer(|e| matches!(e, Event::Status { .. }))? {
             Event::Status { jobs } => Ok(jobs),
             other => Err(refused(other)),
+        }
+    }
+
+    /// Candidate masks for a points or box `mask` on a stored image of a session, segmented
+    /// with the model and embedding the worker keeps. Returns the `Segmented` or
+    /// `SegmentFailed` event (the embedding of a large image may take a while on a CPU).
+    pub fn segment(
+        &mut self,
+        session_dir: &Path,
+        image: &crate::core::ImageRef,
+        mask: &crate::core::MaskSpec,
+        model: Option<&str>,
+    ) -> Result<Event, WorkerError> {
+        let id = self.next_segment;
+        self.next_segment += 1;
+        self.send(&Request::Segment {
+            id,
+            session_dir: session_dir.to_path_buf(),
+            image: image.clone(),
+            mask: mask.clone(),
+            model: model.map(str::to_string),
+        })?;
+        loop {
+            let e = self.read(Some(SEGMENT_WAIT))?;
+            match &e {
+                Event::Segmented { id: got, .. } | Event::SegmentFailed { id: got, .. }
+                    if *got == id =>
+                {
+                    return Ok(e)
+                }
+                Event::Error { job_id: None, .. } => return Err(refused(e)),
+                _ => self.pending.push_back(e),
+            }
         }
     }
 

@@ -217,6 +217,21 @@ fn handle(req: Request, queue: &Queue, tx: &mpsc::Sender<Event>, info: &HelloInf
                 jobs: queue.status(),
             });
         }
+        Request::Segment {
+            id,
+            session_dir,
+            image,
+            mask,
+            model,
+        } => {
+            // Off the reading thread: a cancel sent meanwhile is still read at once.
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let event =
+                    super::segment::answer(id, &session_dir, &image, &mask, model.as_deref());
+                let _ = tx.send(event);
+            });
+        }
         Request::Shutdown => {
             queue.stop();
             let _ = tx.send(Event::Stopping { pid: info.pid });

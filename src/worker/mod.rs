@@ -14,6 +14,7 @@ pub mod paths;
 pub mod proto;
 mod queue;
 mod runner;
+mod segment;
 mod server;
 
 pub use client::{Client, ClientOptions, Probe, WorkerInfo};
@@ -22,7 +23,7 @@ pub use error::WorkerError;
 pub use execute::{build_request, execute_step, execute_step_observed, ExecuteError};
 pub use follow::Follow;
 pub use local::{Events, LocalRunner};
-pub use proto::{Event, Job, JobId, JobState, JobStatus, Request, PROTOCOL};
+pub use proto::{Event, Job, JobId, JobState, JobStatus, Request, SegmentCandidate, PROTOCOL};
 pub use server::{stop_on_signals, worker_alive, Server, ServerOptions};
 
 /// Test knob read by `zedit worker`: milliseconds to pause before each progress callback, so

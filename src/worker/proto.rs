@@ -9,7 +9,7 @@ use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 
 /// Bumped whenever a message changes shape; both sides refuse to talk across versions.
-pub const PROTOCOL: u32 = 3;
+pub const PROTOCOL: u32 = 4;
 
 /// Longest line either side accepts; larger ones are answered with an `Error` and skipped.
 pub const MAX_LINE: usize = 1 << 20;
@@ -66,6 +66,28 @@ pub enum Request {
     Watch {
         job_id: JobId,
     },
+    /// Find candidate masks for a points or box prompt on an image of a session, with the
+    /// model and image embedding the worker keeps; answered by `Segmented` or `SegmentFailed`
+    /// with the same `id`. The candidates are stored in the session's images.
+    Segment {
+        id: u64,
+        session_dir: PathBuf,
+        image: crate::core::ImageRef,
+        mask: crate::core::MaskSpec,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+    },
+}
+
+/// One candidate mask a `Segment` request found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentCandidate {
+    /// The mask, stored in the session (white inside).
+    pub image: crate::core::ImageRef,
+    /// The model's predicted IoU.
+    pub iou: f32,
+    /// Pixels inside.
+    pub area: u64,
 }
 
 /// Where a job is.
@@ -138,6 +160,21 @@ pub enum Event {
     },
     Status {
         jobs: Vec<JobStatus>,
+    },
+    /// Answer to `Segment`: candidates best first, and the model to record with the mask.
+    Segmented {
+        id: u64,
+        model: String,
+        digest: String,
+        candidates: Vec<SegmentCandidate>,
+        /// True when the image had to be embedded (false: the kept embedding was used).
+        embedded: bool,
+        took_ms: u64,
+    },
+    SegmentFailed {
+        id: u64,
+        kind: ErrorKind,
+        message: String,
     },
     /// Answer to `Shutdown`: the worker stops once running work is cancelled.
     Stopping {
