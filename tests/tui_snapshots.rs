@@ -175,6 +175,7 @@ fn plan_review() {
         base: None,
         overlay: None,
         recipe: None,
+        target: None,
     };
     h.app.state.plan = Some(PlanState {
         steps: vec![
@@ -213,6 +214,7 @@ fn job_running_with_progress() {
             base: None,
             overlay: None,
             recipe: None,
+            target: None,
         }]),
         current: Some(JobId(2)),
         parent: Some(StepId(4)),

@@ -187,7 +187,11 @@ fn malformed_and_oversized_lines_get_errors_and_the_worker_stays_up() {
     let root = tmp.path();
     let _guard = start_worker(root, 0);
     let (mut s, mut r) = raw(&socket_of(root));
-    writeln!(s, r#"{{"type":"Hello","protocol":3,"version":"test"}}"#).unwrap();
+    let hello = format!(
+        r#"{{"type":"Hello","protocol":{},"version":"test"}}"#,
+        zedit::worker::PROTOCOL
+    );
+    writeln!(s, "{hello}").unwrap();
     assert_eq!(read_event(&mut r)["type"], "Hello");
     s.write_all(b"this is not json\n").unwrap();
     let e = read_event(&mut r);
@@ -229,7 +233,8 @@ fn clients_of_another_protocol_are_told_both_versions() {
     assert_eq!(e["kind"], "protocol");
     let msg = e["message"].as_str().unwrap();
     assert!(
-        msg.contains("protocol 3") && msg.contains("protocol 0 (zedit 0.0.1)"),
+        msg.contains(&format!("protocol {}", zedit::worker::PROTOCOL))
+            && msg.contains("protocol 0 (zedit 0.0.1)"),
         "{msg}"
     );
 

@@ -165,7 +165,16 @@ impl PreviewKey {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Overlay {
     Spec(crate::core::MaskSpec),
-    Mask { blake3: [u8; 32] },
+    Mask {
+        blake3: [u8; 32],
+    },
+    /// Clicks for a segmentation model: the candidate mask shown (a stored image, when there
+    /// is one), the points (green kept, red left out) and the crosshair.
+    Clicks {
+        mask: Option<[u8; 32]>,
+        points: Vec<crate::core::MaskPoint>,
+        cursor: (u32, u32),
+    },
 }
 
 impl Overlay {
@@ -185,7 +194,10 @@ impl Overlay {
     /// Where a mask overlay's image lives, given the previewed image's path.
     pub fn mask_path(&self, image_path: &std::path::Path) -> Option<PathBuf> {
         match self {
-            Overlay::Mask { blake3 } => {
+            Overlay::Mask { blake3 }
+            | Overlay::Clicks {
+                mask: Some(blake3), ..
+            } => {
                 let hex: String = blake3.iter().map(|b| format!("{b:02x}")).collect();
                 let dir = image_path
                     .parent()

@@ -19,6 +19,11 @@ pub enum Action {
     SessionsListed(Vec<SessionSummary>),
     SessionOpened(Box<Session>, Option<(u32, u32)>),
     MaskStored(ImageRef),
+    /// Candidates for the clicks or box sent as segmentation `seq` (older ones are dropped).
+    Segmented {
+        seq: u64,
+        result: Result<SegmentReply, String>,
+    },
     /// The `*.safetensors` files of the LoRA folder, sorted.
     LorasListed(Vec<std::path::PathBuf>),
     /// The completed text for the open prompt.
@@ -29,6 +34,17 @@ pub enum Action {
     /// An effect failed; the text names what and why.
     Failed(String),
     Info(String),
+}
+
+/// What a segmentation found: candidates best first, and the model to record with the mask.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentReply {
+    pub model: String,
+    pub digest: String,
+    pub candidates: Vec<crate::worker::SegmentCandidate>,
+    /// Whether the image had to be embedded (false: the kept embedding served).
+    pub embedded: bool,
+    pub took_ms: u64,
 }
 
 macro_rules! commands {
@@ -77,6 +93,13 @@ commands! {
     MaskLoad = "mask-load",
     MaskClear = "mask-clear",
     MaskShape = "mask-shape",
+    Segment = "segment",
+    PointAdd = "point-add",
+    PointNeg = "point-neg",
+    PointUndo = "point-undo",
+    SegmentBox = "segment-box",
+    NextCandidate = "next-candidate",
+    MaskWords = "mask-words",
     MoveLeft = "move-left",
     MoveRight = "move-right",
     MoveUp = "move-up",

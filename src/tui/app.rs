@@ -63,6 +63,10 @@ impl App {
             loaded.settings.lora_dir.as_deref(),
             &super::config::config_dir(),
         );
+        state.segment_model = std::env::var("ZEDIT_SEGMENT_MODEL")
+            .ok()
+            .filter(|m| !m.is_empty())
+            .or(loaded.settings.segment_model.clone());
         let mut app = App {
             state,
             theme: loaded.theme,

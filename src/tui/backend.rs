@@ -104,6 +104,10 @@ pub trait JobBackend: Send {
     fn cancel(&mut self, job: JobId);
     /// One word or two for the status line: "local", "worker pid 123".
     fn state(&self) -> String;
+    /// The worker's socket, where segmentation is asked for (it keeps images' embeddings).
+    fn worker_socket(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// Runner job ids of the jobs still running, by studio job id.

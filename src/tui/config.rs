@@ -18,6 +18,9 @@ pub struct Settings {
     pub mouse: bool,
     /// Folder of LoRA files for the picker (`L`); `ZEDIT_LORA_DIR` wins, else `<config>/loras`.
     pub lora_dir: Option<PathBuf>,
+    /// Segment Anything model for clicks in mask mode: a name from `zedit models` or a weights
+    /// path; `ZEDIT_SEGMENT_MODEL` wins, else the default (mobile-sam).
+    pub segment_model: Option<String>,
     /// Image previews: `[preview] protocol = "auto" | "kitty" | "sixel" | "iterm2" | "halfblocks"`.
     pub preview: crate::preview::PreviewConfig,
 }
@@ -29,6 +32,7 @@ impl Default for Settings {
             engine: "classic".into(),
             mouse: false,
             lora_dir: None,
+            segment_model: None,
             preview: Default::default(),
         }
     }

@@ -35,6 +35,15 @@ pub enum Effect {
         dir: PathBuf,
         path: PathBuf,
     },
+    /// Segment clicks or a box (`mask`) on a stored image of the session, in the worker when
+    /// one serves (it keeps the image's embedding), else here; answered by `Segmented`.
+    Segment {
+        dir: PathBuf,
+        image: crate::core::ImageRef,
+        mask: crate::core::MaskSpec,
+        model: Option<String>,
+        seq: u64,
+    },
     /// List the LoRA files (`*.safetensors`) of this folder.
     ListLoras(PathBuf),
     /// Clear the terminal and forget preview encodings.

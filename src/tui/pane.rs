@@ -28,12 +28,23 @@ impl Slot {
 /// A mask drawn over the image: the same `MaskSpec` the step will carry.
 pub type Overlay = crate::core::MaskSpec;
 
-/// What to show: an image file (by content hash, so caches key on it) and an optional mask.
+/// Clicks for a segmentation model drawn over the image: the candidate shown (the blake3 of
+/// its stored mask), the points and the crosshair, in image pixels.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Clicks {
+    pub mask: Option<String>,
+    pub points: Vec<crate::core::MaskPoint>,
+    pub cursor: (u32, u32),
+}
+
+/// What to show: an image file (by content hash, so caches key on it) and an optional mask,
+/// or the clicks being placed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PaneKey {
     pub path: PathBuf,
     pub hash: String,
     pub overlay: Option<Overlay>,
+    pub clicks: Option<Clicks>,
 }
 
 /// Draws images inside the frame. Requests are cheap and latest-wins; slow work (decoding,
@@ -92,6 +103,19 @@ impl ImagePane for PlaceholderPane {
             }));
             if let Some(o) = &key.overlay {
                 lines.push(Line::from(format!("mask {o}")));
+            }
+            if let Some(c) = &key.clicks {
+                let kept = c.points.iter().filter(|p| p.positive).count();
+                lines.push(Line::from(format!(
+                    "+ {},{} · {kept} kept {} out · {}",
+                    c.cursor.0,
+                    c.cursor.1,
+                    c.points.len() - kept,
+                    match &c.mask {
+                        Some(m) => format!("mask {}", &m[..12.min(m.len())]),
+                        None => "no mask yet".into(),
+                    }
+                )));
             }
         }
         frame.render_widget(

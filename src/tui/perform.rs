@@ -3,7 +3,7 @@
 //! and hashing an image, deleting a folder) runs on a background task with its progress on the
 //! status line; engine work goes to the backend, which never blocks.
 
-use super::action::Action;
+use super::action::{Action, SegmentReply};
 use super::app::App;
 use super::backend::{JobEvent, JobId};
 use super::effect::Effect;
@@ -78,9 +78,56 @@ pub fn perform(app: &mut App, effect: Effect) -> Vec<Action> {
             });
             Ok(Vec::new())
         }
+        Effect::Segment {
+            dir,
+            image,
+            mask,
+            model,
+            seq,
+        } => {
+            let socket = app.backend.worker_socket();
+            app.spawn_task(move || {
+                let result = segment(socket, &dir, &image, &mask, model.as_deref());
+                vec![Action::Segmented { seq, result }]
+            });
+            Ok(Vec::new())
+        }
         Effect::ResetPreview => Ok(Vec::new()),
     };
     result.unwrap_or_else(|e| vec![Action::Failed(e)])
+}
+
+/// Segments in the worker when one answers (it keeps the embedding), else in this process.
+fn segment(
+    socket: Option<PathBuf>,
+    dir: &Path,
+    image: &crate::core::ImageRef,
+    mask: &crate::core::MaskSpec,
+    model: Option<&str>,
+) -> Result<SegmentReply, String> {
+    use crate::worker::{answer_segment, Client, Event};
+    let dir = std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let asked = socket
+        .and_then(|s| Client::connect(&s).ok())
+        .and_then(|mut c| c.segment(&dir, image, mask, model).ok());
+    match asked.unwrap_or_else(|| answer_segment(0, &dir, image, mask, model)) {
+        Event::Segmented {
+            model,
+            digest,
+            candidates,
+            embedded,
+            took_ms,
+            ..
+        } => Ok(SegmentReply {
+            model,
+            digest,
+            candidates,
+            embedded,
+            took_ms,
+        }),
+        Event::SegmentFailed { message, .. } => Err(message),
+        other => Err(format!("unexpected answer to a segmentation: {other:?}")),
+    }
 }
 
 fn list(root: &Path) -> Result<Action, String> {

@@ -25,7 +25,20 @@ fn slot(s: Slot) -> preview::Slot {
 
 fn key(k: &PaneKey) -> PreviewKey {
     let mut key = PreviewKey::new(k.path.clone(), k.hash.clone());
-    key.overlay = k.overlay.clone().map(preview::Overlay::Spec);
+    key.overlay = match &k.clicks {
+        Some(c) => Some(preview::Overlay::Clicks {
+            mask: c
+                .mask
+                .as_deref()
+                .and_then(|hex| match preview::Overlay::mask_from_hex(hex) {
+                    Some(preview::Overlay::Mask { blake3 }) => Some(blake3),
+                    _ => None,
+                }),
+            points: c.points.clone(),
+            cursor: c.cursor,
+        }),
+        None => k.overlay.clone().map(preview::Overlay::Spec),
+    };
     key
 }
 

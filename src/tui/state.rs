@@ -113,6 +113,27 @@ pub enum MaskTarget {
 pub struct MaskEdit {
     pub spec: MaskSpec,
     pub target: MaskTarget,
+    /// Set while the mask is found by Segment Anything from clicks (or the drawn box).
+    pub clicks: Option<ClickEdit>,
+}
+
+/// Clicks for Segment Anything: a crosshair, the points placed, and what the model found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClickEdit {
+    /// The crosshair, in image pixels.
+    pub cursor: (u32, u32),
+    pub points: Vec<crate::core::MaskPoint>,
+    /// The drawn rectangle, when it is sent as a box prompt.
+    pub boxed: Option<crate::core::Rect>,
+    /// The image segmented (the one the edit starts from) and its size.
+    pub image: ImageRef,
+    pub size: (u32, u32),
+    /// The last answer: candidates best first, and the one shown.
+    pub found: Option<super::action::SegmentReply>,
+    pub pick: usize,
+    /// The number of the last segmentation asked for; set while one runs.
+    pub seq: u64,
+    pub segmenting: bool,
 }
 
 /// One step of a plan under review, or of a chain queued to run.
@@ -133,6 +154,8 @@ pub struct DraftStep {
     pub overlay: Option<ImageRef>,
     /// What a generative engine is told (its prompt editable with `p`).
     pub recipe: Option<crate::core::Recipe>,
+    /// The words naming what the step acts on, as planned ("杯子"): a mask can be found from them.
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -267,6 +290,8 @@ pub struct State {
     pub loras: Vec<LoraChoice>,
     /// Where the LoRA picker looks for `*.safetensors` files.
     pub lora_dir: PathBuf,
+    /// The Segment Anything model clicks go to (a name or a weights path; `None`: the default).
+    pub segment_model: Option<String>,
     pub layer: Option<Layer>,
     pub message: Option<Message>,
     pub help: Vec<HelpLine>,
@@ -296,6 +321,7 @@ impl State {
             run: None,
             loras: Vec::new(),
             lora_dir: PathBuf::from("loras"),
+            segment_model: None,
             layer: None,
             message: None,
             help,

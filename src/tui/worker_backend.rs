@@ -115,6 +115,10 @@ impl JobBackend for WorkerBackend {
             .map(|s| s.clone())
             .unwrap_or_else(|_| "worker".into())
     }
+
+    fn worker_socket(&self) -> Option<PathBuf> {
+        Some(self.socket().to_path_buf())
+    }
 }
 
 /// The backend's thread: owns the way to the worker, and the in-process fallback once the

@@ -24,6 +24,7 @@ pub use execute::{build_request, execute_step, execute_step_observed, ExecuteErr
 pub use follow::Follow;
 pub use local::{Events, LocalRunner};
 pub use proto::{Event, Job, JobId, JobState, JobStatus, Request, SegmentCandidate, PROTOCOL};
+pub use segment::answer as answer_segment;
 pub use server::{stop_on_signals, worker_alive, Server, ServerOptions};
 
 /// Test knob read by `zedit worker`: milliseconds to pause before each progress callback, so

@@ -134,6 +134,10 @@ fn draft_of(s: &Step) -> DraftStep {
         base: Some(s.params.clone()),
         overlay: s.overlay.clone(),
         recipe: s.recipe.clone(),
+        target: match s.mask_spec.as_ref().map(|m| &m.shape) {
+            Some(MaskShape::Text { target }) => Some(target.clone()),
+            _ => None,
+        },
     }
 }
 

@@ -51,15 +51,58 @@ pub fn begin(state: &mut State, target: MaskTarget) -> Vec<Effect> {
         return Vec::new();
     };
     // Only drawn shapes are edited; a mask file starts over from a rectangle.
-    let spec = current(state, target)
-        .filter(|s| s.shape.bounds().is_some())
+    let kept = current(state, target);
+    // Clicks and boxes given to the model are taken up again as clicks.
+    let clicked = kept.as_ref().and_then(|s| match &s.shape {
+        MaskShape::Points { points, .. } => Some((points.clone(), None)),
+        MaskShape::Box {
+            x, y, w, h, points, ..
+        } => Some((
+            points.clone(),
+            Some(Rect {
+                x: *x,
+                y: *y,
+                w: *w,
+                h: *h,
+            }),
+        )),
+        _ => None,
+    });
+    let spec = kept
+        .filter(|s| matches!(s.shape, MaskShape::Rect { .. } | MaskShape::Ellipse { .. }))
         .unwrap_or_else(|| initial(view));
-    state.mask_edit = Some(MaskEdit { spec, target });
+    state.mask_edit = Some(MaskEdit {
+        spec,
+        target,
+        clicks: None,
+    });
     state.focus = Focus::Mask;
     state.info(
-        "mask: hjkl move, HJKL resize, Ctrl for big steps, e ellipse, g/f grow/feather, Enter use",
+        "mask: hjkl move, HJKL resize, Ctrl big steps, e ellipse, g/f grow/feather, s clicks for \
+         the model, b box for the model, t the step's words, Enter use",
     );
+    if let Some((points, boxed)) = clicked {
+        let mut effects = super::clicks::begin(state, boxed.is_some());
+        if let Some(c) = state.mask_edit.as_mut().and_then(|e| e.clicks.as_mut()) {
+            c.points = points;
+            c.boxed = boxed;
+            effects = super::clicks::resend(state);
+        }
+        return effects;
+    }
     Vec::new()
+}
+
+/// The words the mask is for: the planned step's target, or the typed instruction's.
+fn target_words(state: &State, target: MaskTarget) -> Option<String> {
+    match target {
+        MaskTarget::PlanStep(i) => state.plan.as_ref()?.steps.get(i)?.target.clone(),
+        MaskTarget::NextEdit => crate::plan::plan(state.input.text())
+            .ok()?
+            .steps
+            .into_iter()
+            .find_map(|s| s.target),
+    }
 }
 
 fn leave(state: &mut State, target: MaskTarget) {
@@ -75,11 +118,38 @@ pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
         return Vec::new();
     };
     let (iw, ih) = size_of(view);
+    if let Some(effects) = super::clicks::command(state, c) {
+        return effects;
+    }
     let Some(edit) = &mut state.mask_edit else {
         state.focus = Focus::Steps;
         return Vec::new();
     };
     let target = edit.target;
+    match c {
+        Command::Segment => return super::clicks::begin(state, false),
+        Command::SegmentBox => return super::clicks::begin(state, true),
+        Command::MaskWords => {
+            let (grow, feather) = (edit.spec.grow, edit.spec.feather);
+            let Some(words) = target_words(state, target) else {
+                state.error("no target words: the plan names nothing this step acts on");
+                return Vec::new();
+            };
+            let spec = MaskSpec {
+                shape: MaskShape::Text { target: words },
+                grow,
+                feather,
+            };
+            leave(state, target);
+            state.info(format!("mask from the words {spec}"));
+            set(state, target, Some(spec));
+            return Vec::new();
+        }
+        _ => {}
+    }
+    let Some(edit) = &mut state.mask_edit else {
+        return Vec::new();
+    };
     let small = (iw.max(ih) / 50).max(1) as i64;
     let big = (iw.max(ih) / 10).max(1) as i64;
     let ellipse = matches!(edit.spec.shape, MaskShape::Ellipse { .. });

@@ -1,5 +1,6 @@
 //! `update(&mut State, Action) -> Vec<Effect>`: every change to the state happens here.
 
+mod clicks;
 mod jobs;
 pub(crate) mod layers;
 pub mod loras;
@@ -57,6 +58,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::MaskStored(r) => mask::stored(state, r),
+        Action::Segmented { seq, result } => clicks::segmented(state, seq, result),
         Action::LorasListed(files) => loras::listed(state, files),
         Action::Completed(text) => {
             if let Some(Layer::Prompt { input, .. }) = &mut state.layer {

@@ -37,6 +37,7 @@ pub fn start(state: &mut State) -> Vec<Effect> {
         };
         let recipe = Some(crate::recipe::derive(&p, drawn));
         steps.push(DraftStep {
+            target: p.target.clone(),
             op: p.op,
             instruction: p.instruction,
             strength: p.strength,
@@ -217,6 +218,7 @@ pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
                         base: None,
                         overlay: None,
                         recipe: None,
+                        target: None,
                     },
                 );
                 p.selected = at;

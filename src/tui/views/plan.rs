@@ -2,7 +2,7 @@
 
 use super::super::state::{Field, Focus, PlanState, State};
 use super::super::theme::Theme;
-use super::session::mask_label;
+use super::session::mask_source;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
@@ -17,7 +17,7 @@ pub fn render(state: &State, plan: &PlanState, theme: &Theme, frame: &mut Frame,
         .enumerate()
         .map(|(i, d)| {
             let region = match (&d.mask, d.region) {
-                (Some(m), _) => format!("mask {}", mask_label(m)),
+                (Some(m), _) => mask_source(m),
                 (None, Some(r)) => r.to_string(),
                 (None, None) => "-".into(),
             };

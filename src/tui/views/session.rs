@@ -1,7 +1,7 @@
 //! The session screen: the step tree, the selected step's details, the preview and the
 //! instruction line.
 
-use super::super::pane::{Overlay, PaneKey, Slot};
+use super::super::pane::{Clicks, Overlay, PaneKey, Slot};
 use super::super::state::{Focus, PreviewMode, SessionView, State};
 use super::super::theme::Theme;
 use super::PreviewAreas;
@@ -214,6 +214,17 @@ pub fn mask_label(m: &MaskSpec) -> String {
     m.to_string()
 }
 
+/// The mask with where it comes from, for the plan review: words, clicks, a drawn shape, a file.
+pub fn mask_source(m: &MaskSpec) -> String {
+    use crate::core::MaskShape;
+    match m.shape {
+        MaskShape::Text { .. } => format!("words {m}"),
+        MaskShape::Points { .. } | MaskShape::Box { .. } => format!("clicks {m}"),
+        MaskShape::Rect { .. } | MaskShape::Ellipse { .. } => format!("drawn {m}"),
+        MaskShape::File { .. } => m.to_string(),
+    }
+}
+
 /// The mask being drawn, else the one set for the next edit: drawn shapes only (a file's
 /// pixels are not read on the UI thread).
 fn overlay(state: &State) -> Option<Overlay> {
@@ -225,11 +236,39 @@ fn overlay(state: &State) -> Option<Overlay> {
     spec.shape.bounds().map(|_| spec.clone())
 }
 
-fn key(view: &SessionView, image: &ImageRef, overlay: Option<Overlay>) -> PaneKey {
+/// Whether the pane shows an overlay at all (clicks ride with it).
+fn with_clicks(state: &State, ov: Option<Overlay>) -> Option<Overlay> {
+    match (
+        &ov,
+        state.mask_edit.as_ref().and_then(|e| e.clicks.as_ref()),
+    ) {
+        (None, Some(_)) => state.mask_edit.as_ref().map(|e| e.spec.clone()),
+        _ => ov,
+    }
+}
+
+/// The clicks being placed, with the candidate shown.
+fn clicks(state: &State) -> Option<Clicks> {
+    let c = state.mask_edit.as_ref()?.clicks.as_ref()?;
+    let mask = c
+        .found
+        .as_ref()
+        .and_then(|f| f.candidates.get(c.pick))
+        .map(|cand| cand.image.blake3.clone());
+    Some(Clicks {
+        mask,
+        points: c.points.clone(),
+        cursor: c.cursor,
+    })
+}
+
+fn key(state: &State, view: &SessionView, image: &ImageRef, overlay: Option<Overlay>) -> PaneKey {
+    let clicks = overlay.is_some().then(|| clicks(state)).flatten();
     PaneKey {
         path: view.dir.join(&image.path),
         hash: image.blake3.clone(),
         overlay,
+        clicks,
     }
 }
 
@@ -237,17 +276,17 @@ fn previews(state: &State, view: &SessionView, area: Rect) -> PreviewAreas {
     let step = view.selected_id().and_then(|id| view.doc.step(id));
     let before = step.map(|s| &s.input).unwrap_or(&view.doc.source);
     let after = step.and_then(|s| s.output.as_ref()).unwrap_or(before);
-    let ov = overlay(state);
+    let ov = with_clicks(state, overlay(state));
     match view.preview {
-        PreviewMode::After => vec![(Slot::After, area, key(view, after, ov))],
-        PreviewMode::Before => vec![(Slot::Before, area, key(view, before, ov))],
+        PreviewMode::After => vec![(Slot::After, area, key(state, view, after, ov))],
+        PreviewMode::Before => vec![(Slot::Before, area, key(state, view, before, ov))],
         PreviewMode::Split => {
             let [a, b] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                     .areas(area);
             vec![
-                (Slot::Before, a, key(view, before, None)),
-                (Slot::After, b, key(view, after, ov)),
+                (Slot::Before, a, key(state, view, before, None)),
+                (Slot::After, b, key(state, view, after, ov)),
             ]
         }
     }
