@@ -6,7 +6,7 @@
 //! the multimask candidates.
 
 use super::config::SamConfig;
-use super::kernels::conv_transpose2x2;
+use super::kernels::{bias_act, conv_transpose2x2, gelu};
 use candle_core::{IndexOp, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::segment_anything::transformer::TwoWayTransformer;
@@ -138,10 +138,11 @@ impl MaskDecoder {
         let iou_out = hs.i((.., 0))?;
         let src = src.transpose(1, 2)?.reshape((b, c, h, w))?;
         let (c1, c2) = (&self.upscale_conv1, &self.upscale_conv2);
-        let up = conv_transpose2x2(&src, c1.weight(), c1.bias())?
-            .apply(&self.upscale_ln)?
-            .gelu_erf()?;
-        let up = conv_transpose2x2(&up, c2.weight(), c2.bias())?.gelu_erf()?;
+        let up = gelu(&conv_transpose2x2(&src, c1.weight(), c1.bias())?.apply(&self.upscale_ln)?)?;
+        let up = match c2.bias() {
+            Some(bias) => bias_act(&conv_transpose2x2(&up, c2.weight(), None)?, bias, true)?,
+            None => gelu(&conv_transpose2x2(&up, c2.weight(), None)?)?,
+        };
         let hyper = self
             .hypernetworks
             .iter()

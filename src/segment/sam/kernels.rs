@@ -6,42 +6,117 @@
 
 use candle_core::{Device, Result, Tensor};
 
-/// A 3x3 convolution with one group per channel, padding 1, no bias: `x` (B, C, H, W),
-/// `w` (C, 1, 3, 3). On other devices, candle's own convolution.
-pub fn depthwise3x3(x: &Tensor, w: &Tensor, stride: usize) -> Result<Tensor> {
+/// Lets the allocator keep and reuse large freed buffers (up to 1 GiB each) instead of
+/// returning every one to the system: an image embedding allocates tensors of tens of MB per
+/// layer, and fresh pages from the kernel (zeroed on first touch) cost more than the
+/// arithmetic on them. Process-wide and done once; other allocators are left alone.
+pub fn keep_large_buffers() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: mallopt only changes glibc's thresholds; called once, before any of the
+            // buffers it concerns are made.
+            unsafe {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+                libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+            }
+        });
+    }
+}
+
+/// Splits `out` into one run of whole planes per thread and calls `f(first_plane, run)`.
+fn par_planes(out: &mut [f32], plane: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+    let planes = out.len() / plane.max(1);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(planes)
+        .max(1);
+    let per = planes.div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        for (t, chunk) in out.chunks_mut(per * plane).enumerate() {
+            let f = &f;
+            s.spawn(move || f(t * per, chunk));
+        }
+    });
+}
+
+/// A 3x3 convolution with one group per channel, padding 1: `x` (B, C, H, W), `w` (C, 1, 3, 3),
+/// then `bias` (C) added and, with `act`, the exact GELU, in the same pass. On other devices,
+/// candle's own operations.
+pub fn depthwise3x3(
+    x: &Tensor,
+    w: &Tensor,
+    bias: &Tensor,
+    stride: usize,
+    act: bool,
+) -> Result<Tensor> {
     let (b, c, h, wd) = x.dims4()?;
     if !matches!(x.device(), Device::Cpu) {
-        return x.conv2d(w, 1, stride, 1, c);
+        let y = x
+            .conv2d(w, 1, stride, 1, c)?
+            .broadcast_add(&bias.reshape((1, c, 1, 1))?)?;
+        return if act { y.gelu_erf() } else { Ok(y) };
     }
     let ho = (h + 2 - 3) / stride + 1;
     let wo = (wd + 2 - 3) / stride + 1;
     let xs = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
     let ws = w.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+    let bs = bias.flatten_all()?.to_vec1::<f32>()?;
     let mut out = vec![0f32; b * c * ho * wo];
-    let planes = b * c;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(planes)
-        .max(1);
-    let per = planes.div_ceil(threads);
-    std::thread::scope(|s| {
-        for (t, chunk) in out.chunks_mut(per * ho * wo).enumerate() {
-            let (xs, ws) = (&xs, &ws);
-            s.spawn(move || {
-                for (k, dst) in chunk.chunks_mut(ho * wo).enumerate() {
-                    let plane = t * per + k;
-                    let ch = plane % c;
-                    let src = &xs[plane * h * wd..(plane + 1) * h * wd];
-                    let kern = &ws[ch * 9..ch * 9 + 9];
-                    plane3x3(src, (h, wd), kern, stride, dst, (ho, wo));
-                }
-            });
+    par_planes(&mut out, ho * wo, |first, chunk| {
+        for (k, dst) in chunk.chunks_mut(ho * wo).enumerate() {
+            let plane = first + k;
+            let ch = plane % c;
+            let src = &xs[plane * h * wd..(plane + 1) * h * wd];
+            let k = &ws[ch * 9..ch * 9 + 9];
+            wide(|| plane3x3(src, (h, wd), k, stride, dst, (ho, wo)));
+            finish(dst, bs[ch], act);
         }
     });
     Tensor::from_vec(out, (b, c, ho, wo), x.device())
 }
 
+/// Runs `f` compiled for AVX2 where the CPU has it (8 lanes instead of SSE2's 4), else as is.
+/// The arithmetic is the same either way: no fused multiply-adds are formed.
+#[inline(always)]
+fn wide(f: impl FnOnce()) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(f: impl FnOnce()) {
+            f()
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has the feature the function is compiled for.
+            return unsafe { avx2(f) };
+        }
+    }
+    f()
+}
+
+/// `v + bias`, then the GELU when `act`.
+fn finish(dst: &mut [f32], bias: f32, act: bool) {
+    wide(|| finish_lanes(dst, bias, act))
+}
+
+#[inline(always)]
+fn finish_lanes(dst: &mut [f32], bias: f32, act: bool) {
+    if act {
+        for d in dst.iter_mut() {
+            *d = gelu1(*d + bias);
+        }
+    } else {
+        for d in dst.iter_mut() {
+            *d += bias;
+        }
+    }
+}
+
 /// One channel: `dst[oy][ox] = Σ k[ky][kx] · src[oy·s + ky − 1][ox·s + kx − 1]`, zero outside.
+/// Each kernel tap adds a shifted row over the columns where it lands inside the image, so
+/// the inner loops have no branches.
+#[inline(always)]
 fn plane3x3(
     src: &[f32],
     (h, w): (usize, usize),
@@ -53,17 +128,29 @@ fn plane3x3(
     for oy in 0..ho {
         let row = &mut dst[oy * wo..(oy + 1) * wo];
         for ky in 0..3 {
-            let iy = (oy * s + ky) as isize - 1;
-            if iy < 0 || iy >= h as isize {
+            let iy = oy * s + ky;
+            if iy == 0 || iy > h {
                 continue;
             }
-            let line = &src[iy as usize * w..(iy as usize + 1) * w];
+            let line = &src[(iy - 1) * w..iy * w];
             for kx in 0..3 {
                 let kv = k[ky * 3 + kx];
-                for (ox, d) in row.iter_mut().enumerate() {
-                    let ix = (ox * s + kx) as isize - 1;
-                    if ix >= 0 && (ix as usize) < w {
-                        *d += kv * line[ix as usize];
+                // Columns ox with 0 <= ox·s + kx − 1 < w.
+                let lo = usize::from(kx == 0);
+                let hi = ((w + 1 - kx).div_ceil(s)).min(wo);
+                if lo >= hi {
+                    continue;
+                }
+                let first = lo * s + kx - 1;
+                if s == 1 {
+                    let taps = &line[first..first + (hi - lo)];
+                    for (d, v) in row[lo..hi].iter_mut().zip(taps) {
+                        *d += kv * v;
+                    }
+                } else {
+                    let taps = line[first..].iter().step_by(s);
+                    for (d, v) in row[lo..hi].iter_mut().zip(taps) {
+                        *d += kv * v;
                     }
                 }
             }
@@ -78,31 +165,62 @@ pub fn gelu(x: &Tensor) -> Result<Tensor> {
         return x.gelu_erf();
     }
     let mut v = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = v.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        for chunk in v.chunks_mut(per) {
-            s.spawn(move || {
-                for e in chunk.iter_mut() {
-                    *e = gelu1(*e);
-                }
-            });
-        }
+    let n = v.len();
+    par_planes(&mut v, n.div_ceil(64).max(1), |_, chunk| {
+        finish(chunk, 0.0, true)
     });
     Tensor::from_vec(v, x.shape(), x.device())
 }
 
+/// `e^x` for `x <= 0` in f32 arithmetic only (no calls, no branches), so loops of it
+/// vectorize: `x = n·ln2 + r`, a degree-6 polynomial for `e^r`, and `2^n` from its bits.
+#[inline(always)]
+fn exp_neg(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    // 1.5·2^23: adding and taking it away rounds to the nearest integer.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.max(-87.0);
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    p * f32::from_bits(((n as i32 + 127) << 23) as u32)
+}
+
+#[inline(always)]
 fn gelu1(x: f32) -> f32 {
-    let z = f64::from(x) * std::f64::consts::FRAC_1_SQRT_2;
+    let z = x * std::f32::consts::FRAC_1_SQRT_2;
     let a = z.abs();
     let t = 1.0 / (1.0 + 0.327_591_1 * a);
     let poly = t
-        * (0.254_829_592
-            + t * (-0.284_496_736
-                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
-    let erf = 1.0 - poly * (-a * a).exp();
-    let erf = if z < 0.0 { -erf } else { erf };
-    (0.5 * f64::from(x) * (1.0 + erf)) as f32
+        * (0.254_829_6
+            + t * (-0.284_496_74 + t * (1.421_413_8 + t * (-1.453_152 + t * 1.061_405_4))));
+    let erf = (1.0 - poly * exp_neg(-a * a)).copysign(z);
+    0.5 * x * (1.0 + erf)
+}
+
+/// `x + bias` per channel (B, C, ...) and, with `act`, the GELU, in one pass on the CPU.
+pub fn bias_act(x: &Tensor, bias: &Tensor, act: bool) -> Result<Tensor> {
+    let c = bias.elem_count();
+    if !matches!(x.device(), Device::Cpu) || x.dtype() != candle_core::DType::F32 {
+        let mut shape = vec![1usize; x.rank()];
+        shape[1] = c;
+        let y = x.broadcast_add(&bias.reshape(shape)?)?;
+        return if act { y.gelu_erf() } else { Ok(y) };
+    }
+    let plane = x.dims()[2..].iter().product::<usize>().max(1);
+    let bs = bias.flatten_all()?.to_vec1::<f32>()?;
+    let mut v = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+    par_planes(&mut v, plane, |first, chunk| {
+        for (k, dst) in chunk.chunks_mut(plane).enumerate() {
+            finish(dst, bs[(first + k) % c], act);
+        }
+    });
+    Tensor::from_vec(v, x.shape(), x.device())
 }
 
 /// A 1x1 convolution without bias: `x` (B, Cin, H, W), `w` (Cout, Cin, 1, 1).
@@ -143,11 +261,40 @@ mod tests {
         let dev = Device::Cpu;
         let x = Tensor::randn(0f32, 1.0, (2, 5, 9, 8), &dev).unwrap();
         let w = Tensor::randn(0f32, 1.0, (5, 1, 3, 3), &dev).unwrap();
-        for stride in [1, 2] {
-            let ours = depthwise3x3(&x, &w, stride).unwrap();
-            let theirs = x.conv2d(&w, 1, stride, 1, 5).unwrap();
+        let b = Tensor::randn(0f32, 1.0, 5, &dev).unwrap();
+        for (stride, act) in [(1, false), (2, false), (1, true), (2, true)] {
+            let ours = depthwise3x3(&x, &w, &b, stride, act).unwrap();
+            let mut theirs = x
+                .conv2d(&w, 1, stride, 1, 5)
+                .unwrap()
+                .broadcast_add(&b.reshape((1, 5, 1, 1)).unwrap())
+                .unwrap();
+            if act {
+                theirs = theirs.gelu_erf().unwrap();
+            }
             let d = (ours - theirs).unwrap().abs().unwrap().max_all().unwrap();
             assert!(d.to_scalar::<f32>().unwrap() < 1e-5, "stride {stride}");
+        }
+        // Odd and even sizes, one column and one row.
+        for (hh, ww) in [(7, 7), (1, 6), (6, 1), (2, 2)] {
+            let x = Tensor::randn(0f32, 1.0, (1, 5, hh, ww), &dev).unwrap();
+            for stride in [1, 2] {
+                let ours = depthwise3x3(&x, &w, &b, stride, false).unwrap();
+                let theirs = x
+                    .conv2d(&w, 1, stride, 1, 5)
+                    .unwrap()
+                    .broadcast_add(&b.reshape((1, 5, 1, 1)).unwrap())
+                    .unwrap();
+                let d = (ours - theirs).unwrap().abs().unwrap().max_all().unwrap();
+                assert!(d.to_scalar::<f32>().unwrap() < 1e-5, "{hh}x{ww} s{stride}");
+            }
+        }
+        // The GELU against erf in f64, far into both tails.
+        for i in -4000..=4000 {
+            let x = i as f32 / 200.0;
+            let z = f64::from(x) / std::f64::consts::SQRT_2;
+            let exact = 0.5 * f64::from(x) * (1.0 + erf64(z));
+            assert!((f64::from(gelu1(x)) - exact).abs() < 2e-6, "gelu({x})");
         }
         let w1 = Tensor::randn(0f32, 1.0, (7, 5, 1, 1), &dev).unwrap();
         let d = (pointwise(&x, &w1).unwrap() - x.conv2d(&w1, 0, 1, 1, 1).unwrap()).unwrap();
@@ -178,5 +325,27 @@ mod tests {
             .unwrap();
         let d = (ours - theirs).unwrap().abs().unwrap().max_all().unwrap();
         assert!(d.to_scalar::<f32>().unwrap() < 1e-5);
+    }
+
+    /// erf in f64 for the test: its Taylor series below |z| = 3, else 1 − erfc(|z|) from
+    /// erfc's asymptotic series.
+    fn erf64(z: f64) -> f64 {
+        if z.abs() >= 3.0 {
+            let a = z.abs();
+            let (mut term, mut sum) = (1.0, 1.0);
+            for n in 1..=6 {
+                term *= -(2.0 * n as f64 - 1.0) / (2.0 * a * a);
+                sum += term;
+            }
+            let erfc = (-a * a).exp() / (a * std::f64::consts::PI.sqrt()) * sum;
+            return (1.0 - erfc).copysign(z);
+        }
+        let (mut term, mut sum, mut n) = (z, z, 0.0);
+        while term.abs() > 1e-17 {
+            n += 1.0;
+            term *= -z * z / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        sum * 2.0 / std::f64::consts::PI.sqrt()
     }
 }

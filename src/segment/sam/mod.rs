@@ -84,6 +84,7 @@ pub struct Prediction {
 impl Sam {
     /// Builds the model of `config` from `vb` (safetensors, or zeros for benchmarks).
     pub fn new(config: SamConfig, vb: VarBuilder) -> Result<Sam> {
+        kernels::keep_large_buffers();
         let device = vb.device().clone();
         let g = config.grid();
         let vi = vb.pp("image_encoder");

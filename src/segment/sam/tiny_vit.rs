@@ -5,7 +5,7 @@
 //! [`SamConfig`]. Weight names are the reference's (and candle's).
 
 use super::config::SamConfig;
-use super::kernels::{depthwise3x3, pointwise};
+use super::kernels::{bias_act, depthwise3x3, pointwise};
 use super::tiny_vit_block::Block;
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Conv2dConfig, VarBuilder};
@@ -42,7 +42,7 @@ impl ConvBn {
         let weight = conv
             .weight()
             .broadcast_mul(&scale.reshape((cout, 1, 1, 1))?)?;
-        let bias = (beta - (mean * &scale)?)?.reshape((1, cout, 1, 1))?;
+        let bias = (beta - (mean * &scale)?)?;
         let conv = candle_nn::Conv2d::new(weight, None, cfg);
         let depthwise =
             (k == 3 && cfg.groups == cin && cin == cout && cfg.padding == 1).then_some(cfg.stride);
@@ -56,14 +56,26 @@ impl ConvBn {
     }
 }
 
+impl ConvBn {
+    /// The convolution and its bias, then the GELU when `act`: one pass over the output.
+    fn run(&self, xs: &Tensor, act: bool) -> Result<Tensor> {
+        let w = self.conv.weight();
+        match self.depthwise {
+            Some(stride) => depthwise3x3(xs, w, &self.bias, stride, act),
+            None if self.pointwise => bias_act(&pointwise(xs, w)?, &self.bias, act),
+            None => bias_act(&xs.apply(&self.conv)?, &self.bias, act),
+        }
+    }
+
+    /// The convolution, then the GELU.
+    pub(super) fn act(&self, xs: &Tensor) -> Result<Tensor> {
+        self.run(xs, true)
+    }
+}
+
 impl Module for ConvBn {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let xs = match self.depthwise {
-            Some(stride) => depthwise3x3(xs, self.conv.weight(), stride)?,
-            None if self.pointwise => pointwise(xs, self.conv.weight())?,
-            None => xs.apply(&self.conv)?,
-        };
-        xs.broadcast_add(&self.bias)
+        self.run(xs, false)
     }
 }
 
@@ -94,7 +106,7 @@ impl PatchEmbed {
 
 impl Module for PatchEmbed {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        gelu(&xs.apply(&self.conv1)?)?.apply(&self.conv2)
+        self.conv1.act(xs)?.apply(&self.conv2)
     }
 }
 
@@ -119,8 +131,8 @@ impl MbConv {
 
 impl Module for MbConv {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let ys = gelu(&xs.apply(&self.conv1)?)?;
-        let ys = gelu(&ys.apply(&self.conv2)?)?.apply(&self.conv3)?;
+        let ys = self.conv1.act(xs)?;
+        let ys = self.conv2.act(&ys)?.apply(&self.conv3)?;
         gelu(&(ys + xs)?)
     }
 }
@@ -164,8 +176,9 @@ impl Module for PatchMerging {
         } else {
             xs.clone()
         };
-        let xs = gelu(&xs.apply(&self.conv1)?)?;
-        gelu(&xs.apply(&self.conv2)?)?
+        let xs = self.conv1.act(&xs)?;
+        self.conv2
+            .act(&xs)?
             .apply(&self.conv3)?
             .flatten_from(2)?
             .transpose(1, 2)
