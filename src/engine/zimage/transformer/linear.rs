@@ -54,14 +54,18 @@ impl Linear {
     ) -> CResult<Linear> {
         use candle_core::quantized::GgmlDType as G;
         let (o, i) = q.shape().dims2()?;
+        // candle's CPU kernels for these types take blocks in pairs (and panic on an odd
+        // count); such a row, rare outside tiny models, runs dequantized instead.
+        let paired = matches!(q.dtype(), G::Q4_1 | G::Q5_0 | G::Q5_1);
+        let odd_row = paired && (i / q.dtype().block_size()) % 2 == 1;
         let weight = match q.dtype() {
             G::F32 | G::F16 | G::BF16 => Weight::Dense(q.dequantize(&q.device())?.to_dtype(dtype)?),
             _ => match mode {
-                QuantMode::MatMul => {
+                QuantMode::MatMul if !odd_row => {
                     let q = Arc::new(q);
                     Weight::Quantized(QMatMul::from_arc(q.clone())?, q)
                 }
-                QuantMode::Dequantize => Weight::Dequantize(Arc::new(q)),
+                _ => Weight::Dequantize(Arc::new(q)),
             },
         };
         Ok(Linear {
