@@ -3,8 +3,10 @@
 //! dequantize before use), on the tiny fixture's config and on a mid-size random one.
 //!
 //! The files are written to a temp folder at start (random weights; the figures are timings).
-//! Medians on the 2-core machine (shared), `cargo bench --bench gguf_text_encoder`: see the
-//! report of the change that added it (figures quoted there).
+//! Medians on the 2-core machine (shared, so noisy), `cargo bench --profile dev --bench
+//! gguf_text_encoder` (dependencies at opt-level 2): tiny encode F32 2.8 ms, Q8_0 5.7 / 2.5 ms
+//! (qmatmul / dequant); mid encode F32 132 ms, Q8_0 219 / 165 ms, Q4_K 195 / 165 ms; mid load
+//! F32 169 ms, Q8_0 11.5 / 9.2 ms, Q4_K 5.0 / 5.2 ms.
 
 use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
 use candle_core::{DType, Device, Tensor};

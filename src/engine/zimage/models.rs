@@ -67,7 +67,8 @@ pub fn missing_files(dir: &Path) -> Vec<String> {
     // safetensors.
     let gguf = super::gguf::transformer_file(dir).is_some();
     let gguf_text = super::text_encoder_gguf::text_encoder_file(dir).is_some();
-    for (comp, is_gguf) in [("transformer", gguf), ("text_encoder", gguf_text)] {
+    // Inserted in front, last first: the transformer's is listed first.
+    for (comp, is_gguf) in [("text_encoder", gguf_text), ("transformer", gguf)] {
         if !is_gguf && !dir.join(comp).join("config.json").is_file() {
             missing.insert(0, format!("{comp}/config.json"));
         }

@@ -29,7 +29,7 @@ pub enum Key {
     Lora(Target, Role),
     /// A text-encoder key (zedit applies LoRAs to the transformer only).
     TextEncoder,
-    /// A LyCORIS or DoRA key, which zedit does not apply.
+    /// A Tucker-factor LyCORIS or a DoRA key, which zedit does not apply.
     Unsupported(&'static str),
     /// Names no layer of this model.
     Unknown,
