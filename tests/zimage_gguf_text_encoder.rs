@@ -250,6 +250,18 @@ fn a_missing_shard_is_named() {
         };
         assert!(e.contains(&shards[1]) && e.contains("missing"), "{e}");
         assert!(e.contains("2 of 3"), "{e}");
+        // A truncated later shard is named with the tensor it cuts off.
+        let bytes = std::fs::read(fixtures().join(&shards[2])).unwrap();
+        std::fs::copy(fixtures().join(&shards[1]), tmp.path().join(&shards[1])).unwrap();
+        std::fs::write(tmp.path().join(&shards[2]), &bytes[..bytes.len() - 64]).unwrap();
+        // (The shards are read and checked before anything else, whichever model they hold.)
+        let e = match GgufTextEncoder::open(&first) {
+            Ok(_) => panic!("a truncated shard opened"),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains(&shards[2]) && e.contains("truncated"), "{e}");
+        assert!(e.contains("tensor '"), "{e}");
+        std::fs::remove_file(tmp.path().join(&shards[1])).unwrap();
         // The second shard alone is not taken for the model.
         std::fs::copy(fixtures().join(&shards[1]), tmp.path().join(&shards[1])).unwrap();
         let e = match GgufTextEncoder::open(&tmp.path().join(&shards[1])) {

@@ -136,6 +136,18 @@ fn models_lists_a_gguf_text_encoder_with_size_and_memory() {
     }
     let expected = v["expected"].as_array().unwrap();
     assert_eq!(expected.len(), 8, "4 placements x 2 execution choices");
+    // The quantized encoder's layers take less than the safetensors one's in bf16 (its token
+    // embedding stays in host memory), so the all-resident peak is lower.
+    let plain = common::gguf::gguf_model_folder("Q8_0");
+    let out = zedit(tmp.path())
+        .args(["models", "--json", "--model"])
+        .arg(plain.path())
+        .output()
+        .unwrap();
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let peak = |v: &serde_json::Value| v["expected"][0]["peak_bytes"].as_u64().unwrap();
+    assert_eq!(p["expected"][0]["placement"], v["expected"][0]["placement"]);
+    assert!(peak(&v) < peak(&p), "{} vs {}", peak(&v), peak(&p));
     let text = stdout_of(
         &zedit(tmp.path())
             .args(["models", "--model"])
