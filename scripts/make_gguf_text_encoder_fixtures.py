@@ -25,6 +25,7 @@ Files (each with norms F32 and one float matrix, `blk.0.ffn_down`, F16, as mixed
   qwen3_tiny-Q8_0.gguf    every other matrix Q8_0 (token_embd included)
   qwen3_tiny-mixed.gguf   the matrices in turn Q8_0, Q5_0, Q4_0, BF16, Q5_1, Q4_1, F16
   qwen3_wide-Q8_0.gguf, qwen3_wide-Q4_K.gguf
+  qwen3_wide-mixed.gguf   the wide matrices in turn Q5_K, Q4_K, Q8_0, Q4_0, BF16, Q5_0
   qwen3_tiny-Q8_0-0000N-of-00003.gguf   the tiny Q8_0 file in three llama.cpp shards
                                          (`split.no`, `split.count`, `split.tensors.count`)
   z_image_tiny-Q4_K-0000N-of-00003.gguf the Z-Image transformer fixture's Q4_K file
@@ -72,6 +73,7 @@ WIDE = dict(
 )
 WIDE_SEED = 30
 MIXED_CYCLE = [Q.Q8_0, Q.Q5_0, Q.Q4_0, Q.BF16, Q.Q5_1, Q.Q4_1, Q.F16]
+WIDE_MIXED_CYCLE = [Q.Q5_K, Q.Q4_K, Q.Q8_0, Q.Q4_0, Q.BF16, Q.Q5_0]
 FLOAT_MATRIX = "blk.0.ffn_down.weight"
 SHARDS = 3
 
@@ -241,6 +243,7 @@ def main():
             targets["mixed"] = MIXED_CYCLE
         else:
             targets["Q4_K"] = [Q.Q4_K]
+            targets["mixed"] = WIDE_MIXED_CYCLE
         state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         for label, target in targets.items():
             types = types_for(tensors, target)
