@@ -100,3 +100,25 @@ fn a_safetensors_model_records_no_choice() {
         steps[0]
     );
 }
+
+#[test]
+fn the_worker_records_the_choice_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let _worker = common::WorkerGuard(common::socket_of(root));
+    let model = common::gguf::gguf_model_folder_with_text("Q8_0", &["qwen3_tiny-Q8_0.gguf"]);
+    new_session(root, "s");
+    let out = zedit(root)
+        .args(["edit", "s", "a red boat on a lake", "--engine", "zimage"])
+        .args(["--steps", "2", "--seed", "7", "--no-plan"])
+        .args(["--gguf-exec", "dequant", "--model"])
+        .arg(model.path())
+        .env_remove("ZEDIT_GGUF_EXEC")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let steps = common::steps_of(root, "s");
+    assert_eq!(steps[0]["engine"]["gguf_exec"], "dequant", "{}", steps[0]);
+    let out = replay(root, model.path(), &[], None);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
