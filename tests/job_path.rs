@@ -26,6 +26,7 @@ impl Engine for Flaky {
             name: "classic".into(),
             version: "flaky".into(),
             model_digest: None,
+            gguf_exec: None,
         }
     }
 

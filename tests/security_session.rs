@@ -144,6 +144,7 @@ fn a_finished_step_waits_out_another_writers_long_transaction() {
         name: "classic".into(),
         version: "test".into(),
         model_digest: None,
+        gguf_exec: None,
     };
     let begun = Session::begin_step(&dir, &req, &engine, std::process::id()).unwrap();
     // Another writer holds the session longer than any fixed short wait.

@@ -36,6 +36,7 @@ fn step(dir: &Path, id: u32, parent: Option<u32>, op: Op, text: &str, status: St
             name: "classic".into(),
             version: "1".into(),
             model_digest: None,
+            gguf_exec: None,
         },
         params: EditParams {
             seed: 1000 + id as u64,

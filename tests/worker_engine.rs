@@ -20,6 +20,7 @@ impl Engine for Faulty {
             name: self.0.into(),
             version: "1".into(),
             model_digest: None,
+            gguf_exec: None,
         }
     }
 

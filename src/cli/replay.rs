@@ -35,8 +35,8 @@ pub struct ReplayArgs {
     /// Device for generative engines
     #[arg(long)]
     pub device: Option<String>,
-    /// How a GGUF model's quantized weights run: qmatmul or dequant (default:
-    /// $ZEDIT_GGUF_EXEC, else qmatmul)
+    /// How a GGUF model's quantized weights run: qmatmul or dequant (default: the choice
+    /// each step recorded, else $ZEDIT_GGUF_EXEC, else qmatmul)
     #[arg(long, value_name = "qmatmul|dequant", value_parser = QuantMode::parse_arg)]
     pub gguf_exec: Option<QuantMode>,
 }
@@ -57,11 +57,13 @@ struct Runner {
 impl Runner {
     fn run(&mut self, input: ReplayInput) -> Result<(DynamicImage, EngineId), String> {
         let step = input.step;
+        // The step's own execution choice unless the command names one; steps recorded
+        // without it run at the current default.
         let opts = self.engines.options(
             &step.engine.name,
             self.model.clone(),
             self.device.clone(),
-            self.gguf_exec,
+            self.gguf_exec.or(step.engine.gguf_exec),
         );
         let req = StepRequest {
             parent: step.parent,

@@ -43,6 +43,10 @@ pub struct EngineId {
     /// Digest of the model weights, for generative engines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_digest: Option<String>,
+    /// How the engine ran quantized GGUF weights (absent: the model had none, or the step was
+    /// recorded before the choice was; replay then uses the current default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gguf_exec: Option<crate::engine::QuantMode>,
 }
 
 impl fmt::Display for EngineId {
@@ -50,6 +54,9 @@ impl fmt::Display for EngineId {
         write!(f, "{} {}", self.name, self.version)?;
         if let Some(d) = &self.model_digest {
             write!(f, " (model {})", &d[..d.len().min(12)])?;
+        }
+        if let Some(q) = self.gguf_exec {
+            write!(f, " gguf {q}")?;
         }
         Ok(())
     }

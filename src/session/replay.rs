@@ -121,6 +121,11 @@ pub fn replay_chain(
                 "recorded with {}, replayed with another model: {}",
                 step.engine, engine
             ));
+        } else if step.engine.gguf_exec.is_some() && engine.gguf_exec != step.engine.gguf_exec {
+            warnings.push(format!(
+                "recorded with {}, replayed with another GGUF execution choice: {}",
+                step.engine, engine
+            ));
         }
         let matches = verify.then(|| hash == recorded.blake3);
         if matches == Some(false) {

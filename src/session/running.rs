@@ -106,6 +106,7 @@ mod tests {
                 name: "classic".into(),
                 version: "1".into(),
                 model_digest: None,
+                gguf_exec: None,
             },
             params: EditParams::default(),
             input: image,

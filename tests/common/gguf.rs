@@ -40,6 +40,27 @@ pub fn gguf_model_folder(label: &str) -> tempfile::TempDir {
     tmp
 }
 
+/// tests/fixtures/zimage-gguf-te (scripts/make_gguf_text_encoder_fixtures.py).
+pub fn gguf_te_fixtures() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/zimage-gguf-te"
+    ))
+}
+
+/// As [`gguf_model_folder`], with the text encoder replaced by the fixture's GGUF `files`
+/// (one file or a set of shards; no config.json, no safetensors).
+pub fn gguf_model_folder_with_text(label: &str, files: &[&str]) -> tempfile::TempDir {
+    let tmp = gguf_model_folder(label);
+    let te = tmp.path().join("text_encoder");
+    std::fs::remove_dir_all(&te).unwrap();
+    std::fs::create_dir_all(&te).unwrap();
+    for f in files {
+        std::fs::copy(gguf_te_fixtures().join(f), te.join(f)).unwrap();
+    }
+    tmp
+}
+
 /// The transformer's output for each of `calls` calls recorded in `r` as `x.i`, `t.i`, `cap.i`.
 pub fn outputs(t: &Transformer, r: &HashMap<String, Tensor>, calls: usize) -> Vec<Tensor> {
     (0..calls)

@@ -37,6 +37,7 @@ impl Engine for ClassicEngine {
             name: "classic".into(),
             version: CLASSIC_VERSION.into(),
             model_digest: None,
+            gguf_exec: None,
         }
     }
 

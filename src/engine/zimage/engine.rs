@@ -5,7 +5,7 @@ use super::modes;
 use super::pipeline::Pipeline;
 use super::EngineError;
 use crate::core::{EngineId, LoraRef};
-use crate::engine::{EditRequest, Engine, Flow, Progress};
+use crate::engine::{EditRequest, Engine, Flow, Progress, QuantMode};
 use image::RgbImage;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -21,12 +21,19 @@ pub struct ZImageEngine {
 }
 
 impl ZImageEngine {
-    pub fn new(pipeline: Pipeline, model_dir: &Path) -> Result<Self, EngineError> {
+    /// The engine over a loaded pipeline; `gguf_exec` is how its GGUF weights run (None when
+    /// the model has none), recorded with every step it makes.
+    pub fn new(
+        pipeline: Pipeline,
+        model_dir: &Path,
+        gguf_exec: Option<QuantMode>,
+    ) -> Result<Self, EngineError> {
         let digest = model_digest(model_dir)?;
         let id = EngineId {
             name: "zimage".into(),
             version: format!("{}+{}", crate::core::ZEDIT_VERSION, PIPELINE_VERSION),
             model_digest: Some(digest),
+            gguf_exec,
         };
         Ok(ZImageEngine {
             pipeline,

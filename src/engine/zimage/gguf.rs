@@ -1,16 +1,15 @@
 //! GGUF files of the Z-Image transformer in the community layout (ComfyUI-GGUF's `lumina2`
 //! architecture, as stable-diffusion.cpp reads it too): the original module names, q/k/v fused
-//! into `attention.qkv`, any mix of float and quantized tensor types; read through candle's
-//! GGUF reader and checked against the config before anything is used.
+//! into `attention.qkv`, any mix of float and quantized tensor types, one file or split
+//! shards; read through candle's GGUF reader and checked against the config before use.
 
 use super::config::TransformerConfig;
+use super::gguf_files::{bad, GgufSet};
+use super::transformer::QuantMode;
 use super::EngineError;
-use candle_core::quantized::gguf_file::{Content, Value};
-use candle_core::quantized::{ggml_file::qtensor_from_ggml, GgmlDType, QTensor};
+use candle_core::quantized::{ggml_file::qtensor_from_ggml, QTensor};
 use candle_core::{DType, Device, Tensor};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 /// Architectures the community files declare for Z-Image (`lumina2` is ComfyUI-GGUF's name
@@ -21,58 +20,33 @@ const PREFIXES: &[&str] = &["model.diffusion_model.", "diffusion_model."];
 /// Tensors a Z-Image transformer file must hold (after the prefix).
 const PROBES: &[&str] = &["cap_embedder.1.weight", "layers.0.attention.qkv.weight"];
 
-/// The `.gguf` transformer of a model folder: `transformer/*.gguf` (one file).
+/// The `.gguf` transformer of a model folder: `transformer/*.gguf` (one file, or the first of
+/// split shards).
 pub fn transformer_file(dir: &Path) -> Option<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir.join("transformer"))
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
-        })
-        .collect();
-    found.sort();
-    found.into_iter().next()
+    super::gguf_files::component_file(&dir.join("transformer"))
 }
 
-/// An opened GGUF transformer file.
+/// An opened GGUF transformer (one file or split shards).
 pub struct GgufWeights {
-    path: PathBuf,
-    content: Content,
+    set: GgufSet,
     prefix: String,
-    file_len: u64,
 }
 
 impl std::fmt::Debug for GgufWeights {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GgufWeights")
-            .field("path", &self.path)
+            .field("path", &self.set.path())
             .finish()
     }
 }
 
-fn bad(path: &Path, why: String) -> EngineError {
-    EngineError::Model(format!("{}: {why}", path.display()))
-}
-
 impl GgufWeights {
-    /// Reads the header and checks it: a GGUF of a Z-Image transformer, every tensor's type
-    /// known and its data inside the file.
+    /// Reads the headers and checks them: a GGUF of a Z-Image transformer, every tensor's type
+    /// known and its data inside its file.
     pub fn open(path: &Path) -> Result<Self, EngineError> {
-        let file = File::open(path).map_err(|e| {
-            EngineError::Unavailable(format!("cannot open {}: {e}", path.display()))
-        })?;
-        let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let content = Content::read(&mut BufReader::new(file)).map_err(|e| {
-            let detail = super::gguf_scan::explain(path).unwrap_or_else(|| e.to_string());
-            bad(
-                path,
-                format!("not a readable GGUF file ({detail}); if it was downloaded, it may be truncated: fetch it again"),
-            )
-        })?;
-        if let Some(Value::String(arch)) = content.metadata.get("general.architecture") {
-            if !ARCHITECTURES.contains(&arch.as_str()) {
+        let set = GgufSet::open(path)?;
+        if let Some(arch) = set.architecture() {
+            if !ARCHITECTURES.contains(&arch) {
                 return Err(bad(
                     path,
                     format!(
@@ -85,17 +59,12 @@ impl GgufWeights {
         }
         let prefix = PREFIXES
             .iter()
-            .find(|p| content.tensor_infos.keys().any(|k| k.starts_with(*p)))
+            .find(|p| set.names().any(|k| k.starts_with(*p)))
             .map(|p| p.to_string())
             .unwrap_or_default();
         for probe in PROBES {
-            if !content
-                .tensor_infos
-                .contains_key(&format!("{prefix}{probe}"))
-            {
-                let mut names: Vec<&String> = content.tensor_infos.keys().collect();
-                names.sort();
-                let first: Vec<&str> = names.iter().take(3).map(|s| s.as_str()).collect();
+            if !set.contains(&format!("{prefix}{probe}")) {
+                let first: Vec<&str> = set.names().take(3).map(|s| s.as_str()).collect();
                 return Err(bad(
                     path,
                     format!(
@@ -106,49 +75,20 @@ impl GgufWeights {
                 ));
             }
         }
-        let w = GgufWeights {
-            path: path.to_path_buf(),
-            content,
-            prefix,
-            file_len,
-        };
-        w.check_extents()?;
-        Ok(w)
+        Ok(GgufWeights { set, prefix })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.set.path()
     }
 
-    fn check_extents(&self) -> Result<(), EngineError> {
-        let mut names: Vec<&String> = self.content.tensor_infos.keys().collect();
-        names.sort();
-        for name in names {
-            let info = &self.content.tensor_infos[name];
-            let (elems, block) = (info.shape.elem_count(), info.ggml_dtype.block_size());
-            if !elems.is_multiple_of(block) {
-                return Err(bad(
-                    &self.path,
-                    format!(
-                        "tensor '{name}' has {elems} values, not a multiple of its {:?} block of {block}",
-                        info.ggml_dtype
-                    ),
-                ));
-            }
-            let end =
-                self.content.tensor_data_offset + info.offset + bytes_of(info.ggml_dtype, elems);
-            if end > self.file_len {
-                return Err(bad(
-                    &self.path,
-                    format!(
-                        "tensor '{name}' ends at byte {end} but the file has {} bytes: the file \
-                         is truncated; fetch it again",
-                        self.file_len
-                    ),
-                ));
-            }
-        }
-        Ok(())
+    /// Every file of the transformer (more than one when split).
+    pub fn paths(&self) -> Vec<&Path> {
+        self.set.paths()
+    }
+
+    pub fn file_bytes(&self) -> u64 {
+        self.set.file_bytes()
     }
 
     /// Stored name of the diffusers name `name`, and for q/k/v the row block of `qkv` it is.
@@ -179,9 +119,9 @@ impl GgufWeights {
     /// (`[1, n]` and `[n]` are taken as the same).
     pub fn qtensor(&self, name: &str, shape: &[usize]) -> Result<QTensor, EngineError> {
         let (stored, part) = self.stored(name);
-        let info = self.content.tensor_infos.get(&stored).ok_or_else(|| {
+        let have = self.set.dims(&stored).ok_or_else(|| {
             bad(
-                &self.path,
+                self.path(),
                 format!(
                     "tensor '{stored}' is missing; the file does not match this model's config"
                 ),
@@ -191,11 +131,10 @@ impl GgufWeights {
         if part.is_some() {
             want[0] *= 3;
         }
-        let have = info.shape.dims();
         let squeeze = |d: &[usize]| d.iter().copied().filter(|&x| x != 1).collect::<Vec<_>>();
-        if have != want.as_slice() && squeeze(have) != squeeze(&want) {
+        if have != want && squeeze(&have) != squeeze(&want) {
             return Err(bad(
-                &self.path,
+                self.path(),
                 format!(
                     "tensor '{stored}' has shape {have:?}, expected {want:?} from the config; the \
                      file and the config do not belong together"
@@ -203,13 +142,8 @@ impl GgufWeights {
             ));
         }
         let read =
-            |e: candle_core::Error| bad(&self.path, format!("cannot read tensor '{stored}': {e}"));
-        let mut reader = BufReader::new(File::open(&self.path).map_err(|e| {
-            EngineError::Unavailable(format!("cannot open {}: {e}", self.path.display()))
-        })?);
-        let q = info
-            .read(&mut reader, self.content.tensor_data_offset, &Device::Cpu)
-            .map_err(read)?;
+            |e: candle_core::Error| bad(self.path(), format!("cannot read tensor '{stored}': {e}"));
+        let q = self.set.read(&stored)?;
         let Some(i) = part else {
             return reshape(q, shape).map_err(read);
         };
@@ -238,35 +172,19 @@ impl GgufWeights {
             .and_then(|t| t.reshape(shape))
             .and_then(|t| t.to_dtype(dtype))
             .and_then(|t| t.to_device(device))
-            .map_err(|e| bad(&self.path, format!("cannot convert tensor '{name}': {e}")))
+            .map_err(|e| bad(self.path(), format!("cannot convert tensor '{name}': {e}")))
     }
 
     /// How many tensors have each type, e.g. {"F32": 36, "Q8_0": 10}.
     pub fn type_counts(&self) -> BTreeMap<String, usize> {
-        let mut m = BTreeMap::new();
-        for info in self.content.tensor_infos.values() {
-            *m.entry(format!("{:?}", info.ggml_dtype)).or_insert(0) += 1;
-        }
-        m
+        self.set.type_counts()
     }
 
     /// Bytes the transformer's weights take once loaded: quantized tensors as stored (both
     /// execution choices keep them so), float tensors converted to `dtype_bytes`; and the
     /// largest quantized weight dequantized, which the dequantize choice holds for a moment.
     pub fn resident_bytes(&self, dtype_bytes: u64) -> (u64, u64) {
-        let mut total = 0u64;
-        let mut widest = 0u64;
-        for info in self.content.tensor_infos.values() {
-            let elems = info.shape.elem_count() as u64;
-            match info.ggml_dtype {
-                GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16 => total += elems * dtype_bytes,
-                t => {
-                    total += bytes_of(t, elems as usize);
-                    widest = widest.max(elems * dtype_bytes);
-                }
-            }
-        }
-        (total, widest)
+        self.set.resident_bytes(dtype_bytes, |_| false)
     }
 
     /// The transformer config the tensors imply, with Z-Image's fixed settings (patch 2, eps
@@ -274,11 +192,9 @@ impl GgufWeights {
     pub fn infer_config(&self) -> Result<TransformerConfig, EngineError> {
         let dims = |n: &str| -> Result<Vec<usize>, EngineError> {
             let key = format!("{}{n}", self.prefix);
-            self.content
-                .tensor_infos
-                .get(&key)
-                .map(|i| i.shape.dims().to_vec())
-                .ok_or_else(|| bad(&self.path, format!("tensor '{key}' is missing")))
+            self.set
+                .dims(&key)
+                .ok_or_else(|| bad(self.path(), format!("tensor '{key}' is missing")))
         };
         let x = dims("x_embedder.weight")?;
         let cap = dims("cap_embedder.1.weight")?;
@@ -288,9 +204,8 @@ impl GgufWeights {
         let count = |block: &str| {
             let head = format!("{}{block}.", self.prefix);
             let ids: BTreeSet<&str> = self
-                .content
-                .tensor_infos
-                .keys()
+                .set
+                .names()
                 .filter_map(|k| k.strip_prefix(&head)?.split('.').next())
                 .collect();
             ids.len()
@@ -301,7 +216,7 @@ impl GgufWeights {
         );
         if hd != 128 || dim == 0 || !dim.is_multiple_of(hd) || !patch_in.is_multiple_of(4) {
             return Err(bad(
-                &self.path,
+                self.path(),
                 format!(
                     "cannot infer the transformer config (dim {dim}, head width {hd}); put the \
                      model's transformer/config.json beside the file"
@@ -326,10 +241,6 @@ impl GgufWeights {
     }
 }
 
-fn bytes_of(t: GgmlDType, elems: usize) -> u64 {
-    (elems / t.block_size() * t.type_size()) as u64
-}
-
 fn reshape(q: QTensor, shape: &[usize]) -> candle_core::Result<QTensor> {
     if q.shape().dims() == shape {
         return Ok(q);
@@ -348,4 +259,23 @@ pub fn transformer_config(dir: &Path) -> Result<TransformerConfig, EngineError> 
         Some(f) => GgufWeights::open(&f)?.infer_config(),
         None => super::config::read(dir, "transformer"),
     }
+}
+
+/// The GGUF transformer's bytes for the memory plan's `transformer_bytes`: None for safetensors. The
+/// moment's dequantized weight only counts for the dequantize choice.
+pub fn gguf_bytes(
+    dir: &Path,
+    dtype_bytes: u64,
+    quant: QuantMode,
+) -> Result<Option<(u64, u64)>, EngineError> {
+    let Some(path) = transformer_file(dir) else {
+        return Ok(None);
+    };
+    let (resident, widest) = GgufWeights::open(&path)?.resident_bytes(dtype_bytes);
+    let transient = if quant == QuantMode::Dequantize {
+        widest
+    } else {
+        0
+    };
+    Ok(Some((resident, transient)))
 }

@@ -1,6 +1,6 @@
 //! What a model folder holds, for `zedit models --model DIR`: each component's files, format
 //! and size, and the GPU memory the plan expects for it (bf16, at the plan size), per placement
-//! and, for a GGUF transformer, per execution choice.
+//! and, for a GGUF transformer or text encoder, per execution choice.
 
 use super::memory::{self, Inputs, Placement};
 use super::transformer::QuantMode;
@@ -25,7 +25,7 @@ pub struct Component {
 #[derive(Debug, Serialize)]
 pub struct Expected {
     pub placement: String,
-    /// GGUF transformer only: the execution choice.
+    /// GGUF transformer or text encoder only: the execution choice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub execution: Option<String>,
     pub peak_bytes: u64,
@@ -77,6 +77,7 @@ pub fn inventory(dir: &Path) -> Result<Inventory, EngineError> {
         score_bytes: super::transformer::SCORE_BYTES as u64,
         caption_tokens: 128,
         transformer_bytes: None,
+        text_encoder_bytes: None,
     };
     let params = base.params();
     let mut components = Vec::new();
@@ -84,21 +85,37 @@ pub fn inventory(dir: &Path) -> Result<Inventory, EngineError> {
     match &gguf {
         Some(f) => {
             let w = super::gguf::GgufWeights::open(f)?;
+            let files = w.paths().iter().map(|p| p.display().to_string()).collect();
             components.push(Component {
                 name: "transformer".into(),
                 format: "gguf".into(),
-                files: vec![f.display().to_string()],
-                bytes: std::fs::metadata(f).map(|m| m.len()).unwrap_or(0),
+                files,
+                bytes: w.file_bytes(),
                 params: params.transformer,
                 types: w.type_counts(),
             });
         }
         None => components.push(safetensors("transformer", dir, params.transformer)),
     }
-    components.push(safetensors("text_encoder", dir, params.text_encoder));
+    let gguf_text = super::text_encoder_gguf::text_encoder_file(dir);
+    match &gguf_text {
+        Some(f) => {
+            let w = super::text_encoder_gguf::GgufTextEncoder::open(f)?;
+            let files = w.paths().iter().map(|p| p.display().to_string()).collect();
+            components.push(Component {
+                name: "text_encoder".into(),
+                format: "gguf".into(),
+                files,
+                bytes: w.file_bytes(),
+                params: params.text_encoder,
+                types: w.type_counts(),
+            });
+        }
+        None => components.push(safetensors("text_encoder", dir, params.text_encoder)),
+    }
     components.push(safetensors("vae", dir, params.vae));
     let size = memory::plan_size();
-    let choices: Vec<Option<QuantMode>> = if gguf.is_some() {
+    let choices: Vec<Option<QuantMode>> = if gguf.is_some() || gguf_text.is_some() {
         vec![Some(QuantMode::MatMul), Some(QuantMode::Dequantize)]
     } else {
         vec![None]
@@ -108,6 +125,10 @@ pub fn inventory(dir: &Path) -> Result<Inventory, EngineError> {
         let inputs = Inputs {
             transformer_bytes: match choice {
                 Some(q) => memory::gguf_bytes(dir, 2, q)?,
+                None => None,
+            },
+            text_encoder_bytes: match choice {
+                Some(q) => memory::text_encoder_gguf_bytes(dir, &te, 2, q)?,
                 None => None,
             },
             ..base

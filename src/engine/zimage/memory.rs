@@ -206,6 +206,8 @@ pub struct Inputs<'a> {
     /// For a GGUF transformer: its resident bytes, and the bytes of its widest weight
     /// dequantized for a moment during a call (see `GgufWeights::resident_bytes`).
     pub transformer_bytes: Option<(u64, u64)>,
+    /// The same for a GGUF text encoder (the layers it runs; the embedding stays in host memory).
+    pub text_encoder_bytes: Option<(u64, u64)>,
 }
 
 impl Inputs<'_> {
@@ -255,7 +257,10 @@ impl Inputs<'_> {
         let p = self.params();
         let b = self.dtype_bytes;
         let (dit, transient) = self.transformer_bytes.unwrap_or((p.transformer * b, 0));
-        let (vae, text) = (p.vae * b, p.text_encoder * b);
+        let text = self
+            .text_encoder_bytes
+            .map_or(p.text_encoder * b, |(r, t)| r + t);
+        let vae = p.vae * b;
         let resident = CONTEXT_BYTES
             + dit
             + vae
@@ -348,6 +353,7 @@ pub fn for_device(
         score_bytes: super::transformer::SCORE_BYTES as u64,
         caption_tokens: 128,
         transformer_bytes: gguf_bytes(dir, dtype.size_in_bytes() as u64, quant)?,
+        text_encoder_bytes: text_encoder_gguf_bytes(dir, &te, dtype.size_in_bytes() as u64, quant)?,
     };
     let size = plan_size();
     let plan = inputs.choose(size, size, free)?;
@@ -366,29 +372,13 @@ pub fn read_configs(
 ) -> Result<(TransformerConfig, TextEncoderConfig, VaeConfig), EngineError> {
     Ok((
         super::gguf::transformer_config(dir)?,
-        config::read(dir, "text_encoder")?,
+        super::text_encoder_gguf::text_encoder_config(dir)?,
         config::read(dir, "vae")?,
     ))
 }
 
-/// The GGUF transformer's bytes for [`Inputs::transformer_bytes`]: None for safetensors. The
-/// moment's dequantized weight only counts for the dequantize choice.
-pub fn gguf_bytes(
-    dir: &Path,
-    dtype_bytes: u64,
-    quant: QuantMode,
-) -> Result<Option<(u64, u64)>, EngineError> {
-    let Some(path) = super::gguf::transformer_file(dir) else {
-        return Ok(None);
-    };
-    let (resident, widest) = super::gguf::GgufWeights::open(&path)?.resident_bytes(dtype_bytes);
-    let transient = if quant == QuantMode::Dequantize {
-        widest
-    } else {
-        0
-    };
-    Ok(Some((resident, transient)))
-}
+pub use super::gguf::gguf_bytes;
+pub use super::text_encoder_gguf::text_encoder_gguf_bytes;
 
 #[cfg(test)]
 #[path = "memory_tests.rs"]

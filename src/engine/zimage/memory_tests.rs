@@ -75,6 +75,7 @@ fn inputs<'a>(c: &'a (TransformerConfig, TextEncoderConfig, VaeConfig)) -> Input
         score_bytes: 1 << 30,
         caption_tokens: 128,
         transformer_bytes: None,
+        text_encoder_bytes: None,
     }
 }
 

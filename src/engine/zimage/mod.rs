@@ -7,6 +7,7 @@ mod engine;
 pub mod fetch;
 pub mod flowedit;
 pub mod gguf;
+pub mod gguf_files;
 mod gguf_scan;
 pub mod imageio;
 pub mod inventory;
@@ -19,6 +20,7 @@ pub mod pipeline;
 pub mod prompt;
 pub mod scheduler;
 pub mod text_encoder;
+pub mod text_encoder_gguf;
 pub mod transformer;
 pub mod vae;
 pub mod weights;
@@ -50,8 +52,9 @@ pub(crate) fn injected_fault() -> candle_core::Result<()> {
 /// Opens the zimage engine: resolves the model folder, makes the memory plan on a GPU (see
 /// [`memory`]) and loads the weights as it says.
 ///
-/// A `transformer/*.gguf` file runs its quantized weights as `opts.gguf_exec` says, else
-/// `ZEDIT_GGUF_EXEC` (`qmatmul`, the default, or `dequant`; see [`transformer::QuantMode`]).
+/// GGUF weights (`transformer/*.gguf`, `text_encoder/*.gguf`) run quantized as
+/// `opts.gguf_exec` says, else `ZEDIT_GGUF_EXEC` (`qmatmul`, the default, or `dequant`; see
+/// [`transformer::QuantMode`]); the engine's id carries the choice into every step.
 ///
 /// `ZEDIT_ZIMAGE_RELEASE_TEXT_ENCODER=1` drops the text encoder after each prompt encoding
 /// (saves its memory; a new prompt loads it again); the plan does so too when the card needs it.
@@ -73,5 +76,8 @@ pub fn open(opts: &EngineOptions) -> Result<Box<dyn Engine>, EngineError> {
     if placement.is_some_and(|p| p.tiled_decode()) {
         pipeline.vae_mut().tile_above_pixels = memory::TILE_PIXELS * memory::TILE_PIXELS;
     }
-    Ok(Box::new(ZImageEngine::new(pipeline, &dir)?))
+    let has_gguf = gguf::transformer_file(&dir).is_some()
+        || text_encoder_gguf::text_encoder_file(&dir).is_some();
+    let exec = has_gguf.then_some(quant);
+    Ok(Box::new(ZImageEngine::new(pipeline, &dir, exec)?))
 }

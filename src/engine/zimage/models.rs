@@ -51,13 +51,9 @@ pub fn manifest(name: &str) -> Option<Manifest> {
 }
 
 /// Files (relative to the model folder) that a Z-Image folder needs besides weights, and the
-/// component folders that need `*.safetensors` weights (the transformer may instead be one
-/// `transformer/*.gguf` file).
-const REQUIRED_FILES: &[&str] = &[
-    "vae/config.json",
-    "text_encoder/config.json",
-    "tokenizer/tokenizer.json",
-];
+/// component folders that need `*.safetensors` weights (the transformer and the text encoder
+/// may instead be a `.gguf` file or a set of split shards).
+const REQUIRED_FILES: &[&str] = &["vae/config.json", "tokenizer/tokenizer.json"];
 const WEIGHT_DIRS: &[&str] = &["transformer", "vae", "text_encoder"];
 
 /// What is missing from a model folder (empty when it is complete).
@@ -67,14 +63,19 @@ pub fn missing_files(dir: &Path) -> Vec<String> {
         .filter(|f| !dir.join(f).is_file())
         .map(|f| f.to_string())
         .collect();
-    // A GGUF transformer needs no config.json (the file implies it) nor safetensors.
+    // A GGUF transformer or text encoder needs no config.json (the file implies it) nor
+    // safetensors.
     let gguf = super::gguf::transformer_file(dir).is_some();
-    if !gguf && !dir.join("transformer/config.json").is_file() {
-        missing.insert(0, "transformer/config.json".into());
+    let gguf_text = super::text_encoder_gguf::text_encoder_file(dir).is_some();
+    // Inserted in front, last first: the transformer's is listed first.
+    for (comp, is_gguf) in [("text_encoder", gguf_text), ("transformer", gguf)] {
+        if !is_gguf && !dir.join(comp).join("config.json").is_file() {
+            missing.insert(0, format!("{comp}/config.json"));
+        }
     }
     for d in WEIGHT_DIRS
         .iter()
-        .filter(|d| !(gguf && **d == "transformer"))
+        .filter(|d| !(gguf && **d == "transformer" || gguf_text && **d == "text_encoder"))
     {
         match super::weights::weight_files(&dir.join(d)) {
             Ok(_) => {}

@@ -96,8 +96,9 @@ pub struct Pipeline {
     device: Device,
     tokenizer: PromptTokenizer,
     text_cfg: config::TextEncoderConfig,
-    /// Where the text encoder runs (the CPU when the memory plan keeps it off the GPU).
-    text_device: (Device, DType),
+    /// Where the text encoder runs (the CPU when the memory plan keeps it off the GPU), and
+    /// how its quantized GGUF weights run.
+    text_device: (Device, DType, QuantMode),
     text_encoder: Option<TextEncoder>,
     /// Drop the text encoder after each encoding (it is reloaded when the prompt changes).
     pub release_text_encoder: bool,
@@ -137,7 +138,7 @@ impl Pipeline {
     ) -> Result<Self, EngineError> {
         let tcfg = super::gguf::transformer_config(dir)?;
         let vcfg: config::VaeConfig = config::read(dir, "vae")?;
-        let text_cfg: config::TextEncoderConfig = config::read(dir, "text_encoder")?;
+        let text_cfg = super::text_encoder_gguf::text_encoder_config(dir)?;
         let sched = SchedulerConfig::read(dir)?;
         if text_cfg.hidden_size != tcfg.cap_feat_dim {
             return Err(EngineError::Model(format!(
@@ -153,13 +154,13 @@ impl Pipeline {
             &vcfg,
             true,
         )?;
-        let text_encoder = Some(TextEncoder::open(dir, &text_cfg, text.0, text.1)?);
+        let text_encoder = Some(TextEncoder::open(dir, &text_cfg, text.0, text.1, quant)?);
         Ok(Pipeline {
             dir: dir.to_path_buf(),
             device: device.clone(),
             tokenizer,
             text_cfg,
-            text_device: (text.0.clone(), text.1),
+            text_device: (text.0.clone(), text.1, quant),
             text_encoder,
             release_text_encoder: false,
             transformer,
@@ -205,6 +206,7 @@ impl Pipeline {
                 &self.text_cfg,
                 &self.text_device.0,
                 self.text_device.1,
+                self.text_device.2,
             )?);
         }
         self.text_encoder

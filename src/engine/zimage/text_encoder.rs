@@ -1,11 +1,12 @@
-//! Qwen3 text encoder, run up to the second-to-last layer (the pipeline's hidden_states[-2]).
+//! Qwen3 text encoder, run up to the second-to-last layer (the pipeline's hidden_states[-2]),
+//! from safetensors or a GGUF file (see [`super::text_encoder_gguf`]).
 
 use super::config::TextEncoderConfig;
-use super::transformer::load_linear;
+use super::text_encoder_gguf::{text_encoder_file, Embedding, GgufTextEncoder};
+use super::transformer::{Linear, QuantMode};
 use super::weights::Weights;
 use super::EngineError;
 use candle_core::{DType, Device, Module, Result as CResult, Tensor};
-use candle_nn::Linear;
 
 struct Layer {
     input_norm: Tensor,
@@ -23,7 +24,7 @@ struct Layer {
 
 pub struct TextEncoder {
     cfg: TextEncoderConfig,
-    embed: Tensor,
+    embed: Embedding,
     layers: Vec<Layer>,
     device: Device,
     dtype: DType,
@@ -33,48 +34,134 @@ fn err(e: candle_core::Error) -> EngineError {
     crate::engine::zimage::candle_error("text encoder", e)
 }
 
+/// Where the weights come from: safetensors (transformers names, with or without `model.`),
+/// or a GGUF file whose quantized weights run as `mode` says.
+enum Source<'a> {
+    Safetensors(&'a Weights),
+    Gguf {
+        file: &'a GgufTextEncoder,
+        mode: QuantMode,
+        device: Device,
+        dtype: DType,
+    },
+}
+
+impl Source<'_> {
+    fn tensor(&self, name: &str, shape: &[usize]) -> Result<Tensor, EngineError> {
+        match self {
+            Source::Safetensors(w) => w.get(name, shape),
+            Source::Gguf {
+                file,
+                device,
+                dtype,
+                ..
+            } => file.dense(name, shape, *dtype, device),
+        }
+    }
+
+    fn linear(&self, name: &str, input: usize, output: usize) -> Result<Linear, EngineError> {
+        match self {
+            Source::Safetensors(w) => {
+                Linear::dense(w.get(&format!("{name}.weight"), &[output, input])?, None)
+                    .map_err(|e| EngineError::Model(format!("cannot set up '{name}': {e}")))
+            }
+            Source::Gguf {
+                file,
+                mode,
+                device,
+                dtype,
+            } => file.linear(name, input, output, *mode, device, *dtype),
+        }
+    }
+
+    fn embedding(&self, vocab: usize, hidden: usize) -> Result<Embedding, EngineError> {
+        match self {
+            Source::Safetensors(w) => Ok(Embedding::Dense(
+                w.get("embed_tokens.weight", &[vocab, hidden])?,
+            )),
+            Source::Gguf { file, .. } => file.embedding(vocab, hidden),
+        }
+    }
+
+    fn placed(&self) -> (Device, DType) {
+        match self {
+            Source::Safetensors(w) => (w.device().clone(), w.dtype()),
+            Source::Gguf { device, dtype, .. } => (device.clone(), *dtype),
+        }
+    }
+}
+
 impl TextEncoder {
-    /// Loads the `text_encoder/` folder of the model folder `dir`.
+    /// Loads the text encoder of the model folder `dir`: `text_encoder/*.gguf` when there is
+    /// one (its quantized weights run as `mode` says), else the safetensors.
     pub fn open(
         dir: &std::path::Path,
         cfg: &TextEncoderConfig,
         device: &Device,
         dtype: DType,
+        mode: QuantMode,
     ) -> Result<Self, EngineError> {
-        let mut w = Weights::open(&dir.join("text_encoder"), device, dtype)?;
-        Self::load(&mut w, cfg)
+        match text_encoder_file(dir) {
+            Some(path) => Self::load_gguf(&GgufTextEncoder::open(&path)?, cfg, device, dtype, mode),
+            None => {
+                let mut w = Weights::open(&dir.join("text_encoder"), device, dtype)?;
+                Self::load(&mut w, cfg)
+            }
+        }
     }
 
     /// Loads only the layers that hidden_states[-2] needs (all but the last one); weights may be
     /// stored with or without the `model.` prefix.
     pub fn load(w: &mut Weights, cfg: &TextEncoderConfig) -> Result<Self, EngineError> {
-        cfg.validate()?;
         w.accept_prefix("model.", "embed_tokens.weight");
+        Self::load_from(&Source::Safetensors(w), cfg)
+    }
+
+    /// As [`TextEncoder::load`], from an opened GGUF file.
+    pub fn load_gguf(
+        file: &GgufTextEncoder,
+        cfg: &TextEncoderConfig,
+        device: &Device,
+        dtype: DType,
+        mode: QuantMode,
+    ) -> Result<Self, EngineError> {
+        let src = Source::Gguf {
+            file,
+            mode,
+            device: device.clone(),
+            dtype,
+        };
+        Self::load_from(&src, cfg)
+    }
+
+    fn load_from(w: &Source, cfg: &TextEncoderConfig) -> Result<Self, EngineError> {
+        cfg.validate()?;
         let (h, hd, inter) = (cfg.hidden_size, cfg.head_dim(), cfg.intermediate_size);
         let (nh, nkv) = (cfg.num_attention_heads, cfg.num_key_value_heads);
         let mut layers = Vec::new();
         for i in 0..cfg.num_hidden_layers - 1 {
             let p = format!("layers.{i}.");
-            let lin = |n: &str, i, o| load_linear(w, &format!("{p}{n}"), i, o, false);
+            let lin = |n: &str, i, o| w.linear(&format!("{p}{n}"), i, o);
             layers.push(Layer {
-                input_norm: w.get(&format!("{p}input_layernorm.weight"), &[h])?,
-                post_norm: w.get(&format!("{p}post_attention_layernorm.weight"), &[h])?,
+                input_norm: w.tensor(&format!("{p}input_layernorm.weight"), &[h])?,
+                post_norm: w.tensor(&format!("{p}post_attention_layernorm.weight"), &[h])?,
                 q: lin("self_attn.q_proj", h, nh * hd)?,
                 k: lin("self_attn.k_proj", h, nkv * hd)?,
                 v: lin("self_attn.v_proj", h, nkv * hd)?,
                 o: lin("self_attn.o_proj", nh * hd, h)?,
-                q_norm: w.get(&format!("{p}self_attn.q_norm.weight"), &[hd])?,
-                k_norm: w.get(&format!("{p}self_attn.k_norm.weight"), &[hd])?,
+                q_norm: w.tensor(&format!("{p}self_attn.q_norm.weight"), &[hd])?,
+                k_norm: w.tensor(&format!("{p}self_attn.k_norm.weight"), &[hd])?,
                 gate: lin("mlp.gate_proj", h, inter)?,
                 up: lin("mlp.up_proj", h, inter)?,
                 down: lin("mlp.down_proj", inter, h)?,
             });
         }
+        let (device, dtype) = w.placed();
         Ok(TextEncoder {
-            embed: w.get("embed_tokens.weight", &[cfg.vocab_size, h])?,
+            embed: w.embedding(cfg.vocab_size, h)?,
             layers,
-            device: w.device().clone(),
-            dtype: w.dtype(),
+            device,
+            dtype,
             cfg: cfg.clone(),
         })
     }
@@ -95,8 +182,7 @@ impl TextEncoder {
 
     fn run(&self, ids: &[u32]) -> CResult<Tensor> {
         let l = ids.len();
-        let ids_t = Tensor::new(ids, &self.device)?;
-        let mut x = self.embed.index_select(&ids_t, 0)?;
+        let mut x = self.embed.lookup(ids, &self.device, self.dtype)?;
         let (cos, sin) = self.rope_tables(l)?;
         let mask = causal_mask(l, &self.device)?.to_dtype(self.dtype)?;
         let eps = self.cfg.rms_norm_eps as f32;

@@ -1,6 +1,7 @@
 //! LoRA key names in the formats people bring, mapped onto the transformer's linear layers:
 //! diffusers / ai-toolkit (`lora_A` / `lora_B`), kohya / musubi (`lora_unet_…_to_q.lora_down`),
-//! ComfyUI's original Z-Image names (fused `attention.qkv`, `attention.out`, `x_embedder`).
+//! ComfyUI's original Z-Image names (fused `attention.qkv`, `attention.out`, `x_embedder`),
+//! and LyCORIS's LoHa (`.hada_w1_a` …) and LoKr (`.lokr_w1`, `.lokr_w2_a` …) factors.
 
 use crate::engine::zimage::config::TransformerConfig;
 use std::collections::HashMap;
@@ -11,6 +12,8 @@ pub enum Role {
     Down,
     Up,
     Alpha,
+    /// A LyCORIS factor, by its key suffix (`hada_w1_a`, `lokr_w2` …).
+    Lycoris(&'static str),
 }
 
 /// The layer a key's module is: one linear, or the fused q/k/v of a block (its prefix).
@@ -26,7 +29,7 @@ pub enum Key {
     Lora(Target, Role),
     /// A text-encoder key (zedit applies LoRAs to the transformer only).
     TextEncoder,
-    /// A LyCORIS or DoRA key, which zedit does not apply.
+    /// A Tucker-factor LyCORIS or a DoRA key, which zedit does not apply.
     Unsupported(&'static str),
     /// Names no layer of this model.
     Unknown,
@@ -61,10 +64,26 @@ const ROLES: &[(&str, Role)] = &[
     (".lora.down.weight", Role::Down),
     (".lora.up.weight", Role::Up),
     (".alpha", Role::Alpha),
+    (".hada_w1_a", Role::Lycoris("hada_w1_a")),
+    (".hada_w1_b", Role::Lycoris("hada_w1_b")),
+    (".hada_w2_a", Role::Lycoris("hada_w2_a")),
+    (".hada_w2_b", Role::Lycoris("hada_w2_b")),
+    (".lokr_w1", Role::Lycoris("lokr_w1")),
+    (".lokr_w1_a", Role::Lycoris("lokr_w1_a")),
+    (".lokr_w1_b", Role::Lycoris("lokr_w1_b")),
+    (".lokr_w2", Role::Lycoris("lokr_w2")),
+    (".lokr_w2_a", Role::Lycoris("lokr_w2_a")),
+    (".lokr_w2_b", Role::Lycoris("lokr_w2_b")),
 ];
 const UNSUPPORTED: &[(&str, &str)] = &[
-    (".hada_", "LyCORIS LoHa"),
-    (".lokr_", "LyCORIS LoKr"),
+    (
+        ".hada_t",
+        "LyCORIS LoHa with Tucker factors (for convolutions)",
+    ),
+    (
+        ".lokr_t",
+        "LyCORIS LoKr with Tucker factors (for convolutions)",
+    ),
     (".dora_scale", "DoRA"),
 ];
 
@@ -274,7 +293,19 @@ mod tests {
             ),
             (
                 "diffusion_model.layers.0.attention.to_q.lokr_w1",
-                Key::Unsupported("LyCORIS LoKr"),
+                lin("layers.0.attention.to_q", Role::Lycoris("lokr_w1")),
+            ),
+            (
+                "lora_unet_layers_1_feed_forward_w3.hada_w2_b",
+                lin("layers.1.feed_forward.w3", Role::Lycoris("hada_w2_b")),
+            ),
+            (
+                "lycoris_layers_0_attention_to_k.lokr_w2_a",
+                lin("layers.0.attention.to_k", Role::Lycoris("lokr_w2_a")),
+            ),
+            (
+                "lora_unet_layers_0_attention_to_q.hada_t1",
+                Key::Unsupported("LyCORIS LoHa with Tucker factors (for convolutions)"),
             ),
             (
                 "diffusion_model.layers.7.attention.to_q.lora_A.weight",

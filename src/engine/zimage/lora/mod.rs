@@ -1,24 +1,30 @@
 //! LoRA adapters for the Z-Image transformer: read from safetensors in any of the usual key
-//! formats, checked against the model, and applied as low-rank side paths next to the base
-//! weights (which never change), so switching LoRAs needs no reload.
+//! formats (and LyCORIS LoHa / LoKr), checked against the model, and applied as side paths
+//! next to the base weights (which never change), so switching LoRAs needs no reload.
 
 pub mod keys;
+mod lycoris;
 
 use super::config::TransformerConfig;
-use super::transformer::{LowRank, Transformer};
+use super::transformer::{SidePath, Transformer};
 use super::EngineError;
 use candle_core::{DType, Device, Tensor};
 use keys::{Key, Names, Role, Target};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// One adapter pair of a file, before the weight the user asks for.
+/// One layer's update in a file, before the weight the user asks for.
 #[derive(Clone)]
-pub struct Pair {
-    pub down: Tensor,
-    pub up: Tensor,
+pub enum Pair {
+    /// down [rank, in], up [out, rank]: LoRA, and LoHa in its exact low-rank form; `scale` is
     /// alpha / rank (1 when the file has no alpha).
-    pub scale: f64,
+    LowRank {
+        down: Tensor,
+        up: Tensor,
+        scale: f64,
+    },
+    /// LoKr: ΔW = scale · kron(w1, w2).
+    Kron { w1: Tensor, w2: Tensor, scale: f64 },
 }
 
 /// The keys of one layer as they are found.
@@ -28,6 +34,7 @@ struct Halves {
     down: Option<Tensor>,
     up: Option<Tensor>,
     alpha: Option<f64>,
+    lycoris: BTreeMap<&'static str, Tensor>,
 }
 
 /// A LoRA file read and checked against a model config.
@@ -75,8 +82,8 @@ fn refuse(path: &Path, why: String) -> EngineError {
 }
 
 /// Reads the LoRA at `path` for a transformer of config `cfg`. Refused: a file that is not
-/// safetensors, text-encoder or LyCORIS keys, a pair without its other half, shapes of another
-/// model, or no key naming a layer of this model.
+/// safetensors, text-encoder, DoRA or Tucker-factor keys, a pair without its other half,
+/// shapes of another model, or no key naming a layer of this model.
 pub fn read(path: &Path, cfg: &TransformerConfig) -> Result<LoraFile, EngineError> {
     let digest = digest(path)?;
     let tensors = candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| {
@@ -122,6 +129,10 @@ pub fn read(path: &Path, cfg: &TransformerConfig) -> Result<LoraFile, EngineErro
                 match role {
                     Role::Down => e.down = Some(f32(t).map_err(|e| refuse(path, e.to_string()))?),
                     Role::Up => e.up = Some(f32(t).map_err(|e| refuse(path, e.to_string()))?),
+                    Role::Lycoris(part) => {
+                        let t = f32(t).map_err(|e| refuse(path, e.to_string()))?;
+                        e.lycoris.insert(part, t);
+                    }
                     Role::Alpha => {
                         let a = f32(t)
                             .and_then(|t| t.flatten_all())
@@ -150,6 +161,25 @@ pub fn read(path: &Path, cfg: &TransformerConfig) -> Result<LoraFile, EngineErro
             Target::FusedQkv(b) => format!("{b}.attention.qkv"),
         };
         let key = h.key.unwrap_or_default();
+        if !h.lycoris.is_empty() {
+            let Target::Linear(_) = &target else {
+                return Err(refuse(
+                    path,
+                    format!("key '{key}': LyCORIS factors on a fused qkv ('{what}') are not applied; use one made for to_q, to_k and to_v"),
+                ));
+            };
+            let shape = names.shape(&target).unwrap_or_default();
+            if h.down.is_some() || h.up.is_some() {
+                return Err(refuse(
+                    path,
+                    format!("key '{key}' (layer '{what}') mixes LoRA and LyCORIS factors"),
+                ));
+            }
+            let pair = lycoris::pair(&h.lycoris, h.alpha, shape)
+                .map_err(|why| refuse(path, format!("key '{key}' (layer '{what}') {why}")))?;
+            pairs.insert(target, pair);
+            continue;
+        }
         let (Some(down), Some(up)) = (h.down, h.up) else {
             return Err(refuse(
                 path,
@@ -172,7 +202,7 @@ pub fn read(path: &Path, cfg: &TransformerConfig) -> Result<LoraFile, EngineErro
             ));
         }
         let scale = alpha.map(|a| a / dr as f64).unwrap_or(1.0);
-        pairs.insert(target, Pair { down, up, scale });
+        pairs.insert(target, Pair::LowRank { down, up, scale });
     }
     Ok(LoraFile {
         path: path.to_path_buf(),
@@ -188,32 +218,45 @@ pub fn read(path: &Path, cfg: &TransformerConfig) -> Result<LoraFile, EngineErro
 /// an empty list restores the base model exactly.
 pub fn apply(t: &mut Transformer, loras: &[(&LoraFile, f64)]) -> Result<(), EngineError> {
     let (device, dtype) = (t.device().clone(), t.weight_dtype());
-    let mut sides: BTreeMap<String, Vec<LowRank>> = BTreeMap::new();
+    let mut sides: BTreeMap<String, Vec<SidePath>> = BTreeMap::new();
     let place = |x: &Tensor| x.to_dtype(dtype).and_then(|x| x.to_device(&device));
     let err = |e: candle_core::Error| EngineError::Internal(format!("placing a LoRA: {e}"));
     for (file, weight) in loras {
         for (target, pair) in &file.pairs {
-            let scale = pair.scale * weight;
-            let down = place(&pair.down).map_err(err)?;
+            let (down, up, scale) = match (pair, target) {
+                (Pair::Kron { w1, w2, scale }, Target::Linear(n)) => {
+                    sides.entry(n.clone()).or_default().push(SidePath::Kron {
+                        w1: place(w1).map_err(err)?,
+                        w2: place(w2).map_err(err)?,
+                        scale: scale * weight,
+                    });
+                    continue;
+                }
+                (Pair::Kron { .. }, Target::FusedQkv(b)) => {
+                    return Err(EngineError::Internal(format!(
+                        "a LoKr on the fused qkv of '{b}' reached apply"
+                    )))
+                }
+                (Pair::LowRank { down, up, scale }, _) => (down, up, scale * weight),
+            };
+            let down = place(down).map_err(err)?;
             match target {
-                Target::Linear(n) => sides.entry(n.clone()).or_default().push(LowRank {
+                Target::Linear(n) => sides.entry(n.clone()).or_default().push(SidePath::LowRank {
                     down,
-                    up: place(&pair.up).map_err(err)?,
+                    up: place(up).map_err(err)?,
                     scale,
                 }),
                 Target::FusedQkv(b) => {
-                    let rows = pair.up.dim(0).map_err(err)? / 3;
+                    let rows = up.dim(0).map_err(err)? / 3;
                     for (k, p) in ["to_q", "to_k", "to_v"].iter().enumerate() {
-                        let up =
-                            place(&pair.up.narrow(0, k * rows, rows).map_err(err)?).map_err(err)?;
-                        sides
-                            .entry(format!("{b}.attention.{p}"))
-                            .or_default()
-                            .push(LowRank {
+                        let up = place(&up.narrow(0, k * rows, rows).map_err(err)?).map_err(err)?;
+                        sides.entry(format!("{b}.attention.{p}")).or_default().push(
+                            SidePath::LowRank {
                                 down: down.clone(),
                                 up,
                                 scale,
-                            });
+                            },
+                        );
                     }
                 }
             }

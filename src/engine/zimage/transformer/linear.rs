@@ -1,6 +1,7 @@
 //! The DiT's linear layers, whatever holds their weights: a dense tensor (safetensors, or a
 //! float tensor of a GGUF file), a quantized GGUF tensor run by candle's quantized matmul, or
-//! one dequantized just before each use; plus the low-rank side paths of applied LoRAs.
+//! one dequantized just before each use; plus the side paths of applied LoRAs (low-rank
+//! products, and LyCORIS LoKr's Kronecker products).
 
 use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Module, Result as CResult, Tensor};
@@ -14,12 +15,46 @@ enum Weight {
     Dequantize(Arc<QTensor>),
 }
 
-/// One low-rank update y += scale·(x·Aᵀ)·Bᵀ, with A [rank, in] and B [out, rank].
+/// One update added to a linear's output.
 #[derive(Clone)]
-pub struct LowRank {
-    pub down: Tensor,
-    pub up: Tensor,
-    pub scale: f64,
+pub enum SidePath {
+    /// y += scale·(x·Aᵀ)·Bᵀ, with A (`down`) [rank, in] and B (`up`) [out, rank].
+    LowRank {
+        down: Tensor,
+        up: Tensor,
+        scale: f64,
+    },
+    /// y += scale·x·kron(W1, W2)ᵀ, with W1 [a, b], W2 [c, d], a·c = out and b·d = in, run
+    /// without forming the Kronecker product: Y = W1·X·W2ᵀ per row X [b, d] of x.
+    Kron { w1: Tensor, w2: Tensor, scale: f64 },
+}
+
+impl SidePath {
+    fn add_to(&self, x: &Tensor, y: Tensor) -> CResult<Tensor> {
+        match self {
+            SidePath::LowRank { down, up, scale } => {
+                let h = x.matmul(&down.t()?)?;
+                y + (h.matmul(&up.t()?)? * *scale)?
+            }
+            SidePath::Kron { w1, w2, scale } => {
+                let (a, b) = w1.dims2()?;
+                let (c, d) = w2.dims2()?;
+                let mut shape = x.dims().to_vec();
+                let rows = x.elem_count() / (b * d);
+                let xs = x.contiguous()?.reshape((rows, b, d))?;
+                let t = xs.broadcast_matmul(&w2.t()?)?; // [rows, b, c]
+                let t = t
+                    .transpose(1, 2)?
+                    .contiguous()?
+                    .broadcast_matmul(&w1.t()?)?; // [rows, c, a]
+                if let Some(last) = shape.last_mut() {
+                    *last = a * c;
+                }
+                let delta = t.transpose(1, 2)?.contiguous()?.reshape(shape)?;
+                y + (delta * *scale)?
+            }
+        }
+    }
 }
 
 pub struct Linear {
@@ -28,7 +63,7 @@ pub struct Linear {
     dtype: DType,
     out_features: usize,
     in_features: usize,
-    side: Vec<LowRank>,
+    side: Vec<SidePath>,
 }
 
 impl Linear {
@@ -54,14 +89,18 @@ impl Linear {
     ) -> CResult<Linear> {
         use candle_core::quantized::GgmlDType as G;
         let (o, i) = q.shape().dims2()?;
+        // candle's CPU kernels for these types take blocks in pairs (and panic on an odd
+        // count); such a row, rare outside tiny models, runs dequantized instead.
+        let paired = matches!(q.dtype(), G::Q4_1 | G::Q5_0 | G::Q5_1);
+        let odd_row = paired && (i / q.dtype().block_size()) % 2 == 1;
         let weight = match q.dtype() {
             G::F32 | G::F16 | G::BF16 => Weight::Dense(q.dequantize(&q.device())?.to_dtype(dtype)?),
             _ => match mode {
-                QuantMode::MatMul => {
+                QuantMode::MatMul if !odd_row => {
                     let q = Arc::new(q);
                     Weight::Quantized(QMatMul::from_arc(q.clone())?, q)
                 }
-                QuantMode::Dequantize => Weight::Dequantize(Arc::new(q)),
+                _ => Weight::Dequantize(Arc::new(q)),
             },
         };
         Ok(Linear {
@@ -97,11 +136,11 @@ impl Linear {
     }
 
     /// Replaces the LoRA side paths (empty: none); the base weight is never touched.
-    pub fn set_side(&mut self, side: Vec<LowRank>) {
+    pub fn set_side(&mut self, side: Vec<SidePath>) {
         self.side = side;
     }
 
-    pub fn side(&self) -> &[LowRank] {
+    pub fn side(&self) -> &[SidePath] {
         &self.side
     }
 }
@@ -122,9 +161,8 @@ impl Module for Linear {
             Some(b) => y.broadcast_add(b)?,
             None => y,
         };
-        for lr in &self.side {
-            let h = x.matmul(&lr.down.t()?)?;
-            y = (y + (h.matmul(&lr.up.t()?)? * lr.scale)?)?;
+        for side in &self.side {
+            y = side.add_to(x, y)?;
         }
         Ok(y)
     }

@@ -12,7 +12,7 @@ use super::EngineError;
 use block::Block;
 pub use block::SCORE_BYTES;
 use candle_core::{DType, Module, Result as CResult, Tensor};
-pub use linear::{Linear, LowRank, QuantMode};
+pub use linear::{Linear, QuantMode, SidePath};
 use rope::Rope;
 pub use source::Source;
 

@@ -1,0 +1,151 @@
+//! Bad GGUF text encoders are refused with the file and the tensor at fault: truncated, a type
+//! zedit cannot read, another architecture, shapes of another config; and through the CLI,
+//! before anything is recorded.
+#![cfg(feature = "zimage")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use zedit::engine::zimage::text_encoder::TextEncoder;
+use zedit::engine::zimage::text_encoder_gguf::GgufTextEncoder;
+use zedit::engine::zimage::transformer::QuantMode;
+
+fn fixture(name: &str) -> PathBuf {
+    common::gguf::gguf_te_fixtures().join(name)
+}
+
+fn open_err(path: &Path) -> String {
+    match GgufTextEncoder::open(path) {
+        Ok(_) => panic!("{} opened", path.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// A GGUF v3 file by hand: `general.architecture` and F32-sized tensors of any type id.
+fn gguf(arch: &str, tensors: &[(&str, &[usize], u32)]) -> Vec<u8> {
+    let mut b = Vec::new();
+    let s = |b: &mut Vec<u8>, x: &str| {
+        b.extend((x.len() as u64).to_le_bytes());
+        b.extend(x.as_bytes());
+    };
+    b.extend(b"GGUF");
+    b.extend(3u32.to_le_bytes());
+    b.extend((tensors.len() as u64).to_le_bytes());
+    b.extend(1u64.to_le_bytes());
+    s(&mut b, "general.architecture");
+    b.extend(8u32.to_le_bytes());
+    s(&mut b, arch);
+    let mut offset = 0u64;
+    for (name, shape, ty) in tensors {
+        s(&mut b, name);
+        b.extend((shape.len() as u32).to_le_bytes());
+        for d in shape.iter().rev() {
+            b.extend((*d as u64).to_le_bytes());
+        }
+        b.extend(ty.to_le_bytes());
+        b.extend(offset.to_le_bytes());
+        offset += shape.iter().product::<usize>() as u64 * 4;
+    }
+    while b.len() % 32 != 0 {
+        b.push(0);
+    }
+    b.resize(b.len() + offset as usize, 0);
+    b
+}
+
+#[test]
+fn a_truncated_file_names_the_tensor_cut_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("qwen3_wide-Q4_K.gguf")).unwrap();
+    let p = tmp.path().join("cut.gguf");
+    std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+    let e = open_err(&p);
+    assert!(e.contains("cut.gguf") && e.contains("truncated"), "{e}");
+    assert!(e.contains("tensor '"), "names a tensor: {e}");
+}
+
+#[test]
+fn an_unknown_quant_type_names_the_tensor_and_the_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("odd.gguf");
+    let bytes = gguf(
+        "qwen3",
+        &[
+            ("token_embd.weight", &[512, 32], 0),
+            ("blk.0.attn_q.weight", &[64, 32], 41),
+        ],
+    );
+    std::fs::write(&p, bytes).unwrap();
+    let e = open_err(&p);
+    assert!(e.contains("odd.gguf"), "{e}");
+    assert!(
+        e.contains("'blk.0.attn_q.weight'") && e.contains("type 41"),
+        "{e}"
+    );
+}
+
+#[test]
+fn another_architecture_is_refused_by_name() {
+    let e = open_err(&common::gguf::gguf_fixtures().join("z_image_tiny-Q8_0.gguf"));
+    assert!(
+        e.contains("z_image_tiny-Q8_0.gguf") && e.contains("architecture 'lumina2'"),
+        "{e}"
+    );
+    // A qwen2 file (no q/k norms) is not taken for Qwen3.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("qwen2.gguf");
+    let bytes = gguf(
+        "qwen3",
+        &[
+            ("token_embd.weight", &[512, 32], 0),
+            ("blk.0.attn_q.weight", &[64, 32], 0),
+        ],
+    );
+    std::fs::write(&p, bytes).unwrap();
+    let e = open_err(&p);
+    assert!(e.contains("'blk.0.attn_q_norm.weight'"), "{e}");
+}
+
+#[test]
+fn shapes_of_another_config_name_the_tensor() {
+    let f = GgufTextEncoder::open(&fixture("qwen3_tiny-Q8_0.gguf")).unwrap();
+    let mut cfg = f.config().unwrap();
+    cfg.intermediate_size = 96;
+    let e = match TextEncoder::load_gguf(
+        &f,
+        &cfg,
+        &candle_core::Device::Cpu,
+        candle_core::DType::F32,
+        QuantMode::MatMul,
+    ) {
+        Ok(_) => panic!("loaded with the wrong config"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("qwen3_tiny-Q8_0.gguf"), "{e}");
+    assert!(
+        e.contains("'blk.0.ffn_gate.weight'") && e.contains("[96, 32]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_cli_names_a_bad_text_encoder_and_records_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let model = common::gguf::gguf_model_folder_with_text("Q8_0", &["qwen3_wide-Q8_0.gguf"]);
+    common::new_session(root, "s");
+    let out = common::zedit(root)
+        .args(["edit", "s", "a red boat", "--engine", "zimage", "--local"])
+        .args(["--steps", "2", "--seed", "1", "--no-plan", "--model"])
+        .arg(model.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    // The wide encoder's width (256) is not the transformer's caption width (32).
+    let e = common::stderr_of(&out);
+    assert!(
+        e.contains("hidden_size 256") && e.contains("cap_feat_dim 32"),
+        "{e}"
+    );
+    assert!(common::steps_of(root, "s").is_empty());
+}

@@ -1,0 +1,186 @@
+//! LyCORIS LoHa and LoKr on the tiny transformer (tests/fixtures/zimage-lycoris, made by
+//! scripts/make_lycoris_fixtures.py from peft's adapters): every case against LyCORIS's merge
+//! (checked there against peft's forward) per transformer call; the base weights never change
+//! and removing the adapters restores the base model bit for bit; bad factors are refused by key.
+#![cfg(feature = "zimage")]
+
+mod common;
+
+use candle_core::{DType, Device, Tensor};
+use common::gguf::worst;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use zedit::engine::zimage::config::{self, TransformerConfig};
+use zedit::engine::zimage::lora;
+use zedit::engine::zimage::transformer::{Source, Transformer};
+use zedit::engine::zimage::weights::Weights;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/zimage-lycoris"
+    ))
+}
+
+fn model() -> (Transformer, TransformerConfig) {
+    let dir = common::zimage_fixtures().join("tiny-zimage");
+    let cfg: TransformerConfig = config::read(&dir, "transformer").unwrap();
+    let w = Weights::open(&dir.join("transformer"), &Device::Cpu, DType::F32).unwrap();
+    (
+        Transformer::load(&Source::Safetensors(&w), &cfg).unwrap(),
+        cfg,
+    )
+}
+
+fn meta() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join("meta.json")).unwrap()).unwrap()
+}
+
+fn reference() -> HashMap<String, Tensor> {
+    candle_core::safetensors::load(fixtures().join("reference.safetensors"), &Device::Cpu).unwrap()
+}
+
+fn outputs(t: &Transformer, r: &HashMap<String, Tensor>) -> Vec<Tensor> {
+    common::gguf::outputs(t, r, meta()["calls"].as_array().unwrap().len())
+}
+
+fn flat(t: &Tensor) -> Vec<f32> {
+    t.flatten_all().unwrap().to_vec1().unwrap()
+}
+
+#[test]
+fn loha_and_lokr_match_lycoris_per_call() {
+    let (mut t, cfg) = model();
+    let r = reference();
+    let base = outputs(&t, &r);
+    assert!(worst(&base, &r, "out.base") <= 1e-4);
+    let before: Vec<Vec<f32>> = t
+        .linears_mut()
+        .iter()
+        .map(|(_, l)| flat(&l.dense_weight().unwrap()))
+        .collect();
+    let m = meta();
+    let cases = m["cases"].as_object().unwrap();
+    assert_eq!(cases.len(), 3, "loha, lokr, stack");
+    for (case, spec) in cases {
+        let files: Vec<(lora::LoraFile, f64)> = spec["loras"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let path = fixtures().join(l[0].as_str().unwrap());
+                (lora::read(&path, &cfg).unwrap(), l[1].as_f64().unwrap())
+            })
+            .collect();
+        for (f, _) in &files {
+            assert!(f.coverage().is_none(), "every key used");
+        }
+        let refs: Vec<(&lora::LoraFile, f64)> = files.iter().map(|(f, w)| (f, *w)).collect();
+        lora::apply(&mut t, &refs).unwrap();
+        let d = worst(&outputs(&t, &r), &r, &format!("out.{case}"));
+        let moved = spec["max_abs_change_from_base"].as_f64().unwrap();
+        println!("{case:6}: max|ours - LyCORIS merge| {d:.2e}, the adapter moves the output by {moved:.3}");
+        assert!(d <= 1e-4, "{case}: {d}");
+        assert!(moved > 0.05, "{case}: the adapter must change the output");
+    }
+    let after: Vec<Vec<f32>> = t
+        .linears_mut()
+        .iter()
+        .map(|(_, l)| flat(&l.dense_weight().unwrap()))
+        .collect();
+    assert_eq!(
+        before, after,
+        "side paths leave the base weights as they are"
+    );
+    lora::apply(&mut t, &[]).unwrap();
+    for (a, b) in base.iter().zip(&outputs(&t, &r)) {
+        assert_eq!(flat(a), flat(b));
+    }
+}
+
+/// `keys` (name, shape) written to `dir/name`, values 0.1.
+fn write(dir: &Path, name: &str, keys: &[(&str, &[usize])]) -> PathBuf {
+    let mut m = HashMap::new();
+    for (k, s) in keys {
+        let n: usize = s.iter().product();
+        let t = Tensor::from_vec(vec![0.1f32; n], *s, &Device::Cpu).unwrap();
+        m.insert(k.to_string(), t);
+    }
+    let p = dir.join(name);
+    candle_core::safetensors::save(&m, &p).unwrap();
+    p
+}
+
+fn refused(path: &Path, cfg: &TransformerConfig) -> String {
+    match lora::read(path, cfg) {
+        Ok(_) => panic!("{} was accepted", path.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn bad_lycoris_factors_are_refused_by_key() {
+    let (_, cfg) = model();
+    let tmp = tempfile::tempdir().unwrap();
+    let q = "lora_unet_layers_0_attention_to_q";
+    // LoHa factors for a 48-wide model.
+    let p = write(
+        tmp.path(),
+        "other.safetensors",
+        &[
+            (&format!("{q}.hada_w1_a"), &[48, 4]),
+            (&format!("{q}.hada_w1_b"), &[4, 48]),
+            (&format!("{q}.hada_w2_a"), &[48, 4]),
+            (&format!("{q}.hada_w2_b"), &[4, 48]),
+        ],
+    );
+    let e = refused(&p, &cfg);
+    assert!(
+        e.contains("other.safetensors") && e.contains("another model"),
+        "{e}"
+    );
+    assert!(e.contains(q), "{e}");
+    // A factor missing.
+    let p = write(
+        tmp.path(),
+        "half.safetensors",
+        &[
+            (&format!("{q}.hada_w1_a"), &[64, 4]),
+            (&format!("{q}.hada_w1_b"), &[4, 64]),
+            (&format!("{q}.hada_w2_a"), &[64, 4]),
+        ],
+    );
+    let e = refused(&p, &cfg);
+    assert!(e.contains("'hada_w2_b'"), "{e}");
+    // A LoKr whose Kronecker product has another shape.
+    let p = write(
+        tmp.path(),
+        "kron.safetensors",
+        &[
+            (&format!("{q}.lokr_w1"), &[8, 8]),
+            (&format!("{q}.lokr_w2"), &[4, 8]),
+        ],
+    );
+    let e = refused(&p, &cfg);
+    assert!(e.contains("[32, 64]") && e.contains("[64, 64]"), "{e}");
+    // Tucker factors (convolution LyCORIS) and DoRA are named.
+    let p = write(
+        tmp.path(),
+        "tucker.safetensors",
+        &[(&format!("{q}.hada_t1"), &[4, 4, 3, 3])],
+    );
+    let e = refused(&p, &cfg);
+    assert!(e.contains("Tucker") && e.contains(".hada_t1"), "{e}");
+    // Text-encoder keys stay refused, LyCORIS or not.
+    let p = write(
+        tmp.path(),
+        "te.safetensors",
+        &[(
+            "lora_te_text_model_encoder_layers_0_mlp_fc1.hada_w1_a",
+            &[64, 4],
+        )],
+    );
+    let e = refused(&p, &cfg);
+    assert!(e.contains("text encoder"), "{e}");
+}
