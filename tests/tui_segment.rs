@@ -11,7 +11,12 @@ use std::path::Path;
 use tui_support::Harness;
 use zedit::core::MaskShape;
 use zedit::session::Session;
-use zedit::tui::state::{Focus, State};
+use zedit::tui::state::{ClickEdit, Focus, State};
+
+fn clicks(h: &Harness) -> ClickEdit {
+    let edit = h.state().mask_edit.as_ref().expect("in mask mode");
+    edit.clicks.clone().expect("clicking")
+}
 
 fn found(s: &State, seq: u64) -> bool {
     s.mask_edit
@@ -32,14 +37,7 @@ fn two_clicks_a_cycled_candidate_and_a_recolor_land_on_disk() {
     h.keys("<Enter>m");
     assert_eq!(h.state().focus, Focus::Mask);
     h.keys("s");
-    let start = h
-        .state()
-        .mask_edit
-        .as_ref()
-        .unwrap()
-        .clicks
-        .clone()
-        .unwrap();
+    let start = clicks(&h);
     assert!(start.points.is_empty() && start.found.is_none());
     let (w, _) = start.size;
     let small = (w.max(start.size.1) / 50).max(1);
@@ -49,14 +47,7 @@ fn two_clicks_a_cycled_candidate_and_a_recolor_land_on_disk() {
     h.wait("first candidates", |s| found(s, 1));
     h.keys("lll<C-j>x");
     h.wait("candidates for two points", |s| found(s, 2));
-    let c = h
-        .state()
-        .mask_edit
-        .as_ref()
-        .unwrap()
-        .clicks
-        .clone()
-        .unwrap();
+    let c = clicks(&h);
     assert_eq!(c.points.len(), 2);
     assert!(c.points[0].positive && !c.points[1].positive);
     assert_eq!(c.points[1].x, c.points[0].x + 3 * small);
@@ -70,17 +61,7 @@ fn two_clicks_a_cycled_candidate_and_a_recolor_land_on_disk() {
     assert!(screen.contains("1 kept 1 out"), "{screen}");
 
     h.keys("c");
-    assert_eq!(
-        h.state()
-            .mask_edit
-            .as_ref()
-            .unwrap()
-            .clicks
-            .as_ref()
-            .unwrap()
-            .pick,
-        1
-    );
+    assert_eq!(clicks(&h).pick, 1);
     h.keys("<Enter>");
     let mask = h.state().next_mask.clone().expect("mask set");
     let MaskShape::Points { points, segmenter } = &mask.shape else {

@@ -38,13 +38,19 @@ fn session(root: &Path) -> PathBuf {
     std::path::absolute(root.join("cup")).unwrap()
 }
 
+/// A session of the fixture image, a worker for it and a client connected to it.
+fn served(root: &Path) -> (PathBuf, WorkerGuard, Client, Session) {
+    let dir = session(root);
+    let guard = start_worker(root, 0);
+    let client = Client::connect(&socket_of(root)).unwrap();
+    let s = Session::load(&dir).unwrap();
+    (dir, guard, client, s)
+}
+
 #[test]
 fn clicks_are_segmented_with_one_embedding_per_image() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = session(tmp.path());
-    let _w = start_worker(tmp.path(), 0);
-    let mut c = Client::connect(&socket_of(tmp.path())).unwrap();
-    let s = Session::load(&dir).unwrap();
+    let (dir, _w, mut c, s) = served(tmp.path());
     let source = s.doc.source.clone();
     let (w, h) = image::image_dimensions(dir.join(&source.path)).unwrap();
     let model = model_dir();
@@ -102,10 +108,7 @@ fn clicks_are_segmented_with_one_embedding_per_image() {
 #[test]
 fn bad_segment_requests_are_refused_by_name() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = session(tmp.path());
-    let _w = start_worker(tmp.path(), 0);
-    let mut c = Client::connect(&socket_of(tmp.path())).unwrap();
-    let s = Session::load(&dir).unwrap();
+    let (dir, _w, mut c, s) = served(tmp.path());
     let source = s.doc.source.clone();
     let before = std::fs::read(dir.join("session.toml")).unwrap();
     let model = model_dir();

@@ -97,20 +97,7 @@ pub fn prompt_mask_spec(
     let spec = prompt.spec();
     spec.check(size)?;
     let segmenter = Some(segmenter_for(model, size)?);
-    let shape = match spec.bbox {
-        Some(b) => MaskShape::Box {
-            x: b.x,
-            y: b.y,
-            w: b.w,
-            h: b.h,
-            points: spec.points,
-            segmenter,
-        },
-        None => MaskShape::Points {
-            points: spec.points,
-            segmenter,
-        },
-    };
+    let shape = MaskShape::prompt(spec.points, spec.bbox, segmenter);
     Ok(MaskSpec {
         shape,
         grow,

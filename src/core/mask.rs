@@ -84,6 +84,25 @@ impl MaskShape {
         }
     }
 
+    /// A prompt for a segmentation model: a box (with any refining clicks) or clicks alone.
+    pub fn prompt(
+        points: Vec<MaskPoint>,
+        bbox: Option<Rect>,
+        segmenter: Option<Segmenter>,
+    ) -> MaskShape {
+        match bbox {
+            Some(b) => MaskShape::Box {
+                x: b.x,
+                y: b.y,
+                w: b.w,
+                h: b.h,
+                points,
+                segmenter,
+            },
+            None => MaskShape::Points { points, segmenter },
+        }
+    }
+
     /// The bounding rectangle of a drawn shape or box prompt.
     pub fn bounds(&self) -> Option<Rect> {
         match *self {

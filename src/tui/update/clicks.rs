@@ -58,20 +58,8 @@ pub fn spec_of(c: &ClickEdit, grow: u32, feather: u32) -> MaskSpec {
         width: c.size.0,
         height: c.size.1,
     });
-    let points = c.points.clone();
-    let shape = match c.boxed {
-        Some(r) => MaskShape::Box {
-            x: r.x,
-            y: r.y,
-            w: r.w,
-            h: r.h,
-            points,
-            segmenter,
-        },
-        None => MaskShape::Points { points, segmenter },
-    };
     MaskSpec {
-        shape,
+        shape: MaskShape::prompt(c.points.clone(), c.boxed, segmenter),
         grow,
         feather,
     }
