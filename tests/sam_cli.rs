@@ -38,11 +38,15 @@ fn images_in(dir: &Path) -> Vec<String> {
 }
 
 fn segment(root: &Path, args: &[&str]) -> std::process::Output {
+    segment_with(root, &model_dir(), args)
+}
+
+fn segment_with(root: &Path, model: &Path, args: &[&str]) -> std::process::Output {
     zedit(root)
         .arg("segment")
         .args(args)
         .arg("--model")
-        .arg(model_dir())
+        .arg(model)
         .output()
         .unwrap()
 }
@@ -60,13 +64,18 @@ fn segment_writes_masks_of_the_image_size_for_points_boxes_and_both() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let dir = session_from(root, "s", &fixture_image());
-    for args in [
-        vec!["s", "--point", "70,40"],
-        vec!["s", "--point", "70,40", "--neg", "30,20"],
-        vec!["s", "--box", "20,15,76,52"],
-        vec!["s", "--point", "55,35", "--box", "20,15,76,52"],
-    ] {
-        let out = segment(root, &args);
+    // MobileSAM (TinyViT) and SAM's ViT encoder, each as a tiny fixture model.
+    let vit = model_dir().with_file_name("vit_tiny");
+    for (model, args) in [model_dir(), vit].into_iter().flat_map(|m| {
+        [
+            vec!["s", "--point", "70,40"],
+            vec!["s", "--point", "70,40", "--neg", "30,20"],
+            vec!["s", "--box", "20,15,76,52"],
+            vec!["s", "--point", "55,35", "--box", "20,15,76,52"],
+        ]
+        .map(|a| (m.clone(), a))
+    }) {
+        let out = segment_with(root, &model, &args);
         assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
         let path = last_line(&out);
         assert!(
