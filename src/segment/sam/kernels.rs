@@ -223,6 +223,63 @@ pub fn bias_act(x: &Tensor, bias: &Tensor, act: bool) -> Result<Tensor> {
     Tensor::from_vec(v, x.shape(), x.device())
 }
 
+/// A dense 3x3 convolution with padding 1 and no bias: `x` (B, Cin, H, W), `w` (Cout, Cin, 3, 3).
+/// The input is laid out as (Cin·9, Ho·Wo) columns, one row per kernel tap, so a single matrix
+/// product writes the output in (Cout, Ho·Wo) order with no transpose afterwards.
+pub fn conv3x3(x: &Tensor, w: &Tensor, stride: usize) -> Result<Tensor> {
+    let (b, ci, h, wd) = x.dims4()?;
+    let co = w.dim(0)?;
+    if !matches!(x.device(), Device::Cpu) || x.dtype() != candle_core::DType::F32 {
+        return x.conv2d(w, 1, stride, 1, 1);
+    }
+    let ho = (h + 2 - 3) / stride + 1;
+    let wo = (wd + 2 - 3) / stride + 1;
+    let xs = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+    let n = ho * wo;
+    let mut cols = vec![0f32; b * ci * 9 * n];
+    par_planes(&mut cols, n, |first, chunk| {
+        for (k, dst) in chunk.chunks_mut(n).enumerate() {
+            let row = first + k;
+            let (plane, tap) = (row / 9, row % 9);
+            let src = &xs[plane * h * wd..(plane + 1) * h * wd];
+            wide(|| tap_rows(src, (h, wd), (tap / 3, tap % 3), stride, dst, (ho, wo)));
+        }
+    });
+    let cols = Tensor::from_vec(cols, (b, ci * 9, n), x.device())?;
+    let w = w.reshape((1, co, ci * 9))?.broadcast_as((b, co, ci * 9))?;
+    w.matmul(&cols)?.reshape((b, co, ho, wo))
+}
+
+/// One tap's column row: `dst[oy][ox] = src[oy·s + ky − 1][ox·s + kx − 1]`, zero outside.
+#[inline(always)]
+fn tap_rows(
+    src: &[f32],
+    (h, w): (usize, usize),
+    (ky, kx): (usize, usize),
+    s: usize,
+    dst: &mut [f32],
+    (ho, wo): (usize, usize),
+) {
+    let lo = usize::from(kx == 0);
+    let hi = ((w + 1 - kx).div_ceil(s)).min(wo);
+    for oy in 0..ho {
+        let iy = oy * s + ky;
+        if iy == 0 || iy > h || lo >= hi {
+            continue;
+        }
+        let line = &src[(iy - 1) * w..iy * w];
+        let row = &mut dst[oy * wo + lo..oy * wo + hi];
+        let first = lo * s + kx - 1;
+        if s == 1 {
+            row.copy_from_slice(&line[first..first + (hi - lo)]);
+        } else {
+            for (d, v) in row.iter_mut().zip(line[first..].iter().step_by(s)) {
+                *d = *v;
+            }
+        }
+    }
+}
+
 /// A 1x1 convolution without bias: `x` (B, Cin, H, W), `w` (Cout, Cin, 1, 1).
 pub fn pointwise(x: &Tensor, w: &Tensor) -> Result<Tensor> {
     let (b, ci, h, wd) = x.dims4()?;
@@ -287,6 +344,17 @@ mod tests {
                     .unwrap();
                 let d = (ours - theirs).unwrap().abs().unwrap().max_all().unwrap();
                 assert!(d.to_scalar::<f32>().unwrap() < 1e-5, "{hh}x{ww} s{stride}");
+            }
+        }
+        // Dense 3x3 convolutions, both strides, odd and even sizes.
+        let wd = Tensor::randn(0f32, 1.0, (4, 5, 3, 3), &dev).unwrap();
+        for (hh, ww) in [(9, 8), (7, 7), (1, 6), (2, 2)] {
+            let x = Tensor::randn(0f32, 1.0, (1, 5, hh, ww), &dev).unwrap();
+            for stride in [1, 2] {
+                let ours = conv3x3(&x, &wd, stride).unwrap();
+                let theirs = x.conv2d(&wd, 1, stride, 1, 1).unwrap();
+                let d = (ours - theirs).unwrap().abs().unwrap().max_all().unwrap();
+                assert!(d.to_scalar::<f32>().unwrap() < 1e-4, "{hh}x{ww} s{stride}");
             }
         }
         // The GELU against erf in f64, far into both tails.

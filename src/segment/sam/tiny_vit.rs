@@ -5,7 +5,7 @@
 //! [`SamConfig`]. Weight names are the reference's (and candle's).
 
 use super::config::SamConfig;
-use super::kernels::{bias_act, depthwise3x3, pointwise};
+use super::kernels::{bias_act, conv3x3, depthwise3x3, pointwise};
 use super::tiny_vit_block::Block;
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Conv2dConfig, VarBuilder};
@@ -24,6 +24,8 @@ pub(super) struct ConvBn {
     depthwise: Option<usize>,
     /// A 1x1 convolution, run as a matrix product.
     pointwise: bool,
+    /// The stride of a dense 3x3 convolution (padding 1), run as one matrix product.
+    dense3x3: Option<usize>,
 }
 
 impl ConvBn {
@@ -47,11 +49,14 @@ impl ConvBn {
         let depthwise =
             (k == 3 && cfg.groups == cin && cin == cout && cfg.padding == 1).then_some(cfg.stride);
         let pointwise = k == 1 && cfg.groups == 1 && cfg.stride == 1 && cfg.padding == 0;
+        let dense3x3 = (k == 3 && cfg.groups == 1 && cfg.padding == 1 && cfg.dilation == 1)
+            .then_some(cfg.stride);
         Ok(ConvBn {
             conv,
             bias,
             depthwise,
             pointwise,
+            dense3x3,
         })
     }
 }
@@ -63,6 +68,10 @@ impl ConvBn {
         match self.depthwise {
             Some(stride) => depthwise3x3(xs, w, &self.bias, stride, act),
             None if self.pointwise => bias_act(&pointwise(xs, w)?, &self.bias, act),
+            None if self.dense3x3.is_some() => {
+                let stride = self.dense3x3.unwrap_or(1);
+                bias_act(&conv3x3(xs, w, stride)?, &self.bias, act)
+            }
             None => bias_act(&xs.apply(&self.conv)?, &self.bias, act),
         }
     }
@@ -295,6 +304,15 @@ impl TinyViT {
     }
 }
 
+/// The neck's 3x3 convolution (stride 1, no bias) through [`conv3x3`].
+struct Dense3x3<'a>(&'a candle_nn::Conv2d);
+
+impl Module for Dense3x3<'_> {
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        conv3x3(xs, self.0.weight(), 1)
+    }
+}
+
 /// The reference's GELU: exact, through the error function.
 pub(super) fn gelu(xs: &Tensor) -> Result<Tensor> {
     super::kernels::gelu(xs)
@@ -317,7 +335,7 @@ impl Module for TinyViT {
             .permute((0, 3, 1, 2))?
             .apply(&self.neck_conv1)?
             .apply(&self.neck_ln1)?
-            .apply(&self.neck_conv2)?
+            .apply(&Dense3x3(&self.neck_conv2))?
             .apply(&self.neck_ln2)
     }
 }
