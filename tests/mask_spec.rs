@@ -133,6 +133,8 @@ fn model_prompts_are_refused_clearly_for_now() {
     let mut job = relight_job(&dir, 1);
     job.request.mask_spec = Some(zedit::core::MaskSpec::new(MaskShape::Text {
         target: "the red shirt".into(),
+        region: None,
+        grounder: None,
     }));
     let (id, _, events) = runner.submit(job).unwrap();
     let step = zedit::worker::LocalRunner::wait_step(&events, id, &dir, &mut |_| {}).unwrap();

@@ -1,7 +1,10 @@
 //! Masks found by models: a point or box prompt turned into a mask by Segment Anything
-//! (MobileSAM by default, SAM ViT-B also), as ranked candidates at the image's size. The
-//! prompt checks run without a model, so bad input is refused before anything loads.
+//! (MobileSAM by default, SAM ViT-B also), as ranked candidates at the image's size, and words
+//! turned into a mask (`grounding`). The prompt checks run without a model, so bad input is
+//! refused before anything loads.
 
+#[cfg(feature = "sam")]
+pub mod grounding;
 #[cfg(feature = "sam")]
 pub mod models;
 #[cfg(feature = "sam")]
@@ -177,16 +180,21 @@ pub fn prompt_of(spec: &MaskSpec) -> Option<(PromptSpec, Option<&Segmenter>)> {
 /// given for, segmented by the recorded model (whose weights must still have the recorded
 /// digest), the recorded candidate taken, then grown and feathered.
 pub fn mask_from_spec(spec: &MaskSpec, image: &RgbImage) -> Result<GrayImage, SegmentError> {
+    if let MaskShape::Text {
+        target,
+        region,
+        grounder,
+    } = &spec.shape
+    {
+        let mut mask = text_mask(target, *region, grounder.as_ref(), image)?;
+        crate::mask::grow(&mut mask, spec.grow);
+        crate::mask::feather(&mut mask, spec.feather);
+        return Ok(mask);
+    }
     let Some((prompt, segmenter)) = prompt_of(spec) else {
         return Err(SegmentError::Unsupported(format!(
-            "a '{}' mask is not made by a point or box segmentation model{}",
+            "a '{}' mask is not made by a segmentation model",
             spec.shape.kind(),
-            if matches!(spec.shape, MaskShape::Text { .. }) {
-                "; words to a mask are not built yet: click the target (--point X,Y) or box it \
-                 (--box X,Y,W,H)"
-            } else {
-                ""
-            }
         )));
     };
     let size = image.dimensions();
@@ -234,6 +242,76 @@ fn run_model(
                 n.saturating_sub(1)
             ))
         })
+}
+
+/// The mask words make on `image` with the recorded models (whose files must still have the
+/// recorded digests), threshold and rank; without a record, the default models.
+#[cfg(feature = "sam")]
+fn text_mask(
+    words: &str,
+    region: Option<crate::core::Region>,
+    grounder: Option<&crate::core::Grounder>,
+    image: &RgbImage,
+) -> Result<GrayImage, SegmentError> {
+    grounding::check_words(words)?;
+    let g = grounding::Grounder::open(
+        grounder.map(|g| g.segmenter.as_str()),
+        grounder.map(|g| g.scorer.as_str()),
+    )?;
+    if let Some(r) = grounder {
+        let short = |d: &str| d.chars().take(16).collect::<String>();
+        for (what, name, had, now) in [
+            (
+                "segmentation",
+                &r.segmenter,
+                &r.segmenter_digest,
+                &g.sam.digest,
+            ),
+            ("words-scoring", &r.scorer, &r.scorer_digest, &g.clip.digest),
+        ] {
+            if had != now {
+                return Err(SegmentError::Unavailable(format!(
+                    "{what} model '{name}' has files of digest {} but the mask was made with {}; \
+                     restore those files or ground the words again",
+                    short(now),
+                    short(had)
+                )));
+            }
+        }
+    }
+    let min_score = grounder.map_or(g.clip.min_score, |r| r.min_score.0);
+    let found = g.ground(
+        image,
+        words,
+        region,
+        &grounding::GroundParams::new(min_score),
+    )?;
+    let pick = grounder.map_or(0, |r| r.candidate as usize);
+    let n = found.candidates.len();
+    found
+        .candidates
+        .into_iter()
+        .nth(pick)
+        .map(|c| c.mask)
+        .ok_or_else(|| {
+            SegmentError::BadInput(format!(
+                "candidate {pick} of '{words}' was asked for, but {n} match on this image (0 to \
+                 {})",
+                n.saturating_sub(1)
+            ))
+        })
+}
+
+#[cfg(not(feature = "sam"))]
+fn text_mask(
+    _words: &str,
+    _region: Option<crate::core::Region>,
+    _grounder: Option<&crate::core::Grounder>,
+    _image: &RgbImage,
+) -> Result<GrayImage, SegmentError> {
+    Err(SegmentError::Unsupported(
+        "this zedit is built without segmentation: rebuild with `--features sam`".into(),
+    ))
 }
 
 #[cfg(not(feature = "sam"))]
