@@ -60,6 +60,12 @@ pub struct EditArgs {
     /// The similarity a candidate needs to match the words (default: the scoring model's)
     #[arg(long, value_name = "S", allow_negative_numbers = true)]
     pub min_score: Option<f32>,
+    /// The predicted IoU an automatic mask needs to be a candidate for the words (default 0.88)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_iou: Option<f32>,
+    /// The stability score an automatic mask needs to be a candidate (default 0.95)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_stability: Option<f32>,
     /// Limit the change to this rectangle, x,y,w,h in pixels
     #[arg(long, value_name = "X,Y,W,H", value_parser = super::edit_inputs::parse_rect, conflicts_with = "mask_ellipse")]
     pub mask_rect: Option<Rect>,

@@ -127,6 +127,8 @@ fn text_models(args: &EditArgs) -> super::segment_text::TextModels<'_> {
         sam: args.sam_model.as_deref(),
         clip: args.clip_model.as_deref(),
         min_score: args.min_score,
+        min_iou: args.min_iou,
+        min_stability: args.min_stability,
     }
 }
 

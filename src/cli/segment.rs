@@ -31,6 +31,12 @@ pub struct SegmentArgs {
     /// The similarity a candidate needs to match --text (default: the scoring model's)
     #[arg(long, value_name = "S", allow_negative_numbers = true)]
     pub min_score: Option<f32>,
+    /// The predicted IoU an automatic mask needs to be a candidate for the words (default 0.88)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_iou: Option<f32>,
+    /// The stability score an automatic mask needs to be a candidate (default 0.95)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_stability: Option<f32>,
     /// Which candidate to take: 0 is the best (by predicted IoU; for --text by score)
     #[arg(long, default_value_t = 0)]
     pub candidate: u32,
@@ -158,6 +164,8 @@ pub fn run(args: SegmentArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             sam: args.model.as_deref(),
             clip: args.clip_model.as_deref(),
             min_score: args.min_score,
+            min_iou: args.min_iou,
+            min_stability: args.min_stability,
         };
         return super::segment_text::run(
             &session,

@@ -13,6 +13,9 @@ pub struct TextModels<'a> {
     pub sam: Option<&'a str>,
     pub clip: Option<&'a str>,
     pub min_score: Option<f32>,
+    /// The automatic masks' filters (predicted IoU, stability); the reference's by default.
+    pub min_iou: Option<f32>,
+    pub min_stability: Option<f32>,
 }
 
 /// The position words of a phrase, as the planner reads them.
@@ -52,6 +55,11 @@ fn resolve(words: &str, m: &TextModels) -> anyhow::Result<crate::core::Grounder>
         segmenter: sam.id,
         scorer_digest: grounding::models::digest(&clip)?,
         min_score: crate::core::Score(m.min_score.unwrap_or(clip.min_score)),
+        min_iou: crate::core::Score(m.min_iou.unwrap_or(crate::core::DEFAULT_MIN_IOU)),
+        min_stability: crate::core::Score(
+            m.min_stability
+                .unwrap_or(crate::core::DEFAULT_MIN_STABILITY),
+        ),
         scorer: clip.id,
         candidate: 0,
     })
@@ -95,7 +103,13 @@ fn ground_and_store(
     }
     let g = Grounder::open(models.sam, models.clip)?;
     let region = region_of(words);
-    let params = GroundParams::new(models.min_score.unwrap_or(g.clip.min_score));
+    let mut params = GroundParams::new(models.min_score.unwrap_or(g.clip.min_score));
+    if let Some(v) = models.min_iou {
+        params.auto.pred_iou_thresh = v;
+    }
+    if let Some(v) = models.min_stability {
+        params.auto.stability_score_thresh = v;
+    }
     // A failure here leaves the session as it was: nothing is stored before it succeeds.
     let found = g.ground(image, words, region, &params)?;
     let n = found.candidates.len();

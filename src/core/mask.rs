@@ -55,7 +55,8 @@ impl std::hash::Hash for Score {
 /// The models words were turned into a mask with, recorded so replay finds the same: the
 /// segmentation model proposing candidates and the model scoring them against the words (names
 /// from `models/*.toml` or paths), the blake3 of each one's files, the similarity a candidate
-/// needed, and the rank taken (0: the best).
+/// needed, the predicted IoU and stability its automatic mask needed, and the rank taken (0:
+/// the best).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Grounder {
@@ -64,8 +65,25 @@ pub struct Grounder {
     pub scorer: String,
     pub scorer_digest: String,
     pub min_score: Score,
+    #[serde(default = "default_min_iou")]
+    pub min_iou: Score,
+    #[serde(default = "default_min_stability")]
+    pub min_stability: Score,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub candidate: u32,
+}
+
+/// The reference automatic mask generator's `pred_iou_thresh`.
+pub const DEFAULT_MIN_IOU: f32 = 0.88;
+/// The reference automatic mask generator's `stability_score_thresh`.
+pub const DEFAULT_MIN_STABILITY: f32 = 0.95;
+
+fn default_min_iou() -> Score {
+    Score(DEFAULT_MIN_IOU)
+}
+
+fn default_min_stability() -> Score {
+    Score(DEFAULT_MIN_STABILITY)
 }
 
 /// The shape of a mask, in the pixels of the image the step edits.
@@ -283,6 +301,8 @@ mod tests {
                     scorer: "chinese-clip-vit-b-16".into(),
                     scorer_digest: "f00d".into(),
                     min_score: Score(0.2),
+                    min_iou: Score(0.5),
+                    min_stability: Score(DEFAULT_MIN_STABILITY),
                     candidate: 1,
                 }),
             },

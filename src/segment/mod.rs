@@ -279,13 +279,13 @@ fn text_mask(
             }
         }
     }
-    let min_score = grounder.map_or(g.clip.min_score, |r| r.min_score.0);
-    let found = g.ground(
-        image,
-        words,
-        region,
-        &grounding::GroundParams::new(min_score),
-    )?;
+    let mut params = grounding::GroundParams::new(g.clip.min_score);
+    if let Some(r) = grounder {
+        params.min_score = r.min_score.0;
+        params.auto.pred_iou_thresh = r.min_iou.0;
+        params.auto.stability_score_thresh = r.min_stability.0;
+    }
+    let found = g.ground(image, words, region, &params)?;
     let pick = grounder.map_or(0, |r| r.candidate as usize);
     let n = found.candidates.len();
     found

@@ -27,8 +27,8 @@ impl Default for AutoParams {
         AutoParams {
             points_per_side: 16,
             points_per_batch: 16,
-            pred_iou_thresh: 0.88,
-            stability_score_thresh: 0.95,
+            pred_iou_thresh: crate::core::DEFAULT_MIN_IOU,
+            stability_score_thresh: crate::core::DEFAULT_MIN_STABILITY,
             stability_score_offset: 1.0,
             box_nms_thresh: 0.7,
         }
