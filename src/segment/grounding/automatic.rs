@@ -2,17 +2,25 @@
 //! makes them with one crop (`crop_n_layers=0`, `min_mask_region_area=0`): a grid of positive
 //! points, each decoded into its three multimask outputs; those filtered by predicted IoU and
 //! stability score, thresholded at 0, boxed, and de-duplicated by box NMS, best IoU first.
+//!
+//! One departure, for speed on photos: the reference scores masks at the original size; an
+//! image larger than the model's input (1024 on its longest side) is scored at the resized
+//! size instead, and only the kept masks are made at the original size. Images up to the input
+//! size, as the parity fixtures are, get exactly the reference's steps.
 
 use crate::segment::sam::{Embedding, Sam};
 use crate::segment::SegmentError;
 use image::GrayImage;
+use std::cmp::Ordering;
 
-/// The generator's parameters (the reference's names and defaults, but for the grid: 16 points
-/// a side rather than 32, to keep words-to-mask within seconds on a CPU).
+/// The generator's parameters (the reference's names and defaults, but for the grid: 8 points
+/// a side rather than 32, since each point costs a pass of the mask decoder, about 35 ms on
+/// two CPU cores at full size, and words-to-mask must stay within seconds).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AutoParams {
     pub points_per_side: usize,
-    /// Prompts decoded at once; the results do not depend on it.
+    /// Prompts decoded at once; the results do not depend on it (one at a time measured
+    /// fastest on a CPU: the batch's image-sized tensors outgrow the caches).
     pub points_per_batch: usize,
     /// Kept: predicted IoU above this (0 or below: no filter).
     pub pred_iou_thresh: f32,
@@ -25,8 +33,8 @@ pub struct AutoParams {
 impl Default for AutoParams {
     fn default() -> Self {
         AutoParams {
-            points_per_side: 16,
-            points_per_batch: 16,
+            points_per_side: 8,
+            points_per_batch: 1,
             pred_iou_thresh: crate::core::DEFAULT_MIN_IOU,
             stability_score_thresh: crate::core::DEFAULT_MIN_STABILITY,
             stability_score_offset: 1.0,
@@ -146,8 +154,8 @@ struct Kept {
     token: usize,
     iou: f32,
     stability: f32,
+    /// In the pixels masks are scored at.
     bbox: [u32; 4],
-    area: u64,
 }
 
 /// The automatic masks of the embedded image, best predicted IoU first.
@@ -158,6 +166,22 @@ pub fn automatic_masks(
 ) -> Result<Vec<AutoMask>, SegmentError> {
     let (h, w) = emb.original;
     let points = point_grid(p.points_per_side, (w as u32, h as u32));
+    // Where masks are scored: the original size, or the resized one when that is smaller.
+    let (eh, ew) = if emb.input.0 * emb.input.1 < h * w {
+        emb.input
+    } else {
+        (h, w)
+    };
+    let side = sam.config().image_size;
+    let scored = |pred: &crate::segment::sam::Prediction, token: usize| {
+        crate::segment::sam::transform::postprocess_fast(
+            &pred.low_res[token],
+            pred.low,
+            side,
+            emb.input,
+            (eh, ew),
+        )
+    };
     let preds = sam
         .predict_points(emb, &points, p.points_per_batch)
         .map_err(model_error)?;
@@ -166,23 +190,28 @@ pub fn automatic_masks(
         // Tokens 1..: the multimask outputs.
         for token in 1..pred.iou.len() {
             let iou = pred.iou[token];
-            if p.pred_iou_thresh > 0.0 && !(iou > p.pred_iou_thresh) {
+            // A NaN never passes a filter, as in the reference.
+            if p.pred_iou_thresh > 0.0
+                && iou.partial_cmp(&p.pred_iou_thresh) != Some(Ordering::Greater)
+            {
                 continue;
             }
-            let logits = sam.upscale(emb, pred, token);
+            let logits = scored(pred, token);
             let stability = stability_score(&logits, p.stability_score_offset);
-            if p.stability_score_thresh > 0.0 && !(stability >= p.stability_score_thresh) {
+            if p.stability_score_thresh > 0.0
+                && stability
+                    .partial_cmp(&p.stability_score_thresh)
+                    .is_none_or(Ordering::is_lt)
+            {
                 continue;
             }
-            let bbox = mask_box(|k| logits[k] > 0.0, (w, h));
-            let area = logits.iter().filter(|&&v| v > 0.0).count() as u64;
+            let bbox = mask_box(|k| logits[k] > 0.0, (ew, eh));
             kept.push(Kept {
                 point: i,
                 token,
                 iou,
                 stability,
                 bbox,
-                area,
             });
         }
     }
@@ -198,12 +227,18 @@ pub fn automatic_masks(
                 .iter()
                 .map(|&v| if v > 0.0 { 255 } else { 0 })
                 .collect();
+            let area = raw.iter().filter(|&&v| v > 0).count() as u64;
+            let bbox = if (eh, ew) == (h, w) {
+                k.bbox
+            } else {
+                mask_box(|i| raw[i] > 0, (w, h))
+            };
             let mask = GrayImage::from_raw(w as u32, h as u32, raw)
                 .unwrap_or_else(|| GrayImage::new(w as u32, h as u32));
             AutoMask {
                 mask,
-                bbox: k.bbox,
-                area: k.area,
+                bbox,
+                area,
                 iou: k.iou,
                 stability: k.stability,
                 point: points[k.point],

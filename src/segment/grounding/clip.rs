@@ -155,27 +155,48 @@ impl ClipScorer {
         } else {
             VarBuilder::from_pth(&r.weights, DType::F32, device).map_err(unreadable)?
         };
-        let logit_scale = match vb.get((), "logit_scale") {
-            Ok(t) => t.to_scalar::<f32>().map_err(model_error)?.exp(),
-            Err(_) => 2.6592f32.exp(),
-        };
-        let model = ChineseClipModel::new(vb, &config).map_err(|e| {
+        ClipScorer::from_parts(
+            r.id.clone(),
+            digest,
+            r.min_score,
+            &config,
+            vb,
+            load_tokenizer(&r.tokenizer)?,
+        )
+        .map_err(|e| {
             SegmentError::Unavailable(format!(
                 "{origin} does not fit its Chinese-CLIP configuration {}: {e}; fetch the model \
                  again",
                 r.config.display()
             ))
-        })?;
+        })
+    }
+
+    /// A scorer from weights already opened (benchmarks pass random ones).
+    pub fn from_parts(
+        id: String,
+        digest: String,
+        min_score: f32,
+        config: &ChineseClipConfig,
+        vb: VarBuilder,
+        tokenizer: Tokenizer,
+    ) -> candle_core::Result<ClipScorer> {
+        let device = vb.device().clone();
+        let logit_scale = match vb.get((), "logit_scale") {
+            Ok(t) => t.to_scalar::<f32>()?.exp(),
+            Err(_) => 2.6592f32.exp(),
+        };
+        let model = ChineseClipModel::new(vb, config)?;
         Ok(ClipScorer {
-            id: r.id.clone(),
+            id,
             digest,
-            min_score: r.min_score,
+            min_score,
             image_size: config.vision_config.image_size,
             logit_scale,
             max_tokens: config.text_config.max_position_embeddings,
             model,
-            tokenizer: load_tokenizer(&r.tokenizer)?,
-            device: device.clone(),
+            tokenizer,
+            device,
         })
     }
 

@@ -9,7 +9,7 @@ use image::{GrayImage, RgbImage};
 
 /// OpenAI CLIP's per-channel mean and std (0..1), which Chinese-CLIP keeps.
 pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
-pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_11];
+pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_6, 0.275_777_1];
 
 /// The grey outside the mask: CLIP's mean in 8 bits (123, 117, 104).
 pub fn fill() -> [u8; 3] {

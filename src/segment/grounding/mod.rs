@@ -38,7 +38,7 @@ impl GroundParams {
     pub fn new(min_score: f32) -> GroundParams {
         GroundParams {
             auto: AutoParams::default(),
-            max_candidates: 8,
+            max_candidates: 6,
             min_area: 0.001,
             min_score,
             position_weight: 0.05,
