@@ -188,10 +188,13 @@ mod tests {
             (120, 1024),
             (1100, 1024),
         ];
-        for ((i, o), f) in sizes
-            .into_iter()
-            .flat_map(|s| [(s, Filter::Lanczos), (s, Filter::Bilinear)])
-        {
+        for ((i, o), f) in sizes.into_iter().flat_map(|s| {
+            [
+                (s, Filter::Lanczos),
+                (s, Filter::Bilinear),
+                (s, Filter::Bicubic),
+            ]
+        }) {
             for (_, w) in coefficients(i, o, f) {
                 let s: i64 = w.iter().map(|&k| k as i64).sum();
                 assert!(
@@ -201,7 +204,7 @@ mod tests {
             }
         }
         let px: Vec<u8> = (0..60).map(|v| (v * 4) as u8).collect();
-        for f in [Filter::Lanczos, Filter::Bilinear] {
+        for f in [Filter::Lanczos, Filter::Bilinear, Filter::Bicubic] {
             assert_eq!(resize(&px, (5, 4), 3, (5, 4), f), px);
         }
     }
