@@ -8,6 +8,7 @@ pub mod automatic;
 pub mod clip;
 pub mod crop;
 pub mod models;
+pub mod replay;
 
 use crate::core::Region;
 use crate::segment::sam::Embedding;
