@@ -1,6 +1,7 @@
-//! Pillow's resize of 8-bit images, reproduced exactly, with its Lanczos and bilinear filters:
-//! Z-Image's reference resizes inputs and masks with `PIL.Image.resize(size, LANCZOS)` and SAM's
-//! resizes the longest side to 1024 with `BILINEAR`, so a model's input pixels match only if
+//! Pillow's resize of 8-bit images, reproduced exactly, with its Lanczos, bilinear and bicubic
+//! filters: Z-Image's reference resizes inputs and masks with `PIL.Image.resize(size, LANCZOS)`,
+//! SAM's resizes the longest side to 1024 with `BILINEAR` and CLIP's image processors resize
+//! crops with `BICUBIC`, so a model's input pixels match only if
 //! the resize does. Separable (one pass per side that changes); the filter widens with the
 //! scale when shrinking; coefficients are normalised per output pixel and rounded to 22-bit
 //! fixed point, as Pillow does for 8 bits.
@@ -14,6 +15,9 @@ pub enum Filter {
     Bilinear,
     /// `Image.LANCZOS`: Lanczos-3, support 3.
     Lanczos,
+    /// `Image.BICUBIC`: the cubic convolution with a = -0.5, support 2 (CLIP's image
+    /// processors).
+    Bicubic,
 }
 
 impl Filter {
@@ -22,6 +26,7 @@ impl Filter {
         match self {
             Filter::Bilinear => 1.0,
             Filter::Lanczos => 3.0,
+            Filter::Bicubic => 2.0,
         }
     }
 
@@ -31,6 +36,17 @@ impl Filter {
                 let x = x.abs();
                 if x < 1.0 {
                     1.0 - x
+                } else {
+                    0.0
+                }
+            }
+            Filter::Bicubic => {
+                const A: f64 = -0.5;
+                let x = x.abs();
+                if x < 1.0 {
+                    ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0
+                } else if x < 2.0 {
+                    (((x - 5.0) * x + 8.0) * x - 4.0) * A
                 } else {
                     0.0
                 }
@@ -172,10 +188,13 @@ mod tests {
             (120, 1024),
             (1100, 1024),
         ];
-        for ((i, o), f) in sizes
-            .into_iter()
-            .flat_map(|s| [(s, Filter::Lanczos), (s, Filter::Bilinear)])
-        {
+        for ((i, o), f) in sizes.into_iter().flat_map(|s| {
+            [
+                (s, Filter::Lanczos),
+                (s, Filter::Bilinear),
+                (s, Filter::Bicubic),
+            ]
+        }) {
             for (_, w) in coefficients(i, o, f) {
                 let s: i64 = w.iter().map(|&k| k as i64).sum();
                 assert!(
@@ -185,7 +204,7 @@ mod tests {
             }
         }
         let px: Vec<u8> = (0..60).map(|v| (v * 4) as u8).collect();
-        for f in [Filter::Lanczos, Filter::Bilinear] {
+        for f in [Filter::Lanczos, Filter::Bilinear, Filter::Bicubic] {
             assert_eq!(resize(&px, (5, 4), 3, (5, 4), f), px);
         }
     }

@@ -121,8 +121,10 @@ fn region_left_still_means_light_from_the_left_on_the_worker() {
 }
 
 #[test]
-fn model_prompts_are_refused_clearly_for_now() {
+fn a_text_mask_without_its_models_fails_the_step_naming_the_fetch_command() {
     let tmp = tempfile::tempdir().unwrap();
+    // No model in this cache: the words cannot be grounded.
+    std::env::set_var("HF_HUB_CACHE", tmp.path().join("empty-cache"));
     let dir = new_session(tmp.path(), "s");
     let runner = zedit::worker::LocalRunner::start(
         zedit::worker::default_factory(),
@@ -133,10 +135,18 @@ fn model_prompts_are_refused_clearly_for_now() {
     let mut job = relight_job(&dir, 1);
     job.request.mask_spec = Some(zedit::core::MaskSpec::new(MaskShape::Text {
         target: "the red shirt".into(),
+        region: None,
+        grounder: None,
     }));
     let (id, _, events) = runner.submit(job).unwrap();
     let step = zedit::worker::LocalRunner::wait_step(&events, id, &dir, &mut |_| {}).unwrap();
     let error = step.error.unwrap();
-    assert_eq!(error.kind, zedit::core::ErrorKind::Unsupported);
-    assert!(error.message.contains("segmentation model"), "{error}");
+    assert!(step.output.is_none());
+    if cfg!(feature = "sam") {
+        assert_eq!(error.kind, zedit::core::ErrorKind::Unavailable);
+        assert!(error.message.contains("zedit models fetch"), "{error}");
+    } else {
+        assert_eq!(error.kind, zedit::core::ErrorKind::Unsupported);
+        assert!(error.message.contains("without segmentation"), "{error}");
+    }
 }

@@ -44,9 +44,28 @@ pub struct EditArgs {
     /// Mask found by Segment Anything from points (--point, --neg) and a box (--box)
     #[command(flatten)]
     pub sam_prompt: super::segment::PromptArgs,
-    /// Segmentation model for --point/--neg/--box (default: mobile-sam)
+    /// Segmentation model for --point/--neg/--box and words (default: mobile-sam)
     #[arg(long, value_name = "M")]
     pub sam_model: Option<String>,
+    /// Mask found from words naming what to change ("杯子", "the cup on the right"), by
+    /// Segment Anything's automatic masks scored with Chinese-CLIP (`--text` is add's caption)
+    #[arg(long, value_name = "WORDS", conflicts_with_all = ["mask", "mask_rect", "mask_ellipse", "mask_from"])]
+    pub mask_text: Option<String>,
+    /// `target`: each planned step's mask found from its own target words and position
+    #[arg(long, value_name = "target", value_parser = ["target"], conflicts_with_all = ["mask", "mask_rect", "mask_ellipse"])]
+    pub mask_from: Option<String>,
+    /// Words-scoring model for --mask-text / --mask-from (default: chinese-clip-vit-b-16)
+    #[arg(long, value_name = "M")]
+    pub clip_model: Option<String>,
+    /// The similarity a candidate needs to match the words (default: the scoring model's)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_score: Option<f32>,
+    /// The predicted IoU an automatic mask needs to be a candidate for the words (default 0.88)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_iou: Option<f32>,
+    /// The stability score an automatic mask needs to be a candidate (default 0.95)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_stability: Option<f32>,
     /// Limit the change to this rectangle, x,y,w,h in pixels
     #[arg(long, value_name = "X,Y,W,H", value_parser = super::edit_inputs::parse_rect, conflicts_with = "mask_ellipse")]
     pub mask_rect: Option<Rect>,
@@ -183,6 +202,10 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let loras = super::lora::resolve(&args.lora, args.model.as_deref())?;
     let mut requests = Vec::new();
     for p in planned {
+        let mask = match &args.mask_from {
+            Some(_) => Some(super::edit_inputs::target_mask_spec(&args, &p.step)?),
+            None => mask.clone(),
+        };
         let mut params = EditParams {
             strength: args.strength.unwrap_or(p.step.strength),
             steps: args.steps,
@@ -204,6 +227,7 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             let source = if let Some(m) = &mask {
                 match m.shape {
                     MaskShape::File { .. } => MaskSource::File,
+                    MaskShape::Text { .. } => MaskSource::Words,
                     _ => MaskSource::Drawn,
                 }
             } else if args.region.is_some() {
@@ -217,11 +241,11 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         } else {
             None
         };
-        requests.push((p.step, params, recipe));
+        requests.push((p.step, params, recipe, mask));
     }
     if requests.len() > 1 {
         eprintln!("planned {} steps:", requests.len());
-        for (i, (s, _, r)) in requests.iter().enumerate() {
+        for (i, (s, _, r, _)) in requests.iter().enumerate() {
             let told = r
                 .as_ref()
                 .map(|r| {
@@ -250,13 +274,13 @@ pub fn run(args: EditArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     };
     let mut parent = session.doc.head;
     let mut done = Vec::new();
-    for (p, params, recipe) in requests {
+    for (p, params, recipe, mask) in requests {
         let req = StepRequest {
             parent,
             op: p.op,
             instruction: p.instruction,
             params,
-            mask_spec: mask.clone(),
+            mask_spec: mask,
             mask: None,
             overlay: overlay.clone(),
             recipe,

@@ -1,5 +1,6 @@
 //! The inputs of `zedit edit` beyond the instruction: its value parsers (rectangles, points,
-//! modes) and the mask and overlay files, checked and stored in the session.
+//! modes), the mask and overlay files, checked and stored in the session, and the words a
+//! step's mask is found from.
 
 use super::edit::EditArgs;
 use crate::core::{ImageRef, MaskShape, MaskSpec, Mode, Rect, Region};
@@ -33,11 +34,30 @@ pub(super) fn parse_mode(s: &str) -> Result<Mode, String> {
     })
 }
 
-/// The mask the flags ask for: a file (stored in the session), a rectangle or an ellipse, with
-/// `--grow` and `--feather`.
 /// The mask the flags ask for: a file (stored in the session), a rectangle, an ellipse, or
-/// points and a box for Segment Anything, with `--grow` and `--feather`.
+/// points and a box for Segment Anything, or words, with `--grow` and `--feather`.
 pub(super) fn mask_spec(args: &EditArgs, session: &Session) -> anyhow::Result<Option<MaskSpec>> {
+    if let Some(words) = &args.mask_text {
+        if !args.sam_prompt.is_empty() {
+            bail!("--mask-text finds the mask from words; it cannot be combined with --point, --neg or --box");
+        }
+        let region = super::segment_text::region_of(words);
+        return super::segment_text::text_mask_spec(
+            words,
+            region,
+            &text_models(args),
+            args.grow,
+            args.feather,
+        )
+        .map(Some);
+    }
+    if args.mask_from.is_some() {
+        if !args.sam_prompt.is_empty() {
+            bail!("--mask-from target finds each step's mask from its words; it cannot be combined with --point, --neg or --box");
+        }
+        // Made per step, from each planned step's own target.
+        return Ok(None);
+    }
     if !args.sam_prompt.is_empty() {
         if args.mask.is_some() || args.mask_rect.is_some() || args.mask_ellipse.is_some() {
             bail!("--point/--neg/--box find a mask; they cannot be combined with --mask, --mask-rect or --mask-ellipse");
@@ -100,4 +120,34 @@ fn import_mask(session: &Session, path: &Path) -> anyhow::Result<ImageRef> {
 pub(super) fn import_overlay(session: &Session, path: &Path) -> anyhow::Result<ImageRef> {
     let overlay = read_image(path).with_context(|| "cannot read the overlay".to_string())?;
     Ok(session.put_image(&image::DynamicImage::ImageRgba8(overlay.to_rgba8()))?)
+}
+
+fn text_models(args: &EditArgs) -> super::segment_text::TextModels<'_> {
+    super::segment_text::TextModels {
+        sam: args.sam_model.as_deref(),
+        clip: args.clip_model.as_deref(),
+        min_score: args.min_score,
+        min_iou: args.min_iou,
+        min_stability: args.min_stability,
+    }
+}
+
+/// `--mask-from target`: the planned step's mask from the words naming what it acts on (its
+/// subject as the user described it, else its target) and its position words.
+pub(super) fn target_mask_spec(
+    args: &EditArgs,
+    step: &crate::plan::PlannedStep,
+) -> anyhow::Result<MaskSpec> {
+    let Some(words) = step.subject.as_ref().or(step.target.as_ref()) else {
+        bail!(
+            "--mask-from target: the step {} \"{}\" names no target to find in the image; give \
+             the words with --mask-text WORDS, or a mask (--mask, --point, --box)",
+            step.op,
+            crate::printable::printable(&step.instruction)
+        );
+    };
+    let region = step
+        .region
+        .or_else(|| super::segment_text::region_of(&step.instruction));
+    super::segment_text::text_mask_spec(words, region, &text_models(args), args.grow, args.feather)
 }

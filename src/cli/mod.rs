@@ -8,6 +8,7 @@ mod models;
 mod plan;
 mod replay;
 mod segment;
+mod segment_text;
 mod sessions;
 mod worker;
 
@@ -46,7 +47,7 @@ pub enum Command {
     Export(history::ExportArgs),
     /// Re-run the chain from the source (--verify) or on other images (--on)
     Replay(replay::ReplayArgs),
-    /// Find a mask with Segment Anything from points and a box; prints the mask's path
+    /// Find a mask with Segment Anything from points, a box or words; prints the mask's path
     Segment(segment::SegmentArgs),
     /// List sessions
     Sessions(sessions::SessionsArgs),

@@ -44,6 +44,10 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
             if let Some(m) = crate::segment::models::manifest(&name) {
                 return fetch_sam(&m);
             }
+            #[cfg(feature = "sam")]
+            if let Some(m) = crate::segment::grounding::models::manifest(&name) {
+                return fetch_clip(&m);
+            }
             fetch(&name)
         }
     }
@@ -66,7 +70,39 @@ fn sam_entries() -> Vec<serde_json::Value> {
                 "installed": installed,
             })
         })
+        .chain(clip_entries())
         .collect()
+}
+
+/// The words-scoring models, in the same form (their weights as the file).
+#[cfg(feature = "sam")]
+fn clip_entries() -> Vec<serde_json::Value> {
+    use crate::segment::grounding::models;
+    models::manifests()
+        .into_iter()
+        .map(|m| {
+            let installed = models::find_installed(&m).map(|r| r.weights.display().to_string());
+            serde_json::json!({
+                "name": m.name,
+                "engine": m.engine,
+                "repo": m.repo,
+                "file": m.weights,
+                "description": m.description,
+                "installed": installed,
+            })
+        })
+        .collect()
+}
+
+#[cfg(feature = "sam")]
+fn fetch_clip(m: &crate::segment::grounding::models::ClipManifest) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "fetching {} ({}, {} and {} from {}) into the Hugging Face cache...",
+        m.name, m.weights, m.config, m.tokenizer, m.repo
+    );
+    let r = crate::segment::grounding::models::fetch(m, true)?;
+    println!("{} is installed at {}", m.name, r.weights.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(not(feature = "sam"))]

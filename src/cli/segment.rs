@@ -1,6 +1,7 @@
 //! `zedit segment`: a mask found by Segment Anything from clicks and a box on the session's
 //! head image, stored in the session (every candidate, content-addressed); the chosen one's
-//! path is the last line of stdout. Also the `--point/--neg/--box` mask spec of `zedit edit`.
+//! path is the last line of stdout (words: `segment_text`). Also the `--point/--neg/--box` mask
+//! spec of `zedit edit`.
 
 use super::Ctx;
 use crate::core::{MaskPoint, MaskShape, MaskSpec, Rect};
@@ -19,7 +20,24 @@ pub struct SegmentArgs {
     /// with model.safetensors (and config.json)
     #[arg(long, value_name = "M")]
     pub model: Option<String>,
-    /// Which candidate to take: 0 is the best by predicted IoU
+    /// Words naming what to mask, in Chinese or English ("杯子", "the cup on the right"):
+    /// Segment Anything's automatic masks scored against them by Chinese-CLIP
+    #[arg(long, value_name = "WORDS")]
+    pub text: Option<String>,
+    /// Words-scoring model for --text: chinese-clip-vit-b-16 (default) or a folder with
+    /// config.json, vocab.txt and the weights
+    #[arg(long, value_name = "M")]
+    pub clip_model: Option<String>,
+    /// The similarity a candidate needs to match --text (default: the scoring model's)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_score: Option<f32>,
+    /// The predicted IoU an automatic mask needs to be a candidate for the words (default 0.88)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_iou: Option<f32>,
+    /// The stability score an automatic mask needs to be a candidate (default 0.95)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_stability: Option<f32>,
+    /// Which candidate to take: 0 is the best (by predicted IoU; for --text by score)
     #[arg(long, default_value_t = 0)]
     pub candidate: u32,
     /// Print the candidates and their scores as JSON (one line) before the mask's path
@@ -125,6 +143,26 @@ fn segmenter_for(_: Option<&str>, _: (u32, u32)) -> anyhow::Result<crate::core::
 pub fn run(args: SegmentArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let session = Session::load(&ctx.session_dir(&args.session)?)?;
     let image = session.load_image(session.doc.head_image())?.to_rgb8();
+    if let Some(words) = &args.text {
+        if !args.prompt.is_empty() {
+            bail!("--text finds the mask from words; it cannot be combined with --point, --neg or --box");
+        }
+        let models = super::segment_text::TextModels {
+            sam: args.model.as_deref(),
+            clip: args.clip_model.as_deref(),
+            min_score: args.min_score,
+            min_iou: args.min_iou,
+            min_stability: args.min_stability,
+        };
+        return super::segment_text::run(
+            &session,
+            &image,
+            words,
+            &models,
+            args.candidate,
+            args.json,
+        );
+    }
     let prompt = args.prompt.spec();
     // Refused before any model loads, and before anything is written.
     prompt.check(image.dimensions())?;

@@ -1,7 +1,7 @@
 //! What a step changes: a mask described as data (a drawn shape, a stored image, or the prompt a
 //! segmentation model turns into a mask), grown and feathered. Rasterised by `crate::mask`.
 
-use super::{ImageRef, Rect};
+use super::{ImageRef, Rect, Region};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -33,6 +33,59 @@ pub struct Segmenter {
     pub height: u32,
 }
 
+/// A score recorded with a mask spec; compared and hashed by its bits, so specs stay `Eq`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Score(pub f32);
+
+impl PartialEq for Score {
+    fn eq(&self, other: &Score) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for Score {}
+
+impl std::hash::Hash for Score {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
+}
+
+/// The models words were turned into a mask with, recorded so replay finds the same: the
+/// segmentation model proposing candidates and the model scoring them against the words (names
+/// from `models/*.toml` or paths), the blake3 of each one's files, the similarity a candidate
+/// needed, the predicted IoU and stability its automatic mask needed, and the rank taken (0:
+/// the best).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grounder {
+    pub segmenter: String,
+    pub segmenter_digest: String,
+    pub scorer: String,
+    pub scorer_digest: String,
+    pub min_score: Score,
+    #[serde(default = "default_min_iou")]
+    pub min_iou: Score,
+    #[serde(default = "default_min_stability")]
+    pub min_stability: Score,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub candidate: u32,
+}
+
+/// The reference automatic mask generator's `pred_iou_thresh`.
+pub const DEFAULT_MIN_IOU: f32 = 0.88;
+/// The reference automatic mask generator's `stability_score_thresh`.
+pub const DEFAULT_MIN_STABILITY: f32 = 0.95;
+
+fn default_min_iou() -> Score {
+    Score(DEFAULT_MIN_IOU)
+}
+
+fn default_min_stability() -> Score {
+    Score(DEFAULT_MIN_STABILITY)
+}
+
 /// The shape of a mask, in the pixels of the image the step edits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -61,8 +114,15 @@ pub enum MaskShape {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         segmenter: Option<Segmenter>,
     },
-    /// Words naming what to mask ("the red shirt"), for a text-prompted segmentation model.
-    Text { target: String },
+    /// Words naming what to mask ("the red shirt"), found by scoring a segmentation model's
+    /// candidates against them; `region` (position words) favours candidates on that side.
+    Text {
+        target: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        region: Option<Region>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grounder: Option<Grounder>,
+    },
 }
 
 impl MaskShape {
@@ -177,7 +237,12 @@ impl fmt::Display for MaskSpec {
                 write!(f, "file {}", name.chars().take(12).collect::<String>())?
             }
             MaskShape::Points { points, .. } => write!(f, "{} points", points.len())?,
-            MaskShape::Text { target } => write!(f, "\"{target}\"")?,
+            MaskShape::Text { target, region, .. } => {
+                write!(f, "\"{target}\"")?;
+                if let Some(r) = region {
+                    write!(f, " ({r})")?;
+                }
+            }
         }
         if self.grow > 0 {
             write!(f, " +{}", self.grow)?;
@@ -243,6 +308,22 @@ mod tests {
             },
             MaskShape::Text {
                 target: "the red shirt".into(),
+                region: None,
+                grounder: None,
+            },
+            MaskShape::Text {
+                target: "左边的杯子".into(),
+                region: Some(Region::Left),
+                grounder: Some(Grounder {
+                    segmenter: "mobile-sam".into(),
+                    segmenter_digest: "cafe".into(),
+                    scorer: "chinese-clip-vit-b-16".into(),
+                    scorer_digest: "f00d".into(),
+                    min_score: Score(0.2),
+                    min_iou: Score(0.5),
+                    min_stability: Score(DEFAULT_MIN_STABILITY),
+                    candidate: 1,
+                }),
             },
         ];
         for shape in shapes {

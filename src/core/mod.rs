@@ -10,7 +10,10 @@ mod region;
 mod step;
 
 pub use error::{ErrorKind, StepError};
-pub use mask::{MaskPoint, MaskShape, MaskSpec, Segmenter};
+pub use mask::{
+    Grounder, MaskPoint, MaskShape, MaskSpec, Score, Segmenter, DEFAULT_MIN_IOU,
+    DEFAULT_MIN_STABILITY,
+};
 pub use op::{Op, ParseOpError};
 pub use params::EditParams;
 pub use recipe::{FlowEditParams, LoraRef, MaskSource, Mode, Recipe, RecipeError};

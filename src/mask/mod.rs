@@ -155,6 +155,8 @@ mod tests {
         assert!(err.to_string().contains("5x5"), "{err}");
         let text = MaskSpec::new(MaskShape::Text {
             target: "shirt".into(),
+            region: None,
+            grounder: None,
         });
         let err = rasterise(&text, (10, 10), None).unwrap_err();
         assert_eq!(err, MaskError::NeedsModel("text"));

@@ -20,6 +20,9 @@ mod lexicon;
 mod order;
 mod purpose;
 mod region;
+
+/// The named part of the frame a phrase points at ("on the right", "左边的"), if any.
+pub use region::find as find_region;
 mod scene;
 mod segment;
 mod slots;

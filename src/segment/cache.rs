@@ -1,8 +1,9 @@
-//! What a long-lived process keeps between segmentations: the loaded model (reloaded only
-//! when the weights file changes) and the embeddings of the last few images, keyed by the
+//! What a long-lived process keeps between segmentations: the loaded models (the segmenter
+//! and the words scorer, each reloaded only when its files change) and the embeddings of the last few images, keyed by the
 //! model's digest and the image's own hash. The worker serves every click on one image with
 //! one embedding, so a further click costs only the prompt encoder and the mask decoder.
 
+use super::grounding::{self, ClipScorer};
 use super::models::{self, Resolved};
 use super::sam::Embedding;
 use super::segmenter::{SegmentModel, Segmentation};
@@ -40,6 +41,8 @@ impl FileStamp {
 #[derive(Default)]
 struct Cache {
     model: Option<(String, FileStamp, Arc<SegmentModel>)>,
+    /// The words-scoring model, reloaded when any of its files changes.
+    scorer: Option<(String, Vec<FileStamp>, Arc<ClipScorer>)>,
     /// (model digest, image hash) → embedding, newest last.
     embeddings: VecDeque<((String, String), Arc<Embedding>)>,
 }
@@ -69,6 +72,27 @@ pub fn model(model: Option<&str>) -> Result<Arc<SegmentModel>, SegmentError> {
     cache.model = None;
     let loaded = Arc::new(load(resolved.clone())?);
     cache.model = Some((resolved.id, stamp, loaded.clone()));
+    Ok(loaded)
+}
+
+/// The words-scoring model `model` names (a folder, a manifest name, or the default), loaded
+/// once.
+pub fn scorer(model: Option<&str>) -> Result<Arc<ClipScorer>, SegmentError> {
+    let r = grounding::models::resolve(model)?;
+    let stamps = [&r.weights, &r.config, &r.tokenizer]
+        .into_iter()
+        .map(|p| FileStamp::of(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut guard = lock();
+    let cache = guard.get_or_insert_with(Cache::default);
+    if let Some((id, kept, m)) = &cache.scorer {
+        if *id == r.id && *kept == stamps {
+            return Ok(m.clone());
+        }
+    }
+    cache.scorer = None;
+    let loaded = Arc::new(ClipScorer::load(&r, &Device::Cpu)?);
+    cache.scorer = Some((r.id, stamps, loaded.clone()));
     Ok(loaded)
 }
 

@@ -1,9 +1,12 @@
 //! Masks found by models: a point or box prompt turned into a mask by Segment Anything
-//! (MobileSAM by default, SAM ViT-B also), as ranked candidates at the image's size. The
-//! prompt checks run without a model, so bad input is refused before anything loads.
+//! (MobileSAM by default, SAM ViT-B also), as ranked candidates at the image's size, and words
+//! turned into a mask (`grounding`). The prompt checks run without a model, so bad input is
+//! refused before anything loads.
 
 #[cfg(feature = "sam")]
 pub mod cache;
+#[cfg(feature = "sam")]
+pub mod grounding;
 #[cfg(feature = "sam")]
 pub mod models;
 #[cfg(feature = "sam")]
@@ -179,16 +182,21 @@ pub fn prompt_of(spec: &MaskSpec) -> Option<(PromptSpec, Option<&Segmenter>)> {
 /// given for, segmented by the recorded model (whose weights must still have the recorded
 /// digest), the recorded candidate taken, then grown and feathered.
 pub fn mask_from_spec(spec: &MaskSpec, image: &RgbImage) -> Result<GrayImage, SegmentError> {
+    if let MaskShape::Text {
+        target,
+        region,
+        grounder,
+    } = &spec.shape
+    {
+        let mut mask = text_mask(target, *region, grounder.as_ref(), image)?;
+        crate::mask::grow(&mut mask, spec.grow);
+        crate::mask::feather(&mut mask, spec.feather);
+        return Ok(mask);
+    }
     let Some((prompt, segmenter)) = prompt_of(spec) else {
         return Err(SegmentError::Unsupported(format!(
-            "a '{}' mask is not made by a point or box segmentation model{}",
+            "a '{}' mask is not made by a segmentation model",
             spec.shape.kind(),
-            if matches!(spec.shape, MaskShape::Text { .. }) {
-                "; words to a mask are not built yet: click the target (--point X,Y) or box it \
-                 (--box X,Y,W,H)"
-            } else {
-                ""
-            }
         )));
     };
     let size = image.dimensions();
@@ -237,6 +245,21 @@ fn run_model(
                 n.saturating_sub(1)
             ))
         })
+}
+
+#[cfg(feature = "sam")]
+use grounding::replay::text_mask;
+
+#[cfg(not(feature = "sam"))]
+fn text_mask(
+    _words: &str,
+    _region: Option<crate::core::Region>,
+    _grounder: Option<&crate::core::Grounder>,
+    _image: &RgbImage,
+) -> Result<GrayImage, SegmentError> {
+    Err(SegmentError::Unsupported(
+        "this zedit is built without segmentation: rebuild with `--features sam`".into(),
+    ))
 }
 
 #[cfg(not(feature = "sam"))]

@@ -70,6 +70,16 @@ impl SegmentModel {
         })
     }
 
+    /// A model already built (benchmarks build one from random weights).
+    pub fn from_sam(id: String, digest: String, weights: PathBuf, sam: Sam) -> SegmentModel {
+        SegmentModel {
+            id,
+            digest,
+            weights,
+            sam,
+        }
+    }
+
     pub fn sam(&self) -> &Sam {
         &self.sam
     }

@@ -54,9 +54,10 @@ impl Module for Mlp {
 /// Every mask token's low-resolution logits and predicted IoU, for one prompt.
 #[derive(Debug)]
 pub struct Decoded {
-    /// (tokens, 4 * grid, 4 * grid); token 0 is the single-mask output, the rest multimask.
+    /// (tokens, 4 * grid, 4 * grid), or (B, tokens, ..) from `forward_batch`; token 0 is the
+    /// single-mask output, the rest multimask.
     pub masks: Tensor,
-    /// (tokens,)
+    /// (tokens,), or (B, tokens)
     pub iou: Tensor,
 }
 
@@ -129,14 +130,35 @@ impl MaskDecoder {
         sparse: &Tensor,
         dense: &Tensor,
     ) -> Result<Decoded> {
+        let out = self.forward_batch(image, image_pe, sparse, dense)?;
+        Ok(Decoded {
+            masks: out.masks.squeeze(0)?,
+            iou: out.iou.squeeze(0)?,
+        })
+    }
+
+    /// Decodes `B` prompts against one image at once (the reference repeats the embedding per
+    /// prompt): `sparse` (B, n, C); masks come back (B, tokens, 4g, 4g), IoU (B, tokens).
+    pub fn forward_batch(
+        &self,
+        image: &Tensor,
+        image_pe: &Tensor,
+        sparse: &Tensor,
+        dense: &Tensor,
+    ) -> Result<Decoded> {
+        let batch = sparse.dim(0)?;
         let output_tokens = Tensor::cat(&[&self.iou_token, &self.mask_tokens], 0)?.unsqueeze(0)?;
+        let (t, dim) = (output_tokens.dim(1)?, output_tokens.dim(2)?);
+        let output_tokens = output_tokens.broadcast_as((batch, t, dim))?.contiguous()?;
         let tokens = Tensor::cat(&[&output_tokens, sparse], 1)?;
         let src = image.broadcast_add(dense)?;
-        let (b, c, h, w) = src.dims4()?;
-        let (hs, src) = self.transformer.forward(&src, image_pe, &tokens)?;
+        let (_, c, h, w) = src.dims4()?;
+        let src = src.broadcast_as((batch, c, h, w))?.contiguous()?;
+        let pe = image_pe.broadcast_as((batch, c, h, w))?.contiguous()?;
+        let (hs, src) = self.transformer.forward(&src, &pe, &tokens)?;
         let n = self.hypernetworks.len();
         let iou_out = hs.i((.., 0))?;
-        let src = src.transpose(1, 2)?.reshape((b, c, h, w))?;
+        let src = src.transpose(1, 2)?.reshape((batch, c, h, w))?;
         let (c1, c2) = (&self.upscale_conv1, &self.upscale_conv2);
         let up = gelu(&conv_transpose2x2(&src, c1.weight(), c1.bias())?.apply(&self.upscale_ln)?)?;
         let up = match c2.bias() {
@@ -153,8 +175,8 @@ impl MaskDecoder {
         let (b, c, h, w) = up.dims4()?;
         let masks = hyper
             .matmul(&up.reshape((b, c, h * w))?)?
-            .reshape((n, h, w))?;
-        let iou = self.iou_head.forward(&iou_out)?.reshape(n)?;
+            .reshape((b, n, h, w))?;
+        let iou = self.iou_head.forward(&iou_out)?.reshape((b, n))?;
         Ok(Decoded { masks, iou })
     }
 }

@@ -11,6 +11,7 @@
 //! corners with labels 2 and 3 (as the reference's exported model does), whose positional
 //! encoding candle computes and to which the corner embeddings are added here.
 
+mod batch;
 pub mod config;
 mod decoder;
 mod kernels;

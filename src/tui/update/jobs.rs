@@ -135,7 +135,7 @@ fn draft_of(s: &Step) -> DraftStep {
         overlay: s.overlay.clone(),
         recipe: s.recipe.clone(),
         target: match s.mask_spec.as_ref().map(|m| &m.shape) {
-            Some(MaskShape::Text { target }) => Some(target.clone()),
+            Some(MaskShape::Text { target, .. }) => Some(target.clone()),
             _ => None,
         },
     }

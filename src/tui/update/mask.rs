@@ -5,7 +5,7 @@
 use super::super::action::Command;
 use super::super::effect::Effect;
 use super::super::state::{Focus, MaskEdit, MaskTarget, SessionView, State};
-use crate::core::{ImageRef, MaskShape, MaskSpec, Rect};
+use crate::core::{ImageRef, MaskShape, MaskSpec, Rect, Region};
 
 const GROW_STEP: u32 = 4;
 
@@ -93,15 +93,19 @@ pub fn begin(state: &mut State, target: MaskTarget) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The words the mask is for: the planned step's target, or the typed instruction's.
-fn target_words(state: &State, target: MaskTarget) -> Option<String> {
+/// The words the mask is for and the part of the frame they name: the planned step's, or
+/// those of the typed instruction's first step that names a target.
+fn target_words(state: &State, target: MaskTarget) -> Option<(String, Option<Region>)> {
     match target {
-        MaskTarget::PlanStep(i) => state.plan.as_ref()?.steps.get(i)?.target.clone(),
+        MaskTarget::PlanStep(i) => {
+            let d = state.plan.as_ref()?.steps.get(i)?;
+            Some((d.target.clone()?, d.region))
+        }
         MaskTarget::NextEdit => crate::plan::plan(state.input.text())
             .ok()?
             .steps
             .into_iter()
-            .find_map(|s| s.target),
+            .find_map(|s| Some((s.subject.or(s.target)?, s.region))),
     }
 }
 
@@ -131,12 +135,16 @@ pub fn command(state: &mut State, c: Command) -> Vec<Effect> {
         Command::SegmentBox => return super::clicks::begin(state, true),
         Command::MaskWords => {
             let (grow, feather) = (edit.spec.grow, edit.spec.feather);
-            let Some(words) = target_words(state, target) else {
+            let Some((words, region)) = target_words(state, target) else {
                 state.error("no target words: the plan names nothing this step acts on");
                 return Vec::new();
             };
             let spec = MaskSpec {
-                shape: MaskShape::Text { target: words },
+                shape: MaskShape::Text {
+                    target: words,
+                    region,
+                    grounder: None,
+                },
                 grow,
                 feather,
             };

@@ -37,7 +37,8 @@ pub fn start(state: &mut State) -> Vec<Effect> {
         };
         let recipe = Some(crate::recipe::derive(&p, drawn));
         steps.push(DraftStep {
-            target: p.target.clone(),
+            // What the user called it ("红色T恤"), else its head: the words a mask is found from.
+            target: p.subject.clone().or(p.target.clone()),
             op: p.op,
             instruction: p.instruction,
             strength: p.strength,
