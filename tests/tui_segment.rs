@@ -89,3 +89,27 @@ fn two_clicks_a_cycled_candidate_and_a_recolor_land_on_disk() {
         "the runner found the same mask as the candidate taken"
     );
 }
+
+#[test]
+fn the_plan_steps_own_words_become_its_mask_with_one_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("sessions");
+    let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sam/image.png");
+    Session::create(&root, "cup", &image).unwrap();
+    let mut h = Harness::local(&root);
+    h.keys("<Enter>i把左边的杯子改成蓝色<Enter>");
+    assert_eq!(h.state().focus, Focus::Plan);
+    h.keys("mt");
+    let plan = h.state().plan.clone().expect("a plan under review");
+    let mask = plan.steps[0].mask.clone().expect("the step's mask");
+    let MaskShape::Text { target, region, .. } = &mask.shape else {
+        panic!("{mask:?}");
+    };
+    assert!(target.contains("杯子"), "{target}");
+    assert_eq!(*region, Some(zedit::core::Region::Left));
+    let screen = h.screen(120, 30);
+    assert!(
+        screen.contains("words \""),
+        "the plan review says the mask comes from words: {screen}"
+    );
+}
