@@ -43,7 +43,10 @@ fn grounder(map: &VarMap, dir: &std::path::Path) -> Grounder {
         tok,
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    Grounder { sam, clip: scorer }
+    Grounder {
+        sam: sam.into(),
+        clip: scorer.into(),
+    }
 }
 
 fn params() -> GroundParams {

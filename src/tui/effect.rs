@@ -40,7 +40,7 @@ pub enum Effect {
     Segment {
         dir: PathBuf,
         image: crate::core::ImageRef,
-        mask: crate::core::MaskSpec,
+        mask: Box<crate::core::MaskSpec>,
         model: Option<String>,
         seq: u64,
     },

@@ -212,7 +212,7 @@ impl Client {
             id,
             session_dir: session_dir.to_path_buf(),
             image: image.clone(),
-            mask: mask.clone(),
+            mask: Box::new(mask.clone()),
             model: model.map(str::to_string),
         })?;
         loop {

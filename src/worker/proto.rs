@@ -73,7 +73,7 @@ pub enum Request {
         id: u64,
         session_dir: PathBuf,
         image: crate::core::ImageRef,
-        mask: crate::core::MaskSpec,
+        mask: Box<crate::core::MaskSpec>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         model: Option<String>,
     },

@@ -90,7 +90,7 @@ pub fn resend(state: &mut State) -> Vec<Effect> {
     let effect = Effect::Segment {
         dir,
         image: c.image.clone(),
-        mask,
+        mask: Box::new(mask),
         model: state.segment_model.clone(),
         seq: c.seq,
     };
