@@ -122,3 +122,24 @@ pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     std::fs::write(&p, bytes).unwrap();
     p
 }
+
+/// `zedit edit <name> "a red boat on a lake"` on the Z-Image engine with `model`, 2 steps,
+/// seed 7, no plan: in this process with `local`, else through the worker.
+pub fn boat_edit(root: &Path, name: &str, model: &Path, local: bool) -> assert_cmd::Command {
+    let mut c = super::zedit(root);
+    c.args(["edit", name, "a red boat on a lake", "--engine", "zimage"]);
+    if local {
+        c.arg("--local");
+    }
+    c.args(["--steps", "2", "--seed", "7", "--no-plan", "--model"])
+        .arg(model);
+    c
+}
+
+/// Sets `ZEDIT_GGUF_EXEC` to `value`, or removes it with `None`.
+pub fn exec_env(c: &mut assert_cmd::Command, value: Option<&str>) {
+    match value {
+        Some(v) => c.env("ZEDIT_GGUF_EXEC", v),
+        None => c.env_remove("ZEDIT_GGUF_EXEC"),
+    };
+}
