@@ -4,12 +4,12 @@
 //! shards; read through candle's GGUF reader and checked against the config before use.
 
 use super::config::TransformerConfig;
-use super::gguf_files::{bad, GgufSet};
+use super::gguf_files::{bad, planned_bytes, same_shape, GgufSet};
 use super::transformer::QuantMode;
 use super::EngineError;
 use candle_core::quantized::{ggml_file::qtensor_from_ggml, QTensor};
 use candle_core::{DType, Device, Tensor};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Architectures the community files declare for Z-Image (`lumina2` is ComfyUI-GGUF's name
@@ -82,13 +82,9 @@ impl GgufWeights {
         self.set.path()
     }
 
-    /// Every file of the transformer (more than one when split).
-    pub fn paths(&self) -> Vec<&Path> {
-        self.set.paths()
-    }
-
-    pub fn file_bytes(&self) -> u64 {
-        self.set.file_bytes()
+    /// The transformer's files (more than one when split), their types and sizes.
+    pub fn files(&self) -> &GgufSet {
+        &self.set
     }
 
     /// Stored name of the diffusers name `name`, and for q/k/v the row block of `qkv` it is.
@@ -131,8 +127,7 @@ impl GgufWeights {
         if part.is_some() {
             want[0] *= 3;
         }
-        let squeeze = |d: &[usize]| d.iter().copied().filter(|&x| x != 1).collect::<Vec<_>>();
-        if have != want && squeeze(&have) != squeeze(&want) {
+        if !same_shape(&have, &want) {
             return Err(bad(
                 self.path(),
                 format!(
@@ -168,16 +163,7 @@ impl GgufWeights {
         device: &Device,
     ) -> Result<Tensor, EngineError> {
         let q = self.qtensor(name, shape)?;
-        q.dequantize(&Device::Cpu)
-            .and_then(|t| t.reshape(shape))
-            .and_then(|t| t.to_dtype(dtype))
-            .and_then(|t| t.to_device(device))
-            .map_err(|e| bad(self.path(), format!("cannot convert tensor '{name}': {e}")))
-    }
-
-    /// How many tensors have each type, e.g. {"F32": 36, "Q8_0": 10}.
-    pub fn type_counts(&self) -> BTreeMap<String, usize> {
-        self.set.type_counts()
+        self.set.dense(q, name, shape, dtype, device)
     }
 
     /// Bytes the transformer's weights take once loaded: quantized tensors as stored (both
@@ -271,11 +257,6 @@ pub fn gguf_bytes(
     let Some(path) = transformer_file(dir) else {
         return Ok(None);
     };
-    let (resident, widest) = GgufWeights::open(&path)?.resident_bytes(dtype_bytes);
-    let transient = if quant == QuantMode::Dequantize {
-        widest
-    } else {
-        0
-    };
-    Ok(Some((resident, transient)))
+    let bytes = GgufWeights::open(&path)?.resident_bytes(dtype_bytes);
+    Ok(Some(planned_bytes(bytes, quant)))
 }

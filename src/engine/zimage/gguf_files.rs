@@ -2,10 +2,11 @@
 //! (`NAME-00001-of-00003.gguf`, with `split.no`, `split.count` and `split.tensors.count`):
 //! headers read and checked (types known, data inside each file), tensors read by name.
 
+use super::transformer::QuantMode;
 use super::EngineError;
 use candle_core::quantized::gguf_file::{Content, TensorInfo, Value};
 use candle_core::quantized::{GgmlDType, QTensor};
-use candle_core::Device;
+use candle_core::{DType, Device, Tensor};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::BufReader;
@@ -289,6 +290,22 @@ impl GgufSet {
         Ok(())
     }
 
+    /// `q` (tensor `name` of this set) dequantized to `dtype` on `device` with `shape`.
+    pub fn dense(
+        &self,
+        q: QTensor,
+        name: &str,
+        shape: &[usize],
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Tensor, EngineError> {
+        q.dequantize(&Device::Cpu)
+            .and_then(|t| t.reshape(shape))
+            .and_then(|t| t.to_dtype(dtype))
+            .and_then(|t| t.to_device(device))
+            .map_err(|e| bad(self.path(), format!("cannot convert tensor '{name}': {e}")))
+    }
+
     /// Bytes the weights take once loaded: quantized tensors as stored, float tensors in
     /// `dtype_bytes` per value; and the largest quantized tensor dequantized (what the
     /// dequantize choice holds for a moment). `skip` leaves tensors out by name.
@@ -310,6 +327,23 @@ impl GgufSet {
         }
         (total, widest)
     }
+}
+
+/// Whether a stored shape is the one asked for (`[1, n]` and `[n]` are taken as the same).
+pub fn same_shape(have: &[usize], want: &[usize]) -> bool {
+    let squeeze = |d: &[usize]| d.iter().copied().filter(|&x| x != 1).collect::<Vec<_>>();
+    have == want || squeeze(have) == squeeze(want)
+}
+
+/// A component's (resident, widest dequantized) bytes as the memory plan counts them: the
+/// moment's dequantized weight only for the dequantize choice.
+pub fn planned_bytes((resident, widest): (u64, u64), quant: QuantMode) -> (u64, u64) {
+    let transient = if quant == QuantMode::Dequantize {
+        widest
+    } else {
+        0
+    };
+    (resident, transient)
 }
 
 pub fn bytes_of(t: GgmlDType, elems: usize) -> u64 {

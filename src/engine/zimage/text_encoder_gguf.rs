@@ -5,13 +5,12 @@
 //! types, one file or split shards.
 
 use super::config::TextEncoderConfig;
-use super::gguf_files::{bad, GgufSet};
+use super::gguf_files::{bad, planned_bytes, same_shape, GgufSet};
 use super::transformer::{Linear, QuantMode};
 use super::EngineError;
 use candle_core::quantized::ggml_file::qtensor_from_ggml;
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{DType, Device, Result as CResult, Tensor};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 const ARCHITECTURE: &str = "qwen3";
@@ -115,16 +114,9 @@ impl GgufTextEncoder {
         self.set.path()
     }
 
-    pub fn paths(&self) -> Vec<&Path> {
-        self.set.paths()
-    }
-
-    pub fn file_bytes(&self) -> u64 {
-        self.set.file_bytes()
-    }
-
-    pub fn type_counts(&self) -> BTreeMap<String, usize> {
-        self.set.type_counts()
+    /// The encoder's files (more than one when split), their types and sizes.
+    pub fn files(&self) -> &GgufSet {
+        &self.set
     }
 
     /// The config the metadata gives (`qwen3.embedding_length`, `qwen3.block_count`, …), the
@@ -188,8 +180,7 @@ impl GgufTextEncoder {
                 ),
             )
         })?;
-        let squeeze = |d: &[usize]| d.iter().copied().filter(|&x| x != 1).collect::<Vec<_>>();
-        if have != shape && squeeze(&have) != squeeze(shape) {
+        if !same_shape(&have, shape) {
             return Err(bad(
                 self.set.info(&stored).map_or(self.path(), |(_, p)| p),
                 format!(
@@ -209,12 +200,8 @@ impl GgufTextEncoder {
         dtype: DType,
         device: &Device,
     ) -> Result<Tensor, EngineError> {
-        self.qtensor(name, shape)?
-            .dequantize(&Device::Cpu)
-            .and_then(|t| t.reshape(shape))
-            .and_then(|t| t.to_dtype(dtype))
-            .and_then(|t| t.to_device(device))
-            .map_err(|e| bad(self.path(), format!("cannot convert tensor '{name}': {e}")))
+        let q = self.qtensor(name, shape)?;
+        self.set.dense(q, name, shape, dtype, device)
     }
 
     /// The linear layer `name` ([output, input] weight, no bias), run as `mode` says.
@@ -284,13 +271,8 @@ pub fn text_encoder_gguf_bytes(
         return Ok(None);
     };
     let layers = cfg.num_hidden_layers.saturating_sub(1);
-    let (resident, widest) = GgufTextEncoder::open(&path)?.resident_bytes(dtype_bytes, layers);
-    let transient = if quant == QuantMode::Dequantize {
-        widest
-    } else {
-        0
-    };
-    Ok(Some((resident, transient)))
+    let bytes = GgufTextEncoder::open(&path)?.resident_bytes(dtype_bytes, layers);
+    Ok(Some(planned_bytes(bytes, quant)))
 }
 
 /// A token embedding: dense on the device (safetensors), or GGUF rows kept as stored and
