@@ -19,6 +19,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use zedit::engine::zimage::gguf::GgufWeights;
+use zedit::engine::zimage::gguf_files::GgufTensors;
 use zedit::engine::zimage::transformer::{QuantMode, Source, Transformer};
 
 fn fixtures() -> PathBuf {

@@ -12,6 +12,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use zedit::engine::zimage::gguf::GgufWeights;
+use zedit::engine::zimage::gguf_files::GgufTensors;
 use zedit::engine::zimage::text_encoder::TextEncoder;
 use zedit::engine::zimage::text_encoder_gguf::GgufTextEncoder;
 use zedit::engine::zimage::transformer::{QuantMode, Source, Transformer};

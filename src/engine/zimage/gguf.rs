@@ -4,11 +4,11 @@
 //! shards; read through candle's GGUF reader and checked against the config before use.
 
 use super::config::TransformerConfig;
-use super::gguf_files::{bad, planned_bytes, same_shape, GgufSet};
+use super::gguf_files::{bad, planned_bytes, same_shape, GgufSet, GgufTensors};
 use super::transformer::QuantMode;
 use super::EngineError;
 use candle_core::quantized::{ggml_file::qtensor_from_ggml, QTensor};
-use candle_core::{DType, Device, Tensor};
+use candle_core::Device;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -82,11 +82,6 @@ impl GgufWeights {
         self.set.path()
     }
 
-    /// The transformer's files (more than one when split), their types and sizes.
-    pub fn files(&self) -> &GgufSet {
-        &self.set
-    }
-
     /// Stored name of the diffusers name `name`, and for q/k/v the row block of `qkv` it is.
     fn stored(&self, name: &str) -> (String, Option<usize>) {
         for (i, p) in ["to_q", "to_k", "to_v"].iter().enumerate() {
@@ -109,61 +104,6 @@ impl GgufWeights {
             n = n.replace(a, b);
         }
         (format!("{}{n}", self.prefix), None)
-    }
-
-    /// Tensor `name` (diffusers naming) as stored, on the CPU, checked to have `shape`
-    /// (`[1, n]` and `[n]` are taken as the same).
-    pub fn qtensor(&self, name: &str, shape: &[usize]) -> Result<QTensor, EngineError> {
-        let (stored, part) = self.stored(name);
-        let have = self.set.dims(&stored).ok_or_else(|| {
-            bad(
-                self.path(),
-                format!(
-                    "tensor '{stored}' is missing; the file does not match this model's config"
-                ),
-            )
-        })?;
-        let mut want: Vec<usize> = shape.to_vec();
-        if part.is_some() {
-            want[0] *= 3;
-        }
-        if !same_shape(&have, &want) {
-            return Err(bad(
-                self.path(),
-                format!(
-                    "tensor '{stored}' has shape {have:?}, expected {want:?} from the config; the \
-                     file and the config do not belong together"
-                ),
-            ));
-        }
-        let read =
-            |e: candle_core::Error| bad(self.path(), format!("cannot read tensor '{stored}': {e}"));
-        let q = self.set.read(&stored)?;
-        let Some(i) = part else {
-            return reshape(q, shape).map_err(read);
-        };
-        // Rows of a GGUF tensor are whole blocks, so q, k and v are contiguous byte ranges.
-        let data = q.data().map_err(read)?;
-        let third = data.len() / 3;
-        qtensor_from_ggml(
-            q.dtype(),
-            &data[i * third..(i + 1) * third],
-            shape.to_vec(),
-            &Device::Cpu,
-        )
-        .map_err(read)
-    }
-
-    /// Tensor `name` dequantized to `dtype` on `device`, checked to have `shape`.
-    pub fn dense(
-        &self,
-        name: &str,
-        shape: &[usize],
-        dtype: DType,
-        device: &Device,
-    ) -> Result<Tensor, EngineError> {
-        let q = self.qtensor(name, shape)?;
-        self.set.dense(q, name, shape, dtype, device)
     }
 
     /// Bytes the transformer's weights take once loaded: quantized tensors as stored (both
@@ -224,6 +164,56 @@ impl GgufWeights {
             axes_dims: vec![32, 48, 48],
             axes_lens: vec![1536, 512, 512],
         })
+    }
+}
+
+impl GgufTensors for GgufWeights {
+    /// The transformer's files (more than one when split), their types and sizes.
+    fn files(&self) -> &GgufSet {
+        &self.set
+    }
+
+    /// Tensor `name` (diffusers naming) as stored, on the CPU, checked to have `shape`
+    /// (`[1, n]` and `[n]` are taken as the same).
+    fn qtensor(&self, name: &str, shape: &[usize]) -> Result<QTensor, EngineError> {
+        let (stored, part) = self.stored(name);
+        let have = self.set.dims(&stored).ok_or_else(|| {
+            bad(
+                self.path(),
+                format!(
+                    "tensor '{stored}' is missing; the file does not match this model's config"
+                ),
+            )
+        })?;
+        let mut want: Vec<usize> = shape.to_vec();
+        if part.is_some() {
+            want[0] *= 3;
+        }
+        if !same_shape(&have, &want) {
+            return Err(bad(
+                self.path(),
+                format!(
+                    "tensor '{stored}' has shape {have:?}, expected {want:?} from the config; the \
+                     file and the config do not belong together"
+                ),
+            ));
+        }
+        let read =
+            |e: candle_core::Error| bad(self.path(), format!("cannot read tensor '{stored}': {e}"));
+        let q = self.set.read(&stored)?;
+        let Some(i) = part else {
+            return reshape(q, shape).map_err(read);
+        };
+        // Rows of a GGUF tensor are whole blocks, so q, k and v are contiguous byte ranges.
+        let data = q.data().map_err(read)?;
+        let third = data.len() / 3;
+        qtensor_from_ggml(
+            q.dtype(),
+            &data[i * third..(i + 1) * third],
+            shape.to_vec(),
+            &Device::Cpu,
+        )
+        .map_err(read)
     }
 }
 

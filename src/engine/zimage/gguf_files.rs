@@ -290,22 +290,6 @@ impl GgufSet {
         Ok(())
     }
 
-    /// `q` (tensor `name` of this set) dequantized to `dtype` on `device` with `shape`.
-    pub fn dense(
-        &self,
-        q: QTensor,
-        name: &str,
-        shape: &[usize],
-        dtype: DType,
-        device: &Device,
-    ) -> Result<Tensor, EngineError> {
-        q.dequantize(&Device::Cpu)
-            .and_then(|t| t.reshape(shape))
-            .and_then(|t| t.to_dtype(dtype))
-            .and_then(|t| t.to_device(device))
-            .map_err(|e| bad(self.path(), format!("cannot convert tensor '{name}': {e}")))
-    }
-
     /// Bytes the weights take once loaded: quantized tensors as stored, float tensors in
     /// `dtype_bytes` per value; and the largest quantized tensor dequantized (what the
     /// dequantize choice holds for a moment). `skip` leaves tensors out by name.
@@ -326,6 +310,36 @@ impl GgufSet {
             }
         }
         (total, widest)
+    }
+}
+
+/// A model's GGUF reader: its files, and its tensors under the names the model code asks for.
+pub trait GgufTensors {
+    fn files(&self) -> &GgufSet;
+
+    /// Tensor `name` as stored, on the CPU, checked to have `shape` (`[1, n]` and `[n]` are
+    /// taken as the same).
+    fn qtensor(&self, name: &str, shape: &[usize]) -> Result<QTensor, EngineError>;
+
+    /// Tensor `name` dequantized to `dtype` on `device`, checked to have `shape`.
+    fn dense(
+        &self,
+        name: &str,
+        shape: &[usize],
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Tensor, EngineError> {
+        self.qtensor(name, shape)?
+            .dequantize(&Device::Cpu)
+            .and_then(|t| t.reshape(shape))
+            .and_then(|t| t.to_dtype(dtype))
+            .and_then(|t| t.to_device(device))
+            .map_err(|e| {
+                bad(
+                    self.files().path(),
+                    format!("cannot convert tensor '{name}': {e}"),
+                )
+            })
     }
 }
 

@@ -2,7 +2,7 @@
 //! and size, and the GPU memory the plan expects for it (bf16, at the plan size), per placement
 //! and, for a GGUF transformer or text encoder, per execution choice.
 
-use super::gguf_files::GgufSet;
+use super::gguf_files::{GgufSet, GgufTensors};
 use super::memory::{self, Inputs, Placement};
 use super::transformer::QuantMode;
 use super::EngineError;

@@ -5,7 +5,7 @@
 //! types, one file or split shards.
 
 use super::config::TextEncoderConfig;
-use super::gguf_files::{bad, planned_bytes, same_shape, GgufSet};
+use super::gguf_files::{bad, planned_bytes, same_shape, GgufSet, GgufTensors};
 use super::transformer::{Linear, QuantMode};
 use super::EngineError;
 use candle_core::quantized::ggml_file::qtensor_from_ggml;
@@ -114,11 +114,6 @@ impl GgufTextEncoder {
         self.set.path()
     }
 
-    /// The encoder's files (more than one when split), their types and sizes.
-    pub fn files(&self) -> &GgufSet {
-        &self.set
-    }
-
     /// The config the metadata gives (`qwen3.embedding_length`, `qwen3.block_count`, …), the
     /// vocabulary from `token_embd`'s rows.
     pub fn config(&self) -> Result<TextEncoderConfig, EngineError> {
@@ -165,43 +160,6 @@ impl GgufTextEncoder {
         };
         cfg.validate()?;
         Ok(cfg)
-    }
-
-    /// Tensor `name` (transformers naming) as stored, checked to have `shape` (`[1, n]` and
-    /// `[n]` are taken as the same).
-    pub fn qtensor(&self, name: &str, shape: &[usize]) -> Result<QTensor, EngineError> {
-        let stored = stored_name(name);
-        let have = self.set.dims(&stored).ok_or_else(|| {
-            bad(
-                self.path(),
-                format!(
-                    "tensor '{stored}' ({name}) is missing; the file does not match the text \
-                     encoder's config"
-                ),
-            )
-        })?;
-        if !same_shape(&have, shape) {
-            return Err(bad(
-                self.set.info(&stored).map_or(self.path(), |(_, p)| p),
-                format!(
-                    "tensor '{stored}' has shape {have:?}, expected {shape:?} from the text \
-                     encoder's config; the file and the config do not belong together"
-                ),
-            ));
-        }
-        self.set.read(&stored)
-    }
-
-    /// Tensor `name` dequantized to `dtype` on `device`.
-    pub fn dense(
-        &self,
-        name: &str,
-        shape: &[usize],
-        dtype: DType,
-        device: &Device,
-    ) -> Result<Tensor, EngineError> {
-        let q = self.qtensor(name, shape)?;
-        self.set.dense(q, name, shape, dtype, device)
     }
 
     /// The linear layer `name` ([output, input] weight, no bias), run as `mode` says.
@@ -256,6 +214,38 @@ impl GgufTextEncoder {
                 .is_some_and(|n| n < layers);
             !used_layer
         })
+    }
+}
+
+impl GgufTensors for GgufTextEncoder {
+    /// The encoder's files (more than one when split), their types and sizes.
+    fn files(&self) -> &GgufSet {
+        &self.set
+    }
+
+    /// Tensor `name` (transformers naming) as stored, checked to have `shape` (`[1, n]` and
+    /// `[n]` are taken as the same).
+    fn qtensor(&self, name: &str, shape: &[usize]) -> Result<QTensor, EngineError> {
+        let stored = stored_name(name);
+        let have = self.set.dims(&stored).ok_or_else(|| {
+            bad(
+                self.path(),
+                format!(
+                    "tensor '{stored}' ({name}) is missing; the file does not match the text \
+                     encoder's config"
+                ),
+            )
+        })?;
+        if !same_shape(&have, shape) {
+            return Err(bad(
+                self.set.info(&stored).map_or(self.path(), |(_, p)| p),
+                format!(
+                    "tensor '{stored}' has shape {have:?}, expected {shape:?} from the text \
+                     encoder's config; the file and the config do not belong together"
+                ),
+            ));
+        }
+        self.set.read(&stored)
     }
 }
 
