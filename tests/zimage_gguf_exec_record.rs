@@ -18,13 +18,11 @@ fn replay(root: &Path, model: &Path, extra: &[&str], env: Option<&str>) -> std::
     c.output().unwrap()
 }
 
-#[test]
-fn a_dequantized_step_replays_without_the_option() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    let model = common::gguf::gguf_model_folder_with_text("Q4_K", &["qwen3_tiny-mixed.gguf"]);
+/// A new session "s" and one edit of it with `--gguf-exec dequant` (in this process with
+/// `local`, else through the worker), checked to record the choice.
+fn dequantized_edit(root: &Path, model: &Path, local: bool) {
     new_session(root, "s");
-    let out = boat_edit(root, "s", model.path(), true)
+    let out = boat_edit(root, "s", model, local)
         .args(["--gguf-exec", "dequant"])
         .env_remove("ZEDIT_GGUF_EXEC")
         .output()
@@ -32,6 +30,14 @@ fn a_dequantized_step_replays_without_the_option() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     let steps = common::steps_of(root, "s");
     assert_eq!(steps[0]["engine"]["gguf_exec"], "dequant", "{}", steps[0]);
+}
+
+#[test]
+fn a_dequantized_step_replays_without_the_option() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let model = common::gguf::gguf_model_folder_with_text("Q4_K", &["qwen3_tiny-mixed.gguf"]);
+    dequantized_edit(root, model.path(), true);
 
     let out = replay(root, model.path(), &[], None);
     assert!(out.status.success(), "{}", stderr_of(&out));
@@ -90,15 +96,7 @@ fn the_worker_records_the_choice_too() {
     let root = tmp.path();
     let _worker = common::WorkerGuard(common::socket_of(root));
     let model = common::gguf::gguf_model_folder_with_text("Q8_0", &["qwen3_tiny-Q8_0.gguf"]);
-    new_session(root, "s");
-    let out = boat_edit(root, "s", model.path(), false)
-        .args(["--gguf-exec", "dequant"])
-        .env_remove("ZEDIT_GGUF_EXEC")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let steps = common::steps_of(root, "s");
-    assert_eq!(steps[0]["engine"]["gguf_exec"], "dequant", "{}", steps[0]);
+    dequantized_edit(root, model.path(), false);
     let out = replay(root, model.path(), &[], None);
     assert!(out.status.success(), "{}", stderr_of(&out));
 }
