@@ -4,7 +4,7 @@
 //! shards; read through candle's GGUF reader and checked against the config before use.
 
 use super::config::TransformerConfig;
-use super::gguf_files::{bad, planned_bytes, same_shape, GgufSet, GgufTensors};
+use super::gguf_files::{bad, component_config, planned_bytes, same_shape, GgufSet, GgufTensors};
 use super::transformer::QuantMode;
 use super::EngineError;
 use candle_core::quantized::{ggml_file::qtensor_from_ggml, QTensor};
@@ -228,13 +228,7 @@ fn reshape(q: QTensor, shape: &[usize]) -> candle_core::Result<QTensor> {
 /// The transformer config of a model folder: `transformer/config.json` when there is one,
 /// else what its GGUF file implies.
 pub fn transformer_config(dir: &Path) -> Result<TransformerConfig, EngineError> {
-    if dir.join("transformer/config.json").is_file() {
-        return super::config::read(dir, "transformer");
-    }
-    match transformer_file(dir) {
-        Some(f) => GgufWeights::open(&f)?.infer_config(),
-        None => super::config::read(dir, "transformer"),
-    }
+    component_config(dir, "transformer", |f| GgufWeights::open(f)?.infer_config())
 }
 
 /// The GGUF transformer's bytes for the memory plan's `transformer_bytes`: None for safetensors. The
@@ -244,9 +238,7 @@ pub fn gguf_bytes(
     dtype_bytes: u64,
     quant: QuantMode,
 ) -> Result<Option<(u64, u64)>, EngineError> {
-    let Some(path) = transformer_file(dir) else {
-        return Ok(None);
-    };
-    let bytes = GgufWeights::open(&path)?.resident_bytes(dtype_bytes);
-    Ok(Some(planned_bytes(bytes, quant)))
+    planned_bytes(dir, "transformer", quant, |f| {
+        Ok(GgufWeights::open(f)?.resident_bytes(dtype_bytes))
+    })
 }

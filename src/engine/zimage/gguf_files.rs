@@ -7,6 +7,7 @@ use super::EngineError;
 use candle_core::quantized::gguf_file::{Content, TensorInfo, Value};
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{DType, Device, Tensor};
+use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::BufReader;
@@ -349,15 +350,42 @@ pub fn same_shape(have: &[usize], want: &[usize]) -> bool {
     have == want || squeeze(have) == squeeze(want)
 }
 
-/// A component's (resident, widest dequantized) bytes as the memory plan counts them: the
-/// moment's dequantized weight only for the dequantize choice.
-pub fn planned_bytes((resident, widest): (u64, u64), quant: QuantMode) -> (u64, u64) {
+/// The config of a model folder's `component`: `<component>/config.json` when there is one,
+/// else what `from_gguf` reads from its GGUF file.
+pub fn component_config<C: DeserializeOwned>(
+    dir: &Path,
+    component: &str,
+    from_gguf: impl FnOnce(&Path) -> Result<C, EngineError>,
+) -> Result<C, EngineError> {
+    let comp = dir.join(component);
+    if comp.join("config.json").is_file() {
+        return super::config::read(dir, component);
+    }
+    match component_file(&comp) {
+        Some(f) => from_gguf(&f),
+        None => super::config::read(dir, component),
+    }
+}
+
+/// A GGUF `component`'s bytes for the memory plan, None for safetensors: `resident` gives
+/// (resident, widest dequantized) of its file; the moment's dequantized weight counts for the
+/// dequantize choice only.
+pub fn planned_bytes(
+    dir: &Path,
+    component: &str,
+    quant: QuantMode,
+    resident: impl FnOnce(&Path) -> Result<(u64, u64), EngineError>,
+) -> Result<Option<(u64, u64)>, EngineError> {
+    let Some(path) = component_file(&dir.join(component)) else {
+        return Ok(None);
+    };
+    let (resident, widest) = resident(&path)?;
     let transient = if quant == QuantMode::Dequantize {
         widest
     } else {
         0
     };
-    (resident, transient)
+    Ok(Some((resident, transient)))
 }
 
 pub fn bytes_of(t: GgmlDType, elems: usize) -> u64 {

@@ -5,7 +5,7 @@
 //! types, one file or split shards.
 
 use super::config::TextEncoderConfig;
-use super::gguf_files::{bad, planned_bytes, same_shape, GgufSet, GgufTensors};
+use super::gguf_files::{bad, component_config, planned_bytes, same_shape, GgufSet, GgufTensors};
 use super::transformer::{Linear, QuantMode};
 use super::EngineError;
 use candle_core::quantized::ggml_file::qtensor_from_ggml;
@@ -44,13 +44,7 @@ pub fn text_encoder_file(dir: &Path) -> Option<PathBuf> {
 /// The text encoder config of a model folder: `text_encoder/config.json` when there is one
 /// (a GGUF file's tensors are then checked against it), else what its GGUF file says.
 pub fn text_encoder_config(dir: &Path) -> Result<TextEncoderConfig, EngineError> {
-    if dir.join("text_encoder/config.json").is_file() {
-        return super::config::read(dir, "text_encoder");
-    }
-    match text_encoder_file(dir) {
-        Some(f) => GgufTextEncoder::open(&f)?.config(),
-        None => super::config::read(dir, "text_encoder"),
-    }
+    component_config(dir, "text_encoder", |f| GgufTextEncoder::open(f)?.config())
 }
 
 /// The llama.cpp name of the transformers name `name` (`layers.3.mlp.up_proj.weight` ->
@@ -257,12 +251,10 @@ pub fn text_encoder_gguf_bytes(
     dtype_bytes: u64,
     quant: QuantMode,
 ) -> Result<Option<(u64, u64)>, EngineError> {
-    let Some(path) = text_encoder_file(dir) else {
-        return Ok(None);
-    };
     let layers = cfg.num_hidden_layers.saturating_sub(1);
-    let bytes = GgufTextEncoder::open(&path)?.resident_bytes(dtype_bytes, layers);
-    Ok(Some(planned_bytes(bytes, quant)))
+    planned_bytes(dir, "text_encoder", quant, |f| {
+        Ok(GgufTextEncoder::open(f)?.resident_bytes(dtype_bytes, layers))
+    })
 }
 
 /// A token embedding: dense on the device (safetensors), or GGUF rows kept as stored and
