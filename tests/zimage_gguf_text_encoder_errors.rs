@@ -22,6 +22,17 @@ fn open_err(path: &Path) -> String {
     }
 }
 
+/// A qwen3 GGUF with only `token_embd` (F32) and layer 0's `attn_q` of type id `q_type`.
+fn embedding_and_q(q_type: u32) -> Vec<u8> {
+    hand_gguf(
+        Some("qwen3"),
+        &[
+            ("token_embd.weight", &[512, 32], 0),
+            ("blk.0.attn_q.weight", &[64, 32], q_type),
+        ],
+    )
+}
+
 #[test]
 fn a_truncated_file_names_the_tensor_cut_off() {
     let tmp = tempfile::tempdir().unwrap();
@@ -38,13 +49,7 @@ fn a_truncated_file_names_the_tensor_cut_off() {
 #[test]
 fn an_unknown_quant_type_names_the_tensor_and_the_type() {
     let tmp = tempfile::tempdir().unwrap();
-    let bytes = hand_gguf(
-        Some("qwen3"),
-        &[
-            ("token_embd.weight", &[512, 32], 0),
-            ("blk.0.attn_q.weight", &[64, 32], 41),
-        ],
-    );
+    let bytes = embedding_and_q(41);
     let e = open_err(&write_file(tmp.path(), "odd.gguf", &bytes));
     assert!(e.contains("odd.gguf"), "{e}");
     assert!(
@@ -62,13 +67,7 @@ fn another_architecture_is_refused_by_name() {
     );
     // A qwen2 file (no q/k norms) is not taken for Qwen3.
     let tmp = tempfile::tempdir().unwrap();
-    let bytes = hand_gguf(
-        Some("qwen3"),
-        &[
-            ("token_embd.weight", &[512, 32], 0),
-            ("blk.0.attn_q.weight", &[64, 32], 0),
-        ],
-    );
+    let bytes = embedding_and_q(0);
     let e = open_err(&write_file(tmp.path(), "qwen2.gguf", &bytes));
     assert!(e.contains("'blk.0.attn_q_norm.weight'"), "{e}");
 }
