@@ -9,12 +9,14 @@
 //! 305.7 / 322.0 ms, Q4_K 164.0 / 303.7 ms; mid load F32 368 ms, Q8_0 43 ms, Q4_K 11 ms; LoRA
 //! switch 5.9 ms against a 63.8 ms reload of the Q8_0 transformer.
 
-use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
+mod common;
+
+use candle_core::quantized::{gguf_file, GgmlDType};
 use candle_core::{DType, Device, Tensor};
+use common::{short_group, write_random_gguf, CHOICES};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use zedit::engine::zimage::config::TransformerConfig;
 use zedit::engine::zimage::lora;
 use zedit::engine::zimage::transformer::source::load_transformer;
@@ -87,23 +89,13 @@ fn tensors(c: &TransformerConfig) -> Vec<(String, Vec<usize>)> {
 fn write_folder(root: &Path, c: &TransformerConfig, ty: GgmlDType) -> PathBuf {
     let dir = root.join(format!("{}-{ty:?}", c.dim));
     std::fs::create_dir_all(dir.join("transformer")).unwrap_or_else(|e| panic!("{e}"));
-    let mut q = Vec::new();
-    for (name, shape) in tensors(c) {
-        let t = (Tensor::randn(0f32, 0.02, shape.as_slice(), &Device::Cpu)
-            .unwrap_or_else(|e| panic!("{e}"))
-            + if name.contains("norm") { 1.0 } else { 0.0 })
-        .unwrap_or_else(|e| panic!("{e}"));
-        let fits = shape.len() == 2 && shape[1] % ty.block_size() == 0;
-        let t = QTensor::quantize(&t, if fits { ty } else { GgmlDType::F32 })
-            .unwrap_or_else(|e| panic!("{e}"));
-        q.push((name, t));
-    }
     let arch = gguf_file::Value::String("lumina2".into());
-    let refs: Vec<(&str, &QTensor)> = q.iter().map(|(n, t)| (n.as_str(), t)).collect();
-    let mut f =
-        std::fs::File::create(dir.join("transformer/model.gguf")).unwrap_or_else(|e| panic!("{e}"));
-    gguf_file::write(&mut f, &[("general.architecture", &arch)], &refs)
-        .unwrap_or_else(|e| panic!("{e}"));
+    write_random_gguf(
+        &dir.join("transformer/model.gguf"),
+        &[("general.architecture", arch)],
+        tensors(c),
+        ty,
+    );
     dir
 }
 
@@ -115,24 +107,12 @@ fn step(t: &Transformer, lat: usize) -> Tensor {
     t.forward(&x, 0.5, &cap).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The F32 file runs dense whichever choice is named (float GGUF tensors are plain tensors).
-const CHOICES: [(GgmlDType, QuantMode); 5] = [
-    (GgmlDType::F32, QuantMode::MatMul),
-    (GgmlDType::Q8_0, QuantMode::MatMul),
-    (GgmlDType::Q8_0, QuantMode::Dequantize),
-    (GgmlDType::Q4K, QuantMode::MatMul),
-    (GgmlDType::Q4K, QuantMode::Dequantize),
-];
-
 fn bench(c: &mut Criterion) {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // (label, config, latent side): tiny = the GGUF fixture's config at 64x64 pixels; mid =
     // dim 768, 4 layers at 128x128.
     for (label, cfg, lat) in [("tiny", config(256, 2), 8), ("mid", config(768, 4), 16)] {
-        let mut g = c.benchmark_group(format!("gguf {label}"));
-        g.sample_size(10)
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(3));
+        let mut g = short_group(c, format!("gguf {label}"));
         let mut dirs = HashMap::new();
         for (ty, mode) in CHOICES {
             let dir = dirs
@@ -191,10 +171,7 @@ fn lora_switch(c: &mut Criterion, cfg: &TransformerConfig, dir: &Path, tmp: &Pat
     write_lora(cfg, &b, 0.001);
     let mut t = load_transformer(dir, &Device::Cpu, DType::F32, QuantMode::MatMul)
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut g = c.benchmark_group("lora mid Q8_0");
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    let mut g = short_group(c, "lora mid Q8_0".into());
     let mut flip = false;
     g.bench_function("switch (read + apply)", |bench| {
         bench.iter(|| {

@@ -8,15 +8,16 @@
 //! (qmatmul / dequant); mid encode F32 132 ms, Q8_0 219 / 165 ms, Q4_K 195 / 165 ms; mid load
 //! F32 169 ms, Q8_0 11.5 / 9.2 ms, Q4_K 5.0 / 5.2 ms.
 
-use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
-use candle_core::{DType, Device, Tensor};
+mod common;
+
+use candle_core::quantized::{gguf_file, GgmlDType};
+use candle_core::{DType, Device};
+use common::{short_group, write_random_gguf, CHOICES};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use zedit::engine::zimage::config::TextEncoderConfig;
 use zedit::engine::zimage::text_encoder::TextEncoder;
-use zedit::engine::zimage::transformer::QuantMode;
 
 fn config(
     hidden: usize,
@@ -69,17 +70,6 @@ fn tensors(c: &TextEncoderConfig) -> Vec<(String, Vec<usize>)> {
 fn write_folder(root: &Path, c: &TextEncoderConfig, ty: GgmlDType) -> PathBuf {
     let dir = root.join(format!("{}-{ty:?}", c.hidden_size));
     std::fs::create_dir_all(dir.join("text_encoder")).unwrap_or_else(|e| panic!("{e}"));
-    let mut q = Vec::new();
-    for (name, shape) in tensors(c) {
-        let t = (Tensor::randn(0f32, 0.02, shape.as_slice(), &Device::Cpu)
-            .unwrap_or_else(|e| panic!("{e}"))
-            + if name.contains("norm") { 1.0 } else { 0.0 })
-        .unwrap_or_else(|e| panic!("{e}"));
-        let fits = shape.len() == 2 && shape[1] % ty.block_size() == 0;
-        let t = QTensor::quantize(&t, if fits { ty } else { GgmlDType::F32 })
-            .unwrap_or_else(|e| panic!("{e}"));
-        q.push((name, t));
-    }
     let u = |n: usize| gguf_file::Value::U32(n as u32);
     let meta = [
         (
@@ -98,22 +88,9 @@ fn write_folder(root: &Path, c: &TextEncoderConfig, ty: GgmlDType) -> PathBuf {
         ),
         ("qwen3.rope.freq_base", gguf_file::Value::F32(1e6)),
     ];
-    let meta: Vec<(&str, &gguf_file::Value)> = meta.iter().map(|(k, v)| (*k, v)).collect();
-    let refs: Vec<(&str, &QTensor)> = q.iter().map(|(n, t)| (n.as_str(), t)).collect();
-    let mut f = std::fs::File::create(dir.join("text_encoder/model.gguf"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    gguf_file::write(&mut f, &meta, &refs).unwrap_or_else(|e| panic!("{e}"));
+    write_random_gguf(&dir.join("text_encoder/model.gguf"), &meta, tensors(c), ty);
     dir
 }
-
-/// The F32 file runs dense whichever choice is named.
-const CHOICES: [(GgmlDType, QuantMode); 5] = [
-    (GgmlDType::F32, QuantMode::MatMul),
-    (GgmlDType::Q8_0, QuantMode::MatMul),
-    (GgmlDType::Q8_0, QuantMode::Dequantize),
-    (GgmlDType::Q4K, QuantMode::MatMul),
-    (GgmlDType::Q4K, QuantMode::Dequantize),
-];
 
 fn bench(c: &mut Criterion) {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -123,10 +100,7 @@ fn bench(c: &mut Criterion) {
     let mid = config(768, 2048, 4, (6, 2), 128, 8192);
     let ids: Vec<u32> = (0..64u32).map(|i| (i * 37) % 512).collect();
     for (label, cfg) in [("tiny", tiny), ("mid", mid)] {
-        let mut g = c.benchmark_group(format!("gguf text encoder {label}"));
-        g.sample_size(10)
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(3));
+        let mut g = short_group(c, format!("gguf text encoder {label}"));
         let mut dirs = HashMap::new();
         for (ty, mode) in CHOICES {
             if label == "tiny" && ty == GgmlDType::Q4K {

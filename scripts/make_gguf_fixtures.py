@@ -195,6 +195,11 @@ def write_gguf(path, tensors, types, prefix="", file_type=None):
     w.add_quantization_version(gguf.GGML_QUANT_VERSION)
     if file_type is not None:
         w.add_file_type(file_type)
+    finish(w, tensors, types, prefix)
+
+
+def finish(w, tensors, types, prefix=""):
+    """Adds `tensors` to the GGUF writer `w`, each quantized to its type, and writes the file."""
     for name, v in tensors.items():
         w.add_tensor(prefix + name, quantize(v.numpy(), types[name]), raw_dtype=types[name])
     w.write_header_to_file()

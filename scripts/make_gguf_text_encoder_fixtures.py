@@ -38,7 +38,6 @@ Files (each with norms F32 and one float matrix, `blk.0.ffn_down`, F16, as mixed
 """
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -52,7 +51,7 @@ from safetensors.torch import save_file  # noqa: E402
 from transformers import Qwen3Config, Qwen3Model  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import make_gguf_fixtures as dit  # noqa: E402  (its K-quant packer and transformer rules)
+import make_gguf_fixtures as dit  # noqa: E402  (its K-quant packer, transformer rules and GGUF writing)
 
 Q = gguf.GGMLQuantizationType
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -125,12 +124,7 @@ def write(path, tensors, types, cfg, split=0):
     w.add_rope_freq_base(cfg.rope_theta if hasattr(cfg, "rope_theta") else cfg.rope_parameters["rope_theta"])
     w.add_layer_norm_rms_eps(cfg.rms_norm_eps)
     w.add_quantization_version(gguf.GGML_QUANT_VERSION)
-    for name, v in tensors.items():
-        w.add_tensor(name, dit.quantize(v.numpy(), types[name]), raw_dtype=types[name])
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    dit.finish(w, tensors, types)
 
 
 def dequantized(paths, back):
@@ -148,11 +142,6 @@ def dequantized(paths, back):
 def hidden_m2(model, ids):
     out = model(input_ids=ids[None], output_hidden_states=True)
     return out.hidden_states[-2][0]
-
-
-def sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def tiny_cases():
@@ -191,12 +180,7 @@ def shard_transformer(out):
     w = gguf.GGUFWriter(base, arch="lumina2", split_max_tensors=per)
     w.add_quantization_version(gguf.GGML_QUANT_VERSION)
     w.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_M)
-    for name, v in community.items():
-        w.add_tensor(name, dit.quantize(v.numpy(), types[name]), raw_dtype=types[name])
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    dit.finish(w, community, types)
     return [os.path.join(out, f"z_image_tiny-Q4_K-{i:05d}-of-{SHARDS:05d}.gguf") for i in range(1, SHARDS + 1)]
 
 
@@ -206,7 +190,7 @@ def describe(paths, types):
         counts[t.name] = counts.get(t.name, 0) + 1
     return {
         "files": [os.path.basename(p) for p in paths],
-        "sha256": [sha256(p) for p in paths],
+        "sha256": [dit.sha256(p) for p in paths],
         "bytes": sum(os.path.getsize(p) for p in paths),
         "type_counts": counts,
         "types": {k: t.name for k, t in types.items()},
@@ -270,7 +254,7 @@ def main():
     shards = shard_transformer(out)
     meta["files"]["transformer-Q4_K-shards"] = {
         "files": [os.path.basename(p) for p in shards],
-        "sha256": [sha256(p) for p in shards],
+        "sha256": [dit.sha256(p) for p in shards],
         "bytes": sum(os.path.getsize(p) for p in shards),
     }
     wide_json = wide_cfg.to_dict()

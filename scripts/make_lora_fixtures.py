@@ -160,18 +160,43 @@ def with_diffusers(model_dir, files_weights, xs, ts, caps):
     return run(model, xs, ts, caps)
 
 
-def main():
+def setup(fixture):
+    """Parses --model and --out (default tests/fixtures/<fixture>); returns the model folder, the
+    output folder (created), the transformer config and the call inputs (xs, ts, caps)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(HERE, "..", "..", "shared", "fixtures", "zimage-tiny", "tiny-zimage"))
-    ap.add_argument("--out", default=os.path.join(HERE, "..", "tests", "fixtures", "zimage-lora"))
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "tests", "fixtures", fixture))
     args = ap.parse_args()
     model_dir, out = os.path.abspath(args.model), os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
     with open(os.path.join(model_dir, "transformer", "config.json")) as f:
         cfg = json.load(f)
+    return model_dir, out, cfg, inputs(cfg["cap_feat_dim"])
+
+
+def base_record(model_dir, xs, ts, caps):
+    """The base transformer, a copy of its weights, and the record of the call inputs and its
+    outputs (`x.i`, `t.i`, `cap.i`, `out.base.i`)."""
+    base = ZImageTransformer2DModel.from_pretrained(model_dir, subfolder="transformer").eval()
+    base_sd = {k: v.clone() for k, v in base.state_dict().items()}
+    record = {}
+    for i, (x, t, c) in enumerate(zip(xs, ts, caps)):
+        record[f"x.{i}"], record[f"t.{i}"], record[f"cap.{i}"] = x, t, c
+    for i, o in enumerate(run(base, xs, ts, caps)):
+        record[f"out.base.{i}"] = o
+    return base, base_sd, record
+
+
+def write_reference(out, record, meta):
+    save_file({k: v.contiguous() for k, v in record.items()}, os.path.join(out, "reference.safetensors"))
+    with open(os.path.join(out, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+
+
+def main():
+    model_dir, out, cfg, (xs, ts, caps) = setup("zimage-lora")
     mods = modules(cfg)
-    xs, ts, caps = inputs(cfg["cap_feat_dim"])
     p = lambda n: os.path.join(out, f"{n}.safetensors")  # noqa: E731
 
     save_ai_toolkit(random_lora(mods, SEED), p("ai_toolkit"))
@@ -201,13 +226,7 @@ def main():
         p("text_encoder"),
     )
 
-    base_model = ZImageTransformer2DModel.from_pretrained(model_dir, subfolder="transformer").eval()
-    base_sd = {k: v.clone() for k, v in base_model.state_dict().items()}
-    record = {}
-    for i, (x, t, c) in enumerate(zip(xs, ts, caps)):
-        record[f"x.{i}"], record[f"t.{i}"], record[f"cap.{i}"] = x, t, c
-    for i, o in enumerate(run(base_model, xs, ts, caps)):
-        record[f"out.base.{i}"] = o
+    base_model, base_sd, record = base_record(model_dir, xs, ts, caps)
 
     # The merge used for comfy_qkv, checked against diffusers on the kohya file.
     base_model.load_state_dict(merged(base_sd, kohya, 0.8))
@@ -238,9 +257,7 @@ def main():
         d = max(float((record[f"out.{name}.{i}"] - record[f"out.base.{i}"]).abs().max()) for i in range(len(CALLS)))
         meta["cases"][name]["max_abs_change_from_base"] = d
         print(f"{name}: output moves by up to {d:.3f} from the base model's")
-    save_file({k: v.contiguous() for k, v in record.items()}, os.path.join(out, "reference.safetensors"))
-    with open(os.path.join(out, "meta.json"), "w") as f:
-        json.dump(meta, f, indent=2)
+    write_reference(out, record, meta)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,6 @@ run by diffusers, at weight 0.8 for each file and for both stacked (0.8 and -0.5
 checked against peft's own forward (its side path) on the peft-made modules first.
 """
 
-import argparse
-import json
 import os
 import sys
 
@@ -33,7 +31,7 @@ from safetensors.torch import save_file  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import make_lora_fixtures as lf  # noqa: E402  (module list, call inputs, runner)
+import make_lora_fixtures as lf  # noqa: E402  (setup, module list, call inputs, runner, output)
 
 RANK, ALPHA, SEED = 4, 2.0, 50
 # peft keeps a LoKr factor full when the rank is at least half its side (8 here): rank 2 has
@@ -107,24 +105,9 @@ def save(params, prefix, alpha, path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default=os.path.join(HERE, "..", "..", "shared", "fixtures", "zimage-tiny", "tiny-zimage"))
-    ap.add_argument("--out", default=os.path.join(HERE, "..", "tests", "fixtures", "zimage-lycoris"))
-    args = ap.parse_args()
-    model_dir, out = os.path.abspath(args.model), os.path.abspath(args.out)
-    os.makedirs(out, exist_ok=True)
-    torch.set_num_threads(1)
-    with open(os.path.join(model_dir, "transformer", "config.json")) as f:
-        cfg = json.load(f)
+    model_dir, out, cfg, (xs, ts, caps) = lf.setup("zimage-lycoris")
     targets = [m for m, _, _ in lf.modules(cfg)]
-    xs, ts, caps = lf.inputs(cfg["cap_feat_dim"])
-    base = ZImageTransformer2DModel.from_pretrained(model_dir, subfolder="transformer").eval()
-    base_sd = {k: v.clone() for k, v in base.state_dict().items()}
-    record = {}
-    for i, (x, t, c) in enumerate(zip(xs, ts, caps)):
-        record[f"x.{i}"], record[f"t.{i}"], record[f"cap.{i}"] = x, t, c
-    for i, o in enumerate(lf.run(base, xs, ts, caps)):
-        record[f"out.base.{i}"] = o
+    base, base_sd, record = lf.base_record(model_dir, xs, ts, caps)
 
     checks = {}
     files = {}
@@ -167,9 +150,7 @@ def main():
             moved = max(moved, float((o - record[f"out.base.{i}"]).abs().max()))
         meta["cases"][name] = {"loras": [[f"{f}.safetensors", w] for f, w in fw], "max_abs_change_from_base": moved}
         print(f"{name}: output moves by up to {moved:.3f} from the base model's")
-    save_file({k: v.contiguous() for k, v in record.items()}, os.path.join(out, "reference.safetensors"))
-    with open(os.path.join(out, "meta.json"), "w") as f:
-        json.dump(meta, f, indent=2)
+    lf.write_reference(out, record, meta)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use zedit::engine::zimage::gguf::GgufWeights;
+use zedit::engine::zimage::gguf_files::GgufTensors;
 use zedit::engine::zimage::transformer::{QuantMode, Source, Transformer};
 
 fn fixtures() -> PathBuf {
@@ -116,7 +117,7 @@ fn every_file_and_choice_is_near_the_f32_model() {
 #[test]
 fn the_mixed_file_holds_every_type_and_the_prefix() {
     let (_, path) = files().into_iter().find(|(l, _)| l == "mixed").unwrap();
-    let counts = GgufWeights::open(&path).unwrap().type_counts();
+    let counts = GgufWeights::open(&path).unwrap().files().type_counts();
     for t in ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4K", "Q5K"] {
         assert!(counts.contains_key(t), "{t} missing from {counts:?}");
     }

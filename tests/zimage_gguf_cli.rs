@@ -7,6 +7,7 @@
 mod common;
 
 use candle_core::{DType, Device, Tensor};
+use common::gguf::{boat_edit, exec_env};
 use common::{new_session, stderr_of, stdout_of, zedit};
 use std::collections::HashMap;
 use std::path::Path;
@@ -207,25 +208,11 @@ fn edit_exec(
     env: Option<&str>,
 ) -> Result<String, String> {
     new_session(root, name);
-    let mut c = zedit(root);
-    c.args(["edit", name, "a red boat on a lake", "--engine", "zimage"])
-        .args([
-            "--local",
-            "--steps",
-            "2",
-            "--seed",
-            "7",
-            "--no-plan",
-            "--model",
-        ])
-        .arg(model);
+    let mut c = boat_edit(root, name, model, true);
     if let Some(f) = flag {
         c.args(["--gguf-exec", f]);
     }
-    match env {
-        Some(v) => c.env("ZEDIT_GGUF_EXEC", v),
-        None => c.env_remove("ZEDIT_GGUF_EXEC"),
-    };
+    exec_env(&mut c, env);
     let out = c.output().unwrap();
     if !out.status.success() {
         assert!(common::steps_of(root, name).is_empty(), "nothing recorded");

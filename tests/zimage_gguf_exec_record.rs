@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::gguf::{boat_edit, exec_env};
 use common::{new_session, stderr_of, stdout_of, zedit};
 use std::path::Path;
 
@@ -13,11 +14,22 @@ fn replay(root: &Path, model: &Path, extra: &[&str], env: Option<&str>) -> std::
     c.args(["replay", "s", "--verify", "--model"])
         .arg(model)
         .args(extra);
-    match env {
-        Some(v) => c.env("ZEDIT_GGUF_EXEC", v),
-        None => c.env_remove("ZEDIT_GGUF_EXEC"),
-    };
+    exec_env(&mut c, env);
     c.output().unwrap()
+}
+
+/// A new session "s" and one edit of it with `--gguf-exec dequant` (in this process with
+/// `local`, else through the worker), checked to record the choice.
+fn dequantized_edit(root: &Path, model: &Path, local: bool) {
+    new_session(root, "s");
+    let out = boat_edit(root, "s", model, local)
+        .args(["--gguf-exec", "dequant"])
+        .env_remove("ZEDIT_GGUF_EXEC")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let steps = common::steps_of(root, "s");
+    assert_eq!(steps[0]["engine"]["gguf_exec"], "dequant", "{}", steps[0]);
 }
 
 #[test]
@@ -25,18 +37,7 @@ fn a_dequantized_step_replays_without_the_option() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let model = common::gguf::gguf_model_folder_with_text("Q4_K", &["qwen3_tiny-mixed.gguf"]);
-    new_session(root, "s");
-    let out = zedit(root)
-        .args(["edit", "s", "a red boat on a lake", "--engine", "zimage"])
-        .args(["--local", "--steps", "2", "--seed", "7", "--no-plan"])
-        .args(["--gguf-exec", "dequant", "--model"])
-        .arg(model.path())
-        .env_remove("ZEDIT_GGUF_EXEC")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let steps = common::steps_of(root, "s");
-    assert_eq!(steps[0]["engine"]["gguf_exec"], "dequant", "{}", steps[0]);
+    dequantized_edit(root, model.path(), true);
 
     let out = replay(root, model.path(), &[], None);
     assert!(out.status.success(), "{}", stderr_of(&out));
@@ -78,20 +79,8 @@ fn a_safetensors_model_records_no_choice() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     new_session(root, "s");
-    let out = zedit(root)
-        .args(["edit", "s", "a red boat on a lake", "--engine", "zimage"])
-        .args([
-            "--local",
-            "--steps",
-            "2",
-            "--seed",
-            "7",
-            "--no-plan",
-            "--model",
-        ])
-        .arg(common::zimage_fixtures().join("tiny-zimage"))
-        .output()
-        .unwrap();
+    let model = common::zimage_fixtures().join("tiny-zimage");
+    let out = boat_edit(root, "s", &model, true).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let steps = common::steps_of(root, "s");
     assert!(
@@ -107,18 +96,7 @@ fn the_worker_records_the_choice_too() {
     let root = tmp.path();
     let _worker = common::WorkerGuard(common::socket_of(root));
     let model = common::gguf::gguf_model_folder_with_text("Q8_0", &["qwen3_tiny-Q8_0.gguf"]);
-    new_session(root, "s");
-    let out = zedit(root)
-        .args(["edit", "s", "a red boat on a lake", "--engine", "zimage"])
-        .args(["--steps", "2", "--seed", "7", "--no-plan"])
-        .args(["--gguf-exec", "dequant", "--model"])
-        .arg(model.path())
-        .env_remove("ZEDIT_GGUF_EXEC")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let steps = common::steps_of(root, "s");
-    assert_eq!(steps[0]["engine"]["gguf_exec"], "dequant", "{}", steps[0]);
+    dequantized_edit(root, model.path(), false);
     let out = replay(root, model.path(), &[], None);
     assert!(out.status.success(), "{}", stderr_of(&out));
 }

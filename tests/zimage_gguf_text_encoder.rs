@@ -12,6 +12,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use zedit::engine::zimage::gguf::GgufWeights;
+use zedit::engine::zimage::gguf_files::GgufTensors;
 use zedit::engine::zimage::text_encoder::TextEncoder;
 use zedit::engine::zimage::text_encoder_gguf::GgufTextEncoder;
 use zedit::engine::zimage::transformer::{QuantMode, Source, Transformer};
@@ -181,7 +182,7 @@ fn the_config_comes_from_the_metadata() {
     assert_eq!(c.head_dim(), n("head_dim"));
     assert_eq!(c.theta(), 1e6);
     assert!((c.rms_norm_eps - 1e-6).abs() < 1e-12);
-    let types = f.type_counts();
+    let types = f.files().type_counts();
     assert_eq!(types.get("Q8_0"), Some(&21), "{types:?}");
     assert_eq!(types.get("F16"), Some(&1), "{types:?}");
 }
@@ -208,7 +209,7 @@ fn split_text_encoder_shards_load_as_one_file() {
         assert_eq!(max_diff(&a, &b), 0.0, "case {i}");
     }
     let f = GgufTextEncoder::open(&fixtures().join(&shards[0])).unwrap();
-    assert_eq!(f.paths().len(), 3);
+    assert_eq!(f.files().paths().len(), 3);
 }
 
 #[test]

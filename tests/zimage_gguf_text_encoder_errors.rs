@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::gguf::{hand_gguf, write_file};
 use std::path::{Path, PathBuf};
 use zedit::engine::zimage::text_encoder::TextEncoder;
 use zedit::engine::zimage::text_encoder_gguf::GgufTextEncoder;
@@ -21,45 +22,26 @@ fn open_err(path: &Path) -> String {
     }
 }
 
-/// A GGUF v3 file by hand: `general.architecture` and F32-sized tensors of any type id.
-fn gguf(arch: &str, tensors: &[(&str, &[usize], u32)]) -> Vec<u8> {
-    let mut b = Vec::new();
-    let s = |b: &mut Vec<u8>, x: &str| {
-        b.extend((x.len() as u64).to_le_bytes());
-        b.extend(x.as_bytes());
-    };
-    b.extend(b"GGUF");
-    b.extend(3u32.to_le_bytes());
-    b.extend((tensors.len() as u64).to_le_bytes());
-    b.extend(1u64.to_le_bytes());
-    s(&mut b, "general.architecture");
-    b.extend(8u32.to_le_bytes());
-    s(&mut b, arch);
-    let mut offset = 0u64;
-    for (name, shape, ty) in tensors {
-        s(&mut b, name);
-        b.extend((shape.len() as u32).to_le_bytes());
-        for d in shape.iter().rev() {
-            b.extend((*d as u64).to_le_bytes());
-        }
-        b.extend(ty.to_le_bytes());
-        b.extend(offset.to_le_bytes());
-        offset += shape.iter().product::<usize>() as u64 * 4;
-    }
-    while b.len() % 32 != 0 {
-        b.push(0);
-    }
-    b.resize(b.len() + offset as usize, 0);
-    b
+/// A qwen3 GGUF with only `token_embd` (F32) and layer 0's `attn_q` of type id `q_type`.
+fn embedding_and_q(q_type: u32) -> Vec<u8> {
+    hand_gguf(
+        Some("qwen3"),
+        &[
+            ("token_embd.weight", &[512, 32], 0),
+            ("blk.0.attn_q.weight", &[64, 32], q_type),
+        ],
+    )
 }
 
 #[test]
 fn a_truncated_file_names_the_tensor_cut_off() {
     let tmp = tempfile::tempdir().unwrap();
     let bytes = std::fs::read(fixture("qwen3_wide-Q4_K.gguf")).unwrap();
-    let p = tmp.path().join("cut.gguf");
-    std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
-    let e = open_err(&p);
+    let e = open_err(&write_file(
+        tmp.path(),
+        "cut.gguf",
+        &bytes[..bytes.len() / 2],
+    ));
     assert!(e.contains("cut.gguf") && e.contains("truncated"), "{e}");
     assert!(e.contains("tensor '"), "names a tensor: {e}");
 }
@@ -67,16 +49,8 @@ fn a_truncated_file_names_the_tensor_cut_off() {
 #[test]
 fn an_unknown_quant_type_names_the_tensor_and_the_type() {
     let tmp = tempfile::tempdir().unwrap();
-    let p = tmp.path().join("odd.gguf");
-    let bytes = gguf(
-        "qwen3",
-        &[
-            ("token_embd.weight", &[512, 32], 0),
-            ("blk.0.attn_q.weight", &[64, 32], 41),
-        ],
-    );
-    std::fs::write(&p, bytes).unwrap();
-    let e = open_err(&p);
+    let bytes = embedding_and_q(41);
+    let e = open_err(&write_file(tmp.path(), "odd.gguf", &bytes));
     assert!(e.contains("odd.gguf"), "{e}");
     assert!(
         e.contains("'blk.0.attn_q.weight'") && e.contains("type 41"),
@@ -93,16 +67,8 @@ fn another_architecture_is_refused_by_name() {
     );
     // A qwen2 file (no q/k norms) is not taken for Qwen3.
     let tmp = tempfile::tempdir().unwrap();
-    let p = tmp.path().join("qwen2.gguf");
-    let bytes = gguf(
-        "qwen3",
-        &[
-            ("token_embd.weight", &[512, 32], 0),
-            ("blk.0.attn_q.weight", &[64, 32], 0),
-        ],
-    );
-    std::fs::write(&p, bytes).unwrap();
-    let e = open_err(&p);
+    let bytes = embedding_and_q(0);
+    let e = open_err(&write_file(tmp.path(), "qwen2.gguf", &bytes));
     assert!(e.contains("'blk.0.attn_q_norm.weight'"), "{e}");
 }
 

@@ -6,74 +6,39 @@
 
 mod common;
 
-use common::gguf::worst;
-
-fn outputs(t: &Transformer, r: &HashMap<String, Tensor>) -> Vec<Tensor> {
-    common::gguf::outputs(t, r, meta()["calls"].as_array().unwrap().len())
-}
-
-fn flat(t: &Tensor) -> Vec<f32> {
-    t.flatten_all().unwrap().to_vec1().unwrap()
-}
-
 use candle_core::{DType, Device, Tensor};
-use serde_json::Value;
+use common::gguf::worst;
+use common::lora::{
+    apply_case, case_files, dense_weights, flat, meta, reference, tiny_transformer,
+};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use zedit::engine::zimage::config::{self, TransformerConfig};
 use zedit::engine::zimage::lora;
-use zedit::engine::zimage::transformer::{Source, Transformer};
-use zedit::engine::zimage::weights::Weights;
+use zedit::engine::zimage::transformer::Transformer;
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/zimage-lora"
-    ))
+    common::lora::adapter_fixtures("zimage-lora")
 }
 
-fn model() -> (Transformer, TransformerConfig) {
-    let dir = common::zimage_fixtures().join("tiny-zimage");
-    let cfg: TransformerConfig = config::read(&dir, "transformer").unwrap();
-    let w = Weights::open(&dir.join("transformer"), &Device::Cpu, DType::F32).unwrap();
-    (
-        Transformer::load(&Source::Safetensors(&w), &cfg).unwrap(),
-        cfg,
-    )
-}
-
-fn meta() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixtures().join("meta.json")).unwrap()).unwrap()
-}
-
-fn reference() -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(fixtures().join("reference.safetensors"), &Device::Cpu).unwrap()
+fn outputs(t: &Transformer, r: &HashMap<String, Tensor>) -> Vec<Tensor> {
+    common::lora::outputs(&fixtures(), t, r)
 }
 
 #[test]
 fn every_format_matches_its_reference_per_call() {
-    let (mut t, cfg) = model();
-    let r = reference();
+    let (mut t, cfg) = tiny_transformer();
+    let r = reference(&fixtures());
     let base = outputs(&t, &r);
     assert!(worst(&base, &r, "out.base") <= 1e-4);
-    let m = meta();
+    let m = meta(&fixtures());
     let cases = m["cases"].as_object().unwrap();
     assert!(
         cases.len() >= 6,
         "ai_toolkit, diffusers, kohya, comfy_qkv, partial, stack"
     );
     for (case, spec) in cases {
-        let files: Vec<(lora::LoraFile, f64)> = spec["loras"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                let path = fixtures().join(l[0].as_str().unwrap());
-                (lora::read(&path, &cfg).unwrap(), l[1].as_f64().unwrap())
-            })
-            .collect();
-        let refs: Vec<(&lora::LoraFile, f64)> = files.iter().map(|(f, w)| (f, *w)).collect();
-        lora::apply(&mut t, &refs).unwrap();
+        let files = case_files(&fixtures(), spec, &cfg);
+        apply_case(&mut t, &files);
         let d = worst(&outputs(&t, &r), &r, &format!("out.{case}"));
         let moved = spec["max_abs_change_from_base"].as_f64().unwrap();
         println!(
@@ -93,12 +58,8 @@ fn every_format_matches_its_reference_per_call() {
 
 #[test]
 fn base_weights_are_never_touched() {
-    let (mut t, cfg) = model();
-    let before: Vec<Vec<f32>> = t
-        .linears_mut()
-        .iter()
-        .map(|(_, l)| flat(&l.dense_weight().unwrap()))
-        .collect();
+    let (mut t, cfg) = tiny_transformer();
+    let before = dense_weights(&mut t);
     let f = lora::read(&fixtures().join("comfy_qkv.safetensors"), &cfg).unwrap();
     lora::apply(&mut t, &[(&f, 0.8)]).unwrap();
     let sides = t
@@ -108,19 +69,15 @@ fn base_weights_are_never_touched() {
         .count();
     // 2 layers × (q, k, v, out, w2, adaLN).
     assert_eq!(sides, 12);
-    let after: Vec<Vec<f32>> = t
-        .linears_mut()
-        .iter()
-        .map(|(_, l)| flat(&l.dense_weight().unwrap()))
-        .collect();
+    let after = dense_weights(&mut t);
     assert_eq!(before, after);
 }
 
 #[test]
 fn a_partial_file_says_how_many_keys_it_used() {
-    let (_, cfg) = model();
+    let (_, cfg) = tiny_transformer();
     let f = lora::read(&fixtures().join("partial.safetensors"), &cfg).unwrap();
-    let m = meta();
+    let m = meta(&fixtures());
     let pairs = m["used_keys"]["partial"][0].as_u64().unwrap() as usize;
     assert_eq!(f.used_keys, pairs * 3, "down, up and alpha of each layer");
     assert_eq!(f.total_keys, pairs * 3 + 3);
@@ -136,7 +93,7 @@ fn a_partial_file_says_how_many_keys_it_used() {
 
 #[test]
 fn loras_for_something_else_are_refused_by_key() {
-    let (_, cfg) = model();
+    let (_, cfg) = tiny_transformer();
     let e = lora::read(&fixtures().join("other_model.safetensors"), &cfg)
         .err()
         .unwrap()

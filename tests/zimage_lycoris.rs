@@ -6,89 +6,48 @@
 
 mod common;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use common::gguf::worst;
-use serde_json::Value;
+use common::lora::{
+    apply_case, case_files, dense_weights, flat, meta, reference, tiny_transformer,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use zedit::engine::zimage::config::{self, TransformerConfig};
+use zedit::engine::zimage::config::TransformerConfig;
 use zedit::engine::zimage::lora;
-use zedit::engine::zimage::transformer::{Source, Transformer};
-use zedit::engine::zimage::weights::Weights;
+use zedit::engine::zimage::transformer::Transformer;
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/zimage-lycoris"
-    ))
-}
-
-fn model() -> (Transformer, TransformerConfig) {
-    let dir = common::zimage_fixtures().join("tiny-zimage");
-    let cfg: TransformerConfig = config::read(&dir, "transformer").unwrap();
-    let w = Weights::open(&dir.join("transformer"), &Device::Cpu, DType::F32).unwrap();
-    (
-        Transformer::load(&Source::Safetensors(&w), &cfg).unwrap(),
-        cfg,
-    )
-}
-
-fn meta() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixtures().join("meta.json")).unwrap()).unwrap()
-}
-
-fn reference() -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(fixtures().join("reference.safetensors"), &Device::Cpu).unwrap()
+    common::lora::adapter_fixtures("zimage-lycoris")
 }
 
 fn outputs(t: &Transformer, r: &HashMap<String, Tensor>) -> Vec<Tensor> {
-    common::gguf::outputs(t, r, meta()["calls"].as_array().unwrap().len())
-}
-
-fn flat(t: &Tensor) -> Vec<f32> {
-    t.flatten_all().unwrap().to_vec1().unwrap()
+    common::lora::outputs(&fixtures(), t, r)
 }
 
 #[test]
 fn loha_and_lokr_match_lycoris_per_call() {
-    let (mut t, cfg) = model();
-    let r = reference();
+    let (mut t, cfg) = tiny_transformer();
+    let r = reference(&fixtures());
     let base = outputs(&t, &r);
     assert!(worst(&base, &r, "out.base") <= 1e-4);
-    let before: Vec<Vec<f32>> = t
-        .linears_mut()
-        .iter()
-        .map(|(_, l)| flat(&l.dense_weight().unwrap()))
-        .collect();
-    let m = meta();
+    let before = dense_weights(&mut t);
+    let m = meta(&fixtures());
     let cases = m["cases"].as_object().unwrap();
     assert_eq!(cases.len(), 3, "loha, lokr, stack");
     for (case, spec) in cases {
-        let files: Vec<(lora::LoraFile, f64)> = spec["loras"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                let path = fixtures().join(l[0].as_str().unwrap());
-                (lora::read(&path, &cfg).unwrap(), l[1].as_f64().unwrap())
-            })
-            .collect();
+        let files = case_files(&fixtures(), spec, &cfg);
         for (f, _) in &files {
             assert!(f.coverage().is_none(), "every key used");
         }
-        let refs: Vec<(&lora::LoraFile, f64)> = files.iter().map(|(f, w)| (f, *w)).collect();
-        lora::apply(&mut t, &refs).unwrap();
+        apply_case(&mut t, &files);
         let d = worst(&outputs(&t, &r), &r, &format!("out.{case}"));
         let moved = spec["max_abs_change_from_base"].as_f64().unwrap();
         println!("{case:6}: max|ours - LyCORIS merge| {d:.2e}, the adapter moves the output by {moved:.3}");
         assert!(d <= 1e-4, "{case}: {d}");
         assert!(moved > 0.05, "{case}: the adapter must change the output");
     }
-    let after: Vec<Vec<f32>> = t
-        .linears_mut()
-        .iter()
-        .map(|(_, l)| flat(&l.dense_weight().unwrap()))
-        .collect();
+    let after = dense_weights(&mut t);
     assert_eq!(
         before, after,
         "side paths leave the base weights as they are"
@@ -121,7 +80,7 @@ fn refused(path: &Path, cfg: &TransformerConfig) -> String {
 
 #[test]
 fn bad_lycoris_factors_are_refused_by_key() {
-    let (_, cfg) = model();
+    let (_, cfg) = tiny_transformer();
     let tmp = tempfile::tempdir().unwrap();
     let q = "lora_unet_layers_0_attention_to_q";
     // LoHa factors for a 48-wide model.

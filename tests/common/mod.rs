@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 pub mod gguf;
 #[cfg(feature = "zimage")]
 pub mod golden;
+#[cfg(feature = "zimage")]
+pub mod lora;
 
 /// The zedit binary with `--sessions root`, and no engine configured from the environment.
 /// Edits go through a worker on a socket private to `root`, so tests never share a worker; a

@@ -4,12 +4,12 @@
 //! shards; read through candle's GGUF reader and checked against the config before use.
 
 use super::config::TransformerConfig;
-use super::gguf_files::{bad, GgufSet};
+use super::gguf_files::{bad, component_config, planned_bytes, same_shape, GgufSet, GgufTensors};
 use super::transformer::QuantMode;
 use super::EngineError;
 use candle_core::quantized::{ggml_file::qtensor_from_ggml, QTensor};
-use candle_core::{DType, Device, Tensor};
-use std::collections::{BTreeMap, BTreeSet};
+use candle_core::Device;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Architectures the community files declare for Z-Image (`lumina2` is ComfyUI-GGUF's name
@@ -82,15 +82,6 @@ impl GgufWeights {
         self.set.path()
     }
 
-    /// Every file of the transformer (more than one when split).
-    pub fn paths(&self) -> Vec<&Path> {
-        self.set.paths()
-    }
-
-    pub fn file_bytes(&self) -> u64 {
-        self.set.file_bytes()
-    }
-
     /// Stored name of the diffusers name `name`, and for q/k/v the row block of `qkv` it is.
     fn stored(&self, name: &str) -> (String, Option<usize>) {
         for (i, p) in ["to_q", "to_k", "to_v"].iter().enumerate() {
@@ -113,71 +104,6 @@ impl GgufWeights {
             n = n.replace(a, b);
         }
         (format!("{}{n}", self.prefix), None)
-    }
-
-    /// Tensor `name` (diffusers naming) as stored, on the CPU, checked to have `shape`
-    /// (`[1, n]` and `[n]` are taken as the same).
-    pub fn qtensor(&self, name: &str, shape: &[usize]) -> Result<QTensor, EngineError> {
-        let (stored, part) = self.stored(name);
-        let have = self.set.dims(&stored).ok_or_else(|| {
-            bad(
-                self.path(),
-                format!(
-                    "tensor '{stored}' is missing; the file does not match this model's config"
-                ),
-            )
-        })?;
-        let mut want: Vec<usize> = shape.to_vec();
-        if part.is_some() {
-            want[0] *= 3;
-        }
-        let squeeze = |d: &[usize]| d.iter().copied().filter(|&x| x != 1).collect::<Vec<_>>();
-        if have != want && squeeze(&have) != squeeze(&want) {
-            return Err(bad(
-                self.path(),
-                format!(
-                    "tensor '{stored}' has shape {have:?}, expected {want:?} from the config; the \
-                     file and the config do not belong together"
-                ),
-            ));
-        }
-        let read =
-            |e: candle_core::Error| bad(self.path(), format!("cannot read tensor '{stored}': {e}"));
-        let q = self.set.read(&stored)?;
-        let Some(i) = part else {
-            return reshape(q, shape).map_err(read);
-        };
-        // Rows of a GGUF tensor are whole blocks, so q, k and v are contiguous byte ranges.
-        let data = q.data().map_err(read)?;
-        let third = data.len() / 3;
-        qtensor_from_ggml(
-            q.dtype(),
-            &data[i * third..(i + 1) * third],
-            shape.to_vec(),
-            &Device::Cpu,
-        )
-        .map_err(read)
-    }
-
-    /// Tensor `name` dequantized to `dtype` on `device`, checked to have `shape`.
-    pub fn dense(
-        &self,
-        name: &str,
-        shape: &[usize],
-        dtype: DType,
-        device: &Device,
-    ) -> Result<Tensor, EngineError> {
-        let q = self.qtensor(name, shape)?;
-        q.dequantize(&Device::Cpu)
-            .and_then(|t| t.reshape(shape))
-            .and_then(|t| t.to_dtype(dtype))
-            .and_then(|t| t.to_device(device))
-            .map_err(|e| bad(self.path(), format!("cannot convert tensor '{name}': {e}")))
-    }
-
-    /// How many tensors have each type, e.g. {"F32": 36, "Q8_0": 10}.
-    pub fn type_counts(&self) -> BTreeMap<String, usize> {
-        self.set.type_counts()
     }
 
     /// Bytes the transformer's weights take once loaded: quantized tensors as stored (both
@@ -241,6 +167,56 @@ impl GgufWeights {
     }
 }
 
+impl GgufTensors for GgufWeights {
+    /// The transformer's files (more than one when split), their types and sizes.
+    fn files(&self) -> &GgufSet {
+        &self.set
+    }
+
+    /// Tensor `name` (diffusers naming) as stored, on the CPU, checked to have `shape`
+    /// (`[1, n]` and `[n]` are taken as the same).
+    fn qtensor(&self, name: &str, shape: &[usize]) -> Result<QTensor, EngineError> {
+        let (stored, part) = self.stored(name);
+        let have = self.set.dims(&stored).ok_or_else(|| {
+            bad(
+                self.path(),
+                format!(
+                    "tensor '{stored}' is missing; the file does not match this model's config"
+                ),
+            )
+        })?;
+        let mut want: Vec<usize> = shape.to_vec();
+        if part.is_some() {
+            want[0] *= 3;
+        }
+        if !same_shape(&have, &want) {
+            return Err(bad(
+                self.path(),
+                format!(
+                    "tensor '{stored}' has shape {have:?}, expected {want:?} from the config; the \
+                     file and the config do not belong together"
+                ),
+            ));
+        }
+        let read =
+            |e: candle_core::Error| bad(self.path(), format!("cannot read tensor '{stored}': {e}"));
+        let q = self.set.read(&stored)?;
+        let Some(i) = part else {
+            return reshape(q, shape).map_err(read);
+        };
+        // Rows of a GGUF tensor are whole blocks, so q, k and v are contiguous byte ranges.
+        let data = q.data().map_err(read)?;
+        let third = data.len() / 3;
+        qtensor_from_ggml(
+            q.dtype(),
+            &data[i * third..(i + 1) * third],
+            shape.to_vec(),
+            &Device::Cpu,
+        )
+        .map_err(read)
+    }
+}
+
 fn reshape(q: QTensor, shape: &[usize]) -> candle_core::Result<QTensor> {
     if q.shape().dims() == shape {
         return Ok(q);
@@ -252,13 +228,7 @@ fn reshape(q: QTensor, shape: &[usize]) -> candle_core::Result<QTensor> {
 /// The transformer config of a model folder: `transformer/config.json` when there is one,
 /// else what its GGUF file implies.
 pub fn transformer_config(dir: &Path) -> Result<TransformerConfig, EngineError> {
-    if dir.join("transformer/config.json").is_file() {
-        return super::config::read(dir, "transformer");
-    }
-    match transformer_file(dir) {
-        Some(f) => GgufWeights::open(&f)?.infer_config(),
-        None => super::config::read(dir, "transformer"),
-    }
+    component_config(dir, "transformer", |f| GgufWeights::open(f)?.infer_config())
 }
 
 /// The GGUF transformer's bytes for the memory plan's `transformer_bytes`: None for safetensors. The
@@ -268,14 +238,7 @@ pub fn gguf_bytes(
     dtype_bytes: u64,
     quant: QuantMode,
 ) -> Result<Option<(u64, u64)>, EngineError> {
-    let Some(path) = transformer_file(dir) else {
-        return Ok(None);
-    };
-    let (resident, widest) = GgufWeights::open(&path)?.resident_bytes(dtype_bytes);
-    let transient = if quant == QuantMode::Dequantize {
-        widest
-    } else {
-        0
-    };
-    Ok(Some((resident, transient)))
+    planned_bytes(dir, "transformer", quant, |f| {
+        Ok(GgufWeights::open(f)?.resident_bytes(dtype_bytes))
+    })
 }

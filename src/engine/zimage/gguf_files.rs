@@ -2,10 +2,12 @@
 //! (`NAME-00001-of-00003.gguf`, with `split.no`, `split.count` and `split.tensors.count`):
 //! headers read and checked (types known, data inside each file), tensors read by name.
 
+use super::transformer::QuantMode;
 use super::EngineError;
 use candle_core::quantized::gguf_file::{Content, TensorInfo, Value};
 use candle_core::quantized::{GgmlDType, QTensor};
-use candle_core::Device;
+use candle_core::{DType, Device, Tensor};
+use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::BufReader;
@@ -310,6 +312,80 @@ impl GgufSet {
         }
         (total, widest)
     }
+}
+
+/// A model's GGUF reader: its files, and its tensors under the names the model code asks for.
+pub trait GgufTensors {
+    fn files(&self) -> &GgufSet;
+
+    /// Tensor `name` as stored, on the CPU, checked to have `shape` (`[1, n]` and `[n]` are
+    /// taken as the same).
+    fn qtensor(&self, name: &str, shape: &[usize]) -> Result<QTensor, EngineError>;
+
+    /// Tensor `name` dequantized to `dtype` on `device`, checked to have `shape`.
+    fn dense(
+        &self,
+        name: &str,
+        shape: &[usize],
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Tensor, EngineError> {
+        self.qtensor(name, shape)?
+            .dequantize(&Device::Cpu)
+            .and_then(|t| t.reshape(shape))
+            .and_then(|t| t.to_dtype(dtype))
+            .and_then(|t| t.to_device(device))
+            .map_err(|e| {
+                bad(
+                    self.files().path(),
+                    format!("cannot convert tensor '{name}': {e}"),
+                )
+            })
+    }
+}
+
+/// Whether a stored shape is the one asked for (`[1, n]` and `[n]` are taken as the same).
+pub fn same_shape(have: &[usize], want: &[usize]) -> bool {
+    let squeeze = |d: &[usize]| d.iter().copied().filter(|&x| x != 1).collect::<Vec<_>>();
+    have == want || squeeze(have) == squeeze(want)
+}
+
+/// The config of a model folder's `component`: `<component>/config.json` when there is one,
+/// else what `from_gguf` reads from its GGUF file.
+pub fn component_config<C: DeserializeOwned>(
+    dir: &Path,
+    component: &str,
+    from_gguf: impl FnOnce(&Path) -> Result<C, EngineError>,
+) -> Result<C, EngineError> {
+    let comp = dir.join(component);
+    if comp.join("config.json").is_file() {
+        return super::config::read(dir, component);
+    }
+    match component_file(&comp) {
+        Some(f) => from_gguf(&f),
+        None => super::config::read(dir, component),
+    }
+}
+
+/// A GGUF `component`'s bytes for the memory plan, None for safetensors: `resident` gives
+/// (resident, widest dequantized) of its file; the moment's dequantized weight counts for the
+/// dequantize choice only.
+pub fn planned_bytes(
+    dir: &Path,
+    component: &str,
+    quant: QuantMode,
+    resident: impl FnOnce(&Path) -> Result<(u64, u64), EngineError>,
+) -> Result<Option<(u64, u64)>, EngineError> {
+    let Some(path) = component_file(&dir.join(component)) else {
+        return Ok(None);
+    };
+    let (resident, widest) = resident(&path)?;
+    let transient = if quant == QuantMode::Dequantize {
+        widest
+    } else {
+        0
+    };
+    Ok(Some((resident, transient)))
 }
 
 pub fn bytes_of(t: GgmlDType, elems: usize) -> u64 {

@@ -2,6 +2,7 @@
 //! and size, and the GPU memory the plan expects for it (bf16, at the plan size), per placement
 //! and, for a GGUF transformer or text encoder, per execution choice.
 
+use super::gguf_files::{GgufSet, GgufTensors};
 use super::memory::{self, Inputs, Placement};
 use super::transformer::QuantMode;
 use super::EngineError;
@@ -85,15 +86,7 @@ pub fn inventory(dir: &Path) -> Result<Inventory, EngineError> {
     match &gguf {
         Some(f) => {
             let w = super::gguf::GgufWeights::open(f)?;
-            let files = w.paths().iter().map(|p| p.display().to_string()).collect();
-            components.push(Component {
-                name: "transformer".into(),
-                format: "gguf".into(),
-                files,
-                bytes: w.file_bytes(),
-                params: params.transformer,
-                types: w.type_counts(),
-            });
+            components.push(gguf_component("transformer", w.files(), params.transformer));
         }
         None => components.push(safetensors("transformer", dir, params.transformer)),
     }
@@ -101,15 +94,11 @@ pub fn inventory(dir: &Path) -> Result<Inventory, EngineError> {
     match &gguf_text {
         Some(f) => {
             let w = super::text_encoder_gguf::GgufTextEncoder::open(f)?;
-            let files = w.paths().iter().map(|p| p.display().to_string()).collect();
-            components.push(Component {
-                name: "text_encoder".into(),
-                format: "gguf".into(),
-                files,
-                bytes: w.file_bytes(),
-                params: params.text_encoder,
-                types: w.type_counts(),
-            });
+            components.push(gguf_component(
+                "text_encoder",
+                w.files(),
+                params.text_encoder,
+            ));
         }
         None => components.push(safetensors("text_encoder", dir, params.text_encoder)),
     }
@@ -155,6 +144,21 @@ pub fn inventory(dir: &Path) -> Result<Inventory, EngineError> {
         plan_size: size,
         expected,
     })
+}
+
+fn gguf_component(name: &str, set: &GgufSet, params: u64) -> Component {
+    Component {
+        name: name.into(),
+        format: "gguf".into(),
+        files: set
+            .paths()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        bytes: set.file_bytes(),
+        params,
+        types: set.type_counts(),
+    }
 }
 
 fn safetensors(name: &str, dir: &Path, params: u64) -> Component {

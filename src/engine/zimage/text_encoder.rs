@@ -3,6 +3,7 @@
 
 use super::config::TextEncoderConfig;
 use super::text_encoder_gguf::{text_encoder_file, Embedding, GgufTextEncoder};
+use super::transformer::source::WeightSource;
 use super::transformer::{Linear, QuantMode};
 use super::weights::Weights;
 use super::EngineError;
@@ -36,29 +37,9 @@ fn err(e: candle_core::Error) -> EngineError {
 
 /// Where the weights come from: safetensors (transformers names, with or without `model.`),
 /// or a GGUF file whose quantized weights run as `mode` says.
-enum Source<'a> {
-    Safetensors(&'a Weights),
-    Gguf {
-        file: &'a GgufTextEncoder,
-        mode: QuantMode,
-        device: Device,
-        dtype: DType,
-    },
-}
+type Source<'a> = WeightSource<'a, GgufTextEncoder>;
 
 impl Source<'_> {
-    fn tensor(&self, name: &str, shape: &[usize]) -> Result<Tensor, EngineError> {
-        match self {
-            Source::Safetensors(w) => w.get(name, shape),
-            Source::Gguf {
-                file,
-                device,
-                dtype,
-                ..
-            } => file.dense(name, shape, *dtype, device),
-        }
-    }
-
     fn linear(&self, name: &str, input: usize, output: usize) -> Result<Linear, EngineError> {
         match self {
             Source::Safetensors(w) => {
@@ -80,13 +61,6 @@ impl Source<'_> {
                 w.get("embed_tokens.weight", &[vocab, hidden])?,
             )),
             Source::Gguf { file, .. } => file.embedding(vocab, hidden),
-        }
-    }
-
-    fn placed(&self) -> (Device, DType) {
-        match self {
-            Source::Safetensors(w) => (w.device().clone(), w.dtype()),
-            Source::Gguf { device, dtype, .. } => (device.clone(), *dtype),
         }
     }
 }
@@ -156,7 +130,7 @@ impl TextEncoder {
                 down: lin("mlp.down_proj", inter, h)?,
             });
         }
-        let (device, dtype) = w.placed();
+        let (device, dtype) = (w.device().clone(), w.dtype());
         Ok(TextEncoder {
             embed: w.embedding(cfg.vocab_size, h)?,
             layers,

@@ -5,13 +5,12 @@
 //! types, one file or split shards.
 
 use super::config::TextEncoderConfig;
-use super::gguf_files::{bad, GgufSet};
+use super::gguf_files::{bad, component_config, planned_bytes, same_shape, GgufSet, GgufTensors};
 use super::transformer::{Linear, QuantMode};
 use super::EngineError;
 use candle_core::quantized::ggml_file::qtensor_from_ggml;
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{DType, Device, Result as CResult, Tensor};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 const ARCHITECTURE: &str = "qwen3";
@@ -45,13 +44,7 @@ pub fn text_encoder_file(dir: &Path) -> Option<PathBuf> {
 /// The text encoder config of a model folder: `text_encoder/config.json` when there is one
 /// (a GGUF file's tensors are then checked against it), else what its GGUF file says.
 pub fn text_encoder_config(dir: &Path) -> Result<TextEncoderConfig, EngineError> {
-    if dir.join("text_encoder/config.json").is_file() {
-        return super::config::read(dir, "text_encoder");
-    }
-    match text_encoder_file(dir) {
-        Some(f) => GgufTextEncoder::open(&f)?.config(),
-        None => super::config::read(dir, "text_encoder"),
-    }
+    component_config(dir, "text_encoder", |f| GgufTextEncoder::open(f)?.config())
 }
 
 /// The llama.cpp name of the transformers name `name` (`layers.3.mlp.up_proj.weight` ->
@@ -115,18 +108,6 @@ impl GgufTextEncoder {
         self.set.path()
     }
 
-    pub fn paths(&self) -> Vec<&Path> {
-        self.set.paths()
-    }
-
-    pub fn file_bytes(&self) -> u64 {
-        self.set.file_bytes()
-    }
-
-    pub fn type_counts(&self) -> BTreeMap<String, usize> {
-        self.set.type_counts()
-    }
-
     /// The config the metadata gives (`qwen3.embedding_length`, `qwen3.block_count`, …), the
     /// vocabulary from `token_embd`'s rows.
     pub fn config(&self) -> Result<TextEncoderConfig, EngineError> {
@@ -173,48 +154,6 @@ impl GgufTextEncoder {
         };
         cfg.validate()?;
         Ok(cfg)
-    }
-
-    /// Tensor `name` (transformers naming) as stored, checked to have `shape` (`[1, n]` and
-    /// `[n]` are taken as the same).
-    pub fn qtensor(&self, name: &str, shape: &[usize]) -> Result<QTensor, EngineError> {
-        let stored = stored_name(name);
-        let have = self.set.dims(&stored).ok_or_else(|| {
-            bad(
-                self.path(),
-                format!(
-                    "tensor '{stored}' ({name}) is missing; the file does not match the text \
-                     encoder's config"
-                ),
-            )
-        })?;
-        let squeeze = |d: &[usize]| d.iter().copied().filter(|&x| x != 1).collect::<Vec<_>>();
-        if have != shape && squeeze(&have) != squeeze(shape) {
-            return Err(bad(
-                self.set.info(&stored).map_or(self.path(), |(_, p)| p),
-                format!(
-                    "tensor '{stored}' has shape {have:?}, expected {shape:?} from the text \
-                     encoder's config; the file and the config do not belong together"
-                ),
-            ));
-        }
-        self.set.read(&stored)
-    }
-
-    /// Tensor `name` dequantized to `dtype` on `device`.
-    pub fn dense(
-        &self,
-        name: &str,
-        shape: &[usize],
-        dtype: DType,
-        device: &Device,
-    ) -> Result<Tensor, EngineError> {
-        self.qtensor(name, shape)?
-            .dequantize(&Device::Cpu)
-            .and_then(|t| t.reshape(shape))
-            .and_then(|t| t.to_dtype(dtype))
-            .and_then(|t| t.to_device(device))
-            .map_err(|e| bad(self.path(), format!("cannot convert tensor '{name}': {e}")))
     }
 
     /// The linear layer `name` ([output, input] weight, no bias), run as `mode` says.
@@ -272,6 +211,38 @@ impl GgufTextEncoder {
     }
 }
 
+impl GgufTensors for GgufTextEncoder {
+    /// The encoder's files (more than one when split), their types and sizes.
+    fn files(&self) -> &GgufSet {
+        &self.set
+    }
+
+    /// Tensor `name` (transformers naming) as stored, checked to have `shape` (`[1, n]` and
+    /// `[n]` are taken as the same).
+    fn qtensor(&self, name: &str, shape: &[usize]) -> Result<QTensor, EngineError> {
+        let stored = stored_name(name);
+        let have = self.set.dims(&stored).ok_or_else(|| {
+            bad(
+                self.path(),
+                format!(
+                    "tensor '{stored}' ({name}) is missing; the file does not match the text \
+                     encoder's config"
+                ),
+            )
+        })?;
+        if !same_shape(&have, shape) {
+            return Err(bad(
+                self.set.info(&stored).map_or(self.path(), |(_, p)| p),
+                format!(
+                    "tensor '{stored}' has shape {have:?}, expected {shape:?} from the text \
+                     encoder's config; the file and the config do not belong together"
+                ),
+            ));
+        }
+        self.set.read(&stored)
+    }
+}
+
 /// The GGUF text encoder's bytes for the memory plan's `text_encoder_bytes`: None for
 /// safetensors; the moment's dequantized weight counts for the dequantize choice only.
 pub fn text_encoder_gguf_bytes(
@@ -280,17 +251,10 @@ pub fn text_encoder_gguf_bytes(
     dtype_bytes: u64,
     quant: QuantMode,
 ) -> Result<Option<(u64, u64)>, EngineError> {
-    let Some(path) = text_encoder_file(dir) else {
-        return Ok(None);
-    };
     let layers = cfg.num_hidden_layers.saturating_sub(1);
-    let (resident, widest) = GgufTextEncoder::open(&path)?.resident_bytes(dtype_bytes, layers);
-    let transient = if quant == QuantMode::Dequantize {
-        widest
-    } else {
-        0
-    };
-    Ok(Some((resident, transient)))
+    planned_bytes(dir, "text_encoder", quant, |f| {
+        Ok(GgufTextEncoder::open(f)?.resident_bytes(dtype_bytes, layers))
+    })
 }
 
 /// A token embedding: dense on the device (safetensors), or GGUF rows kept as stored and

@@ -1,43 +1,49 @@
-//! Where the DiT's weights come from: a safetensors folder (diffusers names) or a GGUF file in
-//! the community layout, whose quantized tensors run as the chosen [`QuantMode`] says.
+//! Where a model's weights come from: a safetensors folder or a GGUF file whose quantized
+//! tensors run as the chosen [`QuantMode`] says; for the DiT, diffusers names or the community
+//! GGUF layout.
 
 use super::linear::{Linear, QuantMode};
 use crate::engine::zimage::gguf::GgufWeights;
+use crate::engine::zimage::gguf_files::GgufTensors;
 use crate::engine::zimage::weights::Weights;
 use crate::engine::EngineError;
 use candle_core::quantized::ggml_file::qtensor_from_ggml;
 use candle_core::{DType, Device, Tensor};
 
-pub enum Source<'a> {
+/// The weights of a model: safetensors, or the GGUF reader `G` of that model.
+pub enum WeightSource<'a, G> {
     Safetensors(&'a Weights),
     Gguf {
-        file: &'a GgufWeights,
+        file: &'a G,
         mode: QuantMode,
         device: Device,
         dtype: DType,
     },
 }
 
-impl Source<'_> {
+/// The DiT's weights.
+pub type Source<'a> = WeightSource<'a, GgufWeights>;
+
+impl<G: GgufTensors> WeightSource<'_, G> {
     pub fn device(&self) -> &Device {
         match self {
-            Source::Safetensors(w) => w.device(),
-            Source::Gguf { device, .. } => device,
+            Self::Safetensors(w) => w.device(),
+            Self::Gguf { device, .. } => device,
         }
     }
 
     pub fn dtype(&self) -> DType {
         match self {
-            Source::Safetensors(w) => w.dtype(),
-            Source::Gguf { dtype, .. } => *dtype,
+            Self::Safetensors(w) => w.dtype(),
+            Self::Gguf { dtype, .. } => *dtype,
         }
     }
 
     /// A dense tensor (norm gains, pad tokens, biases) in the model dtype.
     pub fn tensor(&self, name: &str, shape: &[usize]) -> Result<Tensor, EngineError> {
         match self {
-            Source::Safetensors(w) => w.get(name, shape),
-            Source::Gguf {
+            Self::Safetensors(w) => w.get(name, shape),
+            Self::Gguf {
                 file,
                 device,
                 dtype,
@@ -45,7 +51,9 @@ impl Source<'_> {
             } => file.dense(name, shape, *dtype, device),
         }
     }
+}
 
+impl Source<'_> {
     /// The linear layer `name` ([output, input] weight, optional bias).
     pub fn linear(
         &self,
