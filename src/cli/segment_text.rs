@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 /// The models and threshold a text mask is resolved with.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(not(feature = "sam"), allow(dead_code))]
 pub struct TextModels<'a> {
     pub sam: Option<&'a str>,
     pub clip: Option<&'a str>,

@@ -2,9 +2,8 @@
 //! from the model and image embedding the process keeps, stored in the session's images so
 //! the client reads them from disk (images never travel on the socket).
 
-use super::proto::{Event, SegmentCandidate};
+use super::proto::Event;
 use crate::core::{ErrorKind, ImageRef, MaskSpec};
-use crate::session::Session;
 use std::path::Path;
 
 /// Answers one `Segment` request.
@@ -30,7 +29,9 @@ fn run(
     mask: &MaskSpec,
     model: Option<&str>,
 ) -> Result<impl FnOnce(u64) -> Event, Failure> {
+    use super::proto::SegmentCandidate;
     use crate::segment::{cache, prompt_of, SegmentError};
+    use crate::session::Session;
     let bad = |m: String| (ErrorKind::BadInput, m);
     if !dir.is_absolute() || !dir.join("session.toml").is_file() {
         return Err(bad(format!(
