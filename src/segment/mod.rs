@@ -233,18 +233,25 @@ fn run_model(
     let (emb, _) = cache::embedding(&model, image)?;
     let found = model.segment(&emb, prompt)?;
     let pick = segmenter.map_or(0, |s| s.candidate as usize);
-    let n = found.candidates.len();
-    found
-        .candidates
-        .into_iter()
-        .nth(pick)
-        .map(|c| c.mask)
-        .ok_or_else(|| {
-            SegmentError::BadInput(format!(
-                "candidate {pick} was asked for, but the model gives {n} (0 to {})",
-                n.saturating_sub(1)
-            ))
-        })
+    let masks: Vec<GrayImage> = found.candidates.into_iter().map(|c| c.mask).collect();
+    take_candidate(masks, pick, "the model gives")
+}
+
+/// The recorded candidate among `masks`, or an error saying how many there are (`found`
+/// introduces the count: "the model gives", "this image has").
+#[cfg(feature = "sam")]
+pub(crate) fn take_candidate(
+    masks: Vec<GrayImage>,
+    pick: usize,
+    found: &str,
+) -> Result<GrayImage, SegmentError> {
+    let n = masks.len();
+    masks.into_iter().nth(pick).ok_or_else(|| {
+        SegmentError::BadInput(format!(
+            "candidate {pick} was asked for, but {found} {n} (0 to {})",
+            n.saturating_sub(1)
+        ))
+    })
 }
 
 #[cfg(feature = "sam")]

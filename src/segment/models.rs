@@ -184,16 +184,27 @@ fn infer_config(weights: &Path) -> Result<SamConfig, SegmentError> {
 
 /// The blake3 of a weights file, as recorded with each mask it makes.
 pub fn digest(weights: &Path) -> Result<String, SegmentError> {
+    digest_files(&[weights])
+}
+
+/// One blake3 over several files in turn (a model whose files all change its results).
+pub fn digest_files(files: &[&Path]) -> Result<String, SegmentError> {
     let mut h = blake3::Hasher::new();
-    let file = std::fs::File::open(weights)
-        .map_err(|e| SegmentError::Unavailable(format!("{}: {e}", weights.display())))?;
-    h.update_reader(file)
-        .map_err(|e| SegmentError::Unavailable(format!("{}: {e}", weights.display())))?;
+    for p in files {
+        let f = std::fs::File::open(p)
+            .map_err(|e| SegmentError::Unavailable(format!("{}: {e}", p.display())))?;
+        h.update_reader(f)
+            .map_err(|e| SegmentError::Unavailable(format!("{}: {e}", p.display())))?;
+    }
     Ok(h.finalize().to_hex().to_string())
 }
 
-/// Downloads a manifest's weights into the Hugging Face cache; returns the file.
-pub fn fetch(m: &SamManifest, progress: bool) -> Result<PathBuf, SegmentError> {
+/// A repository at a revision on the Hugging Face hub, downloading into the local cache.
+pub fn hub_repo(
+    repo: &str,
+    revision: &str,
+    progress: bool,
+) -> Result<hf_hub::api::sync::ApiRepo, SegmentError> {
     let cache = hf_cache_dir().ok_or_else(|| {
         SegmentError::Unavailable("no home folder for the Hugging Face cache; set HF_HOME".into())
     })?;
@@ -204,11 +215,16 @@ pub fn fetch(m: &SamManifest, progress: bool) -> Result<PathBuf, SegmentError> {
         .map_err(|e| {
             SegmentError::Unavailable(format!("cannot set up the download client: {e}"))
         })?;
-    let repo = api.repo(hf_hub::Repo::with_revision(
-        m.repo.clone(),
+    Ok(api.repo(hf_hub::Repo::with_revision(
+        repo.to_string(),
         hf_hub::RepoType::Model,
-        m.revision.clone(),
-    ));
+        revision.to_string(),
+    )))
+}
+
+/// Downloads a manifest's weights into the Hugging Face cache; returns the file.
+pub fn fetch(m: &SamManifest, progress: bool) -> Result<PathBuf, SegmentError> {
+    let repo = hub_repo(&m.repo, &m.revision, progress)?;
     repo.get(&m.file).map_err(|e| {
         SegmentError::Unavailable(format!(
             "cannot download {} from {} on the Hugging Face hub ({e}); check the network \

@@ -144,33 +144,12 @@ fn from_dir(path: &Path, spec: &str) -> Result<ResolvedClip, SegmentError> {
 
 /// The blake3 of the weights, the config and the vocabulary together (each changes scores).
 pub fn digest(r: &ResolvedClip) -> Result<String, SegmentError> {
-    let mut h = blake3::Hasher::new();
-    for p in [&r.weights, &r.config, &r.tokenizer] {
-        let f = std::fs::File::open(p)
-            .map_err(|e| SegmentError::Unavailable(format!("{}: {e}", p.display())))?;
-        h.update_reader(f)
-            .map_err(|e| SegmentError::Unavailable(format!("{}: {e}", p.display())))?;
-    }
-    Ok(h.finalize().to_hex().to_string())
+    crate::segment::models::digest_files(&[&r.weights, &r.config, &r.tokenizer])
 }
 
 /// Downloads a manifest's files into the Hugging Face cache; returns the resolved model.
 pub fn fetch(m: &ClipManifest, progress: bool) -> Result<ResolvedClip, SegmentError> {
-    let cache = hf_cache_dir().ok_or_else(|| {
-        SegmentError::Unavailable("no home folder for the Hugging Face cache; set HF_HOME".into())
-    })?;
-    let api = hf_hub::api::sync::ApiBuilder::from_env()
-        .with_cache_dir(cache)
-        .with_progress(progress)
-        .build()
-        .map_err(|e| {
-            SegmentError::Unavailable(format!("cannot set up the download client: {e}"))
-        })?;
-    let repo = api.repo(hf_hub::Repo::with_revision(
-        m.repo.clone(),
-        hf_hub::RepoType::Model,
-        m.revision.clone(),
-    ));
+    let repo = crate::segment::models::hub_repo(&m.repo, &m.revision, progress)?;
     let get = |file: &str| {
         repo.get(file).map_err(|e| {
             SegmentError::Unavailable(format!(

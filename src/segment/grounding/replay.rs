@@ -46,17 +46,10 @@ pub fn text_mask(
     }
     let found = g.ground(image, words, region, &params)?;
     let pick = grounder.map_or(0, |r| r.candidate as usize);
-    let n = found.candidates.len();
-    found
-        .candidates
-        .into_iter()
-        .nth(pick)
-        .map(|c| c.mask)
-        .ok_or_else(|| {
-            SegmentError::BadInput(format!(
-                "candidate {pick} of '{words}' was asked for, but {n} match on this image (0 to \
-                 {})",
-                n.saturating_sub(1)
-            ))
-        })
+    let masks = found.candidates.into_iter().map(|c| c.mask).collect();
+    crate::segment::take_candidate(
+        masks,
+        pick,
+        &format!("matches of '{words}' on this image are"),
+    )
 }
