@@ -146,7 +146,8 @@ pub fn command(state: &mut State, c: Command) -> Option<Vec<Effect>> {
             return Some(Vec::new());
         }
         Command::Confirm => {
-            if clicks.found.is_none() {
+            // The shown candidate must be the answer to the clicks as they are now.
+            if clicks.found.is_none() || clicks.segmenting {
                 let why = if clicks.segmenting {
                     "still segmenting: wait for the mask, then Enter"
                 } else {
