@@ -313,6 +313,18 @@ pub fn conv_transpose2x2(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Resul
 mod tests {
     use super::*;
 
+    /// The largest absolute difference between two tensors of one shape.
+    fn worst(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
     #[test]
     fn both_match_candles_convolutions() {
         let dev = Device::Cpu;
@@ -329,8 +341,7 @@ mod tests {
             if act {
                 theirs = theirs.gelu_erf().unwrap();
             }
-            let d = (ours - theirs).unwrap().abs().unwrap().max_all().unwrap();
-            assert!(d.to_scalar::<f32>().unwrap() < 1e-5, "stride {stride}");
+            assert!(worst(&ours, &theirs) < 1e-5, "stride {stride}");
         }
         // Odd and even sizes, one column and one row.
         for (hh, ww) in [(7, 7), (1, 6), (6, 1), (2, 2)] {
@@ -342,8 +353,7 @@ mod tests {
                     .unwrap()
                     .broadcast_add(&b.reshape((1, 5, 1, 1)).unwrap())
                     .unwrap();
-                let d = (ours - theirs).unwrap().abs().unwrap().max_all().unwrap();
-                assert!(d.to_scalar::<f32>().unwrap() < 1e-5, "{hh}x{ww} s{stride}");
+                assert!(worst(&ours, &theirs) < 1e-5, "{hh}x{ww} s{stride}");
             }
         }
         // Dense 3x3 convolutions, both strides, odd and even sizes.
@@ -353,8 +363,7 @@ mod tests {
             for stride in [1, 2] {
                 let ours = conv3x3(&x, &wd, stride).unwrap();
                 let theirs = x.conv2d(&wd, 1, stride, 1, 1).unwrap();
-                let d = (ours - theirs).unwrap().abs().unwrap().max_all().unwrap();
-                assert!(d.to_scalar::<f32>().unwrap() < 1e-4, "{hh}x{ww} s{stride}");
+                assert!(worst(&ours, &theirs) < 1e-4, "{hh}x{ww} s{stride}");
             }
         }
         // The GELU against erf in f64, far into both tails.
@@ -365,23 +374,12 @@ mod tests {
             assert!((f64::from(gelu1(x)) - exact).abs() < 2e-6, "gelu({x})");
         }
         let w1 = Tensor::randn(0f32, 1.0, (7, 5, 1, 1), &dev).unwrap();
-        let d = (pointwise(&x, &w1).unwrap() - x.conv2d(&w1, 0, 1, 1, 1).unwrap()).unwrap();
-        let d = d
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let d = worst(
+            &pointwise(&x, &w1).unwrap(),
+            &x.conv2d(&w1, 0, 1, 1, 1).unwrap(),
+        );
         assert!(d < 1e-5, "pointwise {d}");
-        let g = (gelu(&x).unwrap() - x.gelu_erf().unwrap()).unwrap();
-        let g = g
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let g = worst(&gelu(&x).unwrap(), &x.gelu_erf().unwrap());
         assert!(g < 1e-6, "gelu {g}");
         let wt = Tensor::randn(0f32, 1.0, (5, 3, 2, 2), &dev).unwrap();
         let bias = Tensor::randn(0f32, 1.0, 3, &dev).unwrap();
@@ -391,8 +389,7 @@ mod tests {
             .unwrap()
             .broadcast_add(&bias.reshape((1, 3, 1, 1)).unwrap())
             .unwrap();
-        let d = (ours - theirs).unwrap().abs().unwrap().max_all().unwrap();
-        assert!(d.to_scalar::<f32>().unwrap() < 1e-5);
+        assert!(worst(&ours, &theirs) < 1e-5);
     }
 
     /// erf in f64 for the test: its Taylor series below |z| = 3, else 1 − erfc(|z|) from
