@@ -98,10 +98,7 @@ fn ground_and_store(
     // Refused before any model loads.
     grounding::check_words(words)?;
     let (w, h) = image.dimensions();
-    let min = crate::segment::MIN_SIDE;
-    if w < min || h < min {
-        bail!("the image is {w}x{h}; segmentation needs at least {min} pixels on each side");
-    }
+    crate::segment::check_image_size((w, h))?;
     let g = Grounder::open(models.sam, models.clip)?;
     let region = region_of(words);
     let mut params = GroundParams::new(models.min_score.unwrap_or(g.clip.min_score));

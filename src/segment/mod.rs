@@ -59,16 +59,22 @@ pub struct PromptSpec {
     pub bbox: Option<Rect>,
 }
 
+/// Refuses an image of `size` too small to segment, naming its size.
+pub fn check_image_size((w, h): (u32, u32)) -> Result<(), SegmentError> {
+    if w < MIN_SIDE || h < MIN_SIDE {
+        return Err(SegmentError::BadInput(format!(
+            "the image is {w}x{h}; segmentation needs at least {MIN_SIDE} pixels on each side"
+        )));
+    }
+    Ok(())
+}
+
 impl PromptSpec {
     /// Checks the prompt against an image of `size`: some point or box, every point inside,
     /// the box not empty and inside; the image large enough.
     pub fn check(&self, size: (u32, u32)) -> Result<(), SegmentError> {
+        check_image_size(size)?;
         let (w, h) = size;
-        if w < MIN_SIDE || h < MIN_SIDE {
-            return Err(SegmentError::BadInput(format!(
-                "the image is {w}x{h}; segmentation needs at least {MIN_SIDE} pixels on each side"
-            )));
-        }
         if self.points.is_empty() && self.bbox.is_none() {
             return Err(SegmentError::BadInput(
                 "no prompt: give a point (--point X,Y), a box (--box X,Y,W,H) or both".into(),

@@ -129,13 +129,7 @@ impl Grounder {
         p: &GroundParams,
     ) -> Result<Grounding, SegmentError> {
         check_words(words)?;
-        let (w, h) = image.dimensions();
-        if w < crate::segment::MIN_SIDE || h < crate::segment::MIN_SIDE {
-            return Err(SegmentError::BadInput(format!(
-                "the image is {w}x{h}; segmentation needs at least {} pixels on each side",
-                crate::segment::MIN_SIDE
-            )));
-        }
+        crate::segment::check_image_size(image.dimensions())?;
         let (emb, _) = crate::segment::cache::embedding(&self.sam, image)?;
         self.ground_embedded(&emb, image, words, region, p)
     }
