@@ -43,11 +43,21 @@ pub struct SamManifest {
 
 /// The shipped manifests (checked by a unit test, so a parse failure cannot ship).
 pub fn manifests() -> Vec<SamManifest> {
-    BUILTIN
+    parse_builtin(BUILTIN, |m: &mut SamManifest, path| {
+        m.manifest = path.into()
+    })
+}
+
+/// The shipped `(path, text)` manifests that parse as `T`, each told its path by `named`.
+pub(crate) fn parse_builtin<T: serde::de::DeserializeOwned>(
+    builtin: &[(&str, &str)],
+    named: impl Fn(&mut T, &str),
+) -> Vec<T> {
+    builtin
         .iter()
         .filter_map(|(path, text)| {
-            let mut m: SamManifest = toml::from_str(text).ok()?;
-            m.manifest = path.to_string();
+            let mut m: T = toml::from_str(text).ok()?;
+            named(&mut m, path);
             Some(m)
         })
         .collect()

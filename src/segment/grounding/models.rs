@@ -41,14 +41,9 @@ pub struct ClipManifest {
 }
 
 pub fn manifests() -> Vec<ClipManifest> {
-    BUILTIN
-        .iter()
-        .filter_map(|(path, text)| {
-            let mut m: ClipManifest = toml::from_str(text).ok()?;
-            m.manifest = path.to_string();
-            Some(m)
-        })
-        .collect()
+    crate::segment::models::parse_builtin(BUILTIN, |m: &mut ClipManifest, path| {
+        m.manifest = path.into()
+    })
 }
 
 pub fn manifest(name: &str) -> Option<ClipManifest> {
