@@ -63,6 +63,7 @@ fn params() -> GroundParams {
 }
 
 fn bench(c: &mut Criterion) {
+    zedit::threads::fix_thread_count();
     let dir = std::env::temp_dir().join(format!("zedit-bench-grounding-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let map = VarMap::new();

@@ -23,6 +23,7 @@ fn model() -> Sam {
 }
 
 fn bench(c: &mut Criterion) {
+    zedit::threads::fix_thread_count();
     let sam = model();
     let image = photo();
     c.bench_function("mobile_sam embed 1024x768", |b| {

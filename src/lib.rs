@@ -12,5 +12,6 @@ pub mod recipe;
 pub mod resample;
 pub mod segment;
 pub mod session;
+pub mod threads;
 pub mod tui;
 pub mod worker;

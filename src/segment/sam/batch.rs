@@ -28,9 +28,9 @@ impl Sam {
             let xy = Tensor::from_vec(xy, (b, 1, 2), dev)?;
             let labels = Tensor::ones((b, 1), DType::F32, dev)?;
             let (sparse, dense) = self.prompt.forward(Some((&xy, &labels)), None, None)?;
-            let decoded =
-                self.decoder
-                    .forward_batch(&emb.features, &self.image_pe, &sparse, &dense)?;
+            let decoded = self
+                .decoder
+                .forward_batch(emb, &self.image_pe, &sparse, &dense)?;
             let (_, tokens, low, _) = decoded.masks.dims4()?;
             let masks = decoded
                 .masks

@@ -80,7 +80,7 @@ pub fn depthwise3x3(
 /// Runs `f` compiled for AVX2 where the CPU has it (8 lanes instead of SSE2's 4), else as is.
 /// The arithmetic is the same either way: no fused multiply-adds are formed.
 #[inline(always)]
-fn wide(f: impl FnOnce()) {
+pub(super) fn wide(f: impl FnOnce()) {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx2")]
@@ -165,30 +165,39 @@ pub fn gelu(x: &Tensor) -> Result<Tensor> {
         return x.gelu_erf();
     }
     let mut v = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+    gelu_in_place(&mut v);
+    Tensor::from_vec(v, x.shape(), x.device())
+}
+
+/// The exact GELU of every value, in place, over two or more threads.
+pub fn gelu_in_place(v: &mut [f32]) {
     let n = v.len();
-    par_planes(&mut v, n.div_ceil(64).max(1), |_, chunk| {
+    par_planes(v, n.div_ceil(64).max(1), |_, chunk| {
         finish(chunk, 0.0, true)
     });
-    Tensor::from_vec(v, x.shape(), x.device())
 }
 
 /// `e^x` for `x <= 0` in f32 arithmetic only (no calls, no branches), so loops of it
 /// vectorize: `x = n·ln2 + r`, a degree-6 polynomial for `e^r`, and `2^n` from its bits.
 #[inline(always)]
-fn exp_neg(x: f32) -> f32 {
+pub(super) fn exp_neg(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
     // 1.5·2^23: adding and taking it away rounds to the nearest integer.
     const ROUND: f32 = 12_582_912.0;
-    let x = x.max(-87.0);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let x = x.clamp(-87.0, 0.0);
+    let shifted = x * LOG2E + ROUND;
+    let n = shifted - ROUND;
+    // n itself, from the low bits of `shifted` (integer arithmetic, so it vectorizes where a
+    // float-to-int conversion, with its saturation checks, would not); in [-126, 0].
+    let ni = (shifted.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    p * f32::from_bits(((n as i32 + 127) << 23) as u32)
+    p * f32::from_bits(((ni + 127) << 23) as u32)
 }
 
 #[inline(always)]

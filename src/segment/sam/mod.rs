@@ -13,11 +13,16 @@
 
 mod batch;
 pub mod config;
+mod cross;
 mod decoder;
+mod dense;
 mod kernels;
 mod tiny_vit;
 mod tiny_vit_block;
 pub mod transform;
+mod two_way;
+mod upscale;
+mod window;
 
 pub use config::{DecoderConfig, EncoderConfig, SamConfig};
 
@@ -27,6 +32,7 @@ use candle_transformers::models::segment_anything::image_encoder::ImageEncoderVi
 use candle_transformers::models::segment_anything::prompt_encoder::PromptEncoder;
 use decoder::MaskDecoder;
 use image::RgbImage;
+use std::sync::{Arc, OnceLock};
 use tiny_vit::TinyViT;
 
 /// Result of the model code; the segment module turns it into a `SegmentError`.
@@ -61,6 +67,9 @@ pub struct Embedding {
     pub original: (usize, usize),
     /// The resized image's (height, width) inside the padded square.
     pub input: (usize, usize),
+    /// The mask decoder's per-image work on the CPU, made at the first prompt and shared by
+    /// clones (for the model that made the embedding).
+    side: Arc<OnceLock<two_way::ImageSide>>,
 }
 
 /// A prompt in the original image's pixels.
@@ -139,8 +148,8 @@ impl Sam {
             vp.pp(2).get((1, dim), "weight")?,
             vp.pp(3).get((1, dim), "weight")?,
         ];
-        let decoder = MaskDecoder::new(&config, vb.pp("mask_decoder"))?;
         let image_pe = prompt.get_dense_pe()?;
+        let decoder = MaskDecoder::new(&config, &image_pe, vb.pp("mask_decoder"))?;
         Ok(Sam {
             config,
             encoder,
@@ -182,6 +191,7 @@ impl Sam {
             features,
             original: (image.height() as usize, image.width() as usize),
             input,
+            side: Arc::default(),
         })
     }
 
@@ -222,9 +232,7 @@ impl Sam {
             }
             None => sparse,
         };
-        let out = self
-            .decoder
-            .forward(&emb.features, &self.image_pe, &sparse, &dense)?;
+        let out = self.decoder.forward(emb, &self.image_pe, &sparse, &dense)?;
         let (n, low, _) = out.masks.dims3()?;
         let flat = out
             .masks

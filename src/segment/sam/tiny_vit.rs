@@ -62,6 +62,16 @@ impl ConvBn {
 }
 
 impl ConvBn {
+    /// The convolution's weight with the norm folded in.
+    pub(super) fn weight(&self) -> &Tensor {
+        self.conv.weight()
+    }
+
+    /// The bias the norm leaves.
+    pub(super) fn bias(&self) -> &Tensor {
+        &self.bias
+    }
+
     /// The convolution and its bias, then the GELU when `act`: one pass over the output.
     fn run(&self, xs: &Tensor, act: bool) -> Result<Tensor> {
         let w = self.conv.weight();
@@ -211,6 +221,29 @@ struct Stage {
 impl Module for Stage {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         let mut xs = xs.clone();
+        // Attention blocks on the CPU run on rows of tokens, with no tensor in between.
+        let rows: Option<Vec<_>> = self
+            .blocks
+            .iter()
+            .map(|b| match b {
+                StageBlock::Attention(m) => m.cpu.as_ref(),
+                StageBlock::Conv(_) => None,
+            })
+            .collect();
+        if let Some(rows) = rows.filter(|r| !r.is_empty()) {
+            let (b, l, c) = xs.dims3()?;
+            let flat = xs.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+            let mut out = Vec::with_capacity(flat.len());
+            for item in flat.chunks_exact(l * c) {
+                let x = rows.iter().fold(item.to_vec(), |x, blk| blk.forward(x));
+                out.extend(x);
+            }
+            xs = Tensor::from_vec(out, (b, l, c), xs.device())?;
+            return match &self.downsample {
+                Some(d) => d.forward(&xs),
+                None => Ok(xs),
+            };
+        }
         for b in &self.blocks {
             xs = match b {
                 StageBlock::Conv(m) => m.forward(&xs)?,

@@ -2,6 +2,7 @@
 //! depthwise local convolution, and an MLP, as in the reference `TinyViTBlock`.
 
 use super::tiny_vit::{gelu, ConvBn};
+use super::window::WindowBlock;
 use candle_core::{IndexOp, Module, Result, Tensor, D};
 use candle_nn::{Conv2dConfig, VarBuilder};
 use std::collections::HashMap;
@@ -103,6 +104,8 @@ pub struct Block {
     mlp: Mlp,
     window: usize,
     resolution: usize,
+    /// The same block on the CPU, over rows of tokens (see [`WindowBlock`]).
+    pub(super) cpu: Option<Box<WindowBlock>>,
 }
 
 impl Block {
@@ -127,12 +130,23 @@ impl Block {
             ..Default::default()
         };
         let local_conv = ConvBn::new(dim, dim, 3, cfg, vb.pp("local_conv"))?;
+        let cpu = if vb.device().is_cpu() && vb.dtype() == candle_core::DType::F32 {
+            Some(Box::new(WindowBlock::load(
+                (dim, num_heads, window, resolution, mlp_ratio),
+                &attn.bias,
+                (local_conv.weight(), local_conv.bias()),
+                vb,
+            )?))
+        } else {
+            None
+        };
         Ok(Block {
             attn,
             local_conv,
             mlp,
             window,
             resolution,
+            cpu,
         })
     }
 
@@ -181,5 +195,52 @@ impl Module for Block {
             .reshape((b, c, l))?
             .transpose(1, 2)?;
         &xs + self.mlp.forward(&xs)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Device};
+    use candle_nn::VarMap;
+
+    /// The rows path against candle's, on random weights: padded windows, exact windows, and
+    /// one window covering the grid.
+    #[test]
+    fn the_rows_path_computes_what_candles_does() {
+        let dev = Device::Cpu;
+        for (resolution, window) in [(9, 7), (14, 7), (7, 7)] {
+            let (dim, heads) = (16, 2);
+            let map = VarMap::new();
+            let vb = VarBuilder::from_varmap(&map, DType::F32, &dev);
+            Block::new(dim, resolution, heads, window, 4, vb.clone()).unwrap();
+            for (name, var) in map.data().lock().unwrap().iter() {
+                let r = Tensor::randn(0f32, 0.3, var.shape(), &dev).unwrap();
+                let r = if name.ends_with("running_var") {
+                    (r.abs().unwrap() + 0.5).unwrap()
+                } else {
+                    (r + 0.05).unwrap()
+                };
+                var.set(&r).unwrap();
+            }
+            let block = Block::new(dim, resolution, heads, window, 4, vb).unwrap();
+            let l = resolution * resolution;
+            let x = Tensor::randn(0f32, 1.0, (1, l, dim), &dev).unwrap();
+            let theirs = block.forward(&x).unwrap().flatten_all().unwrap();
+            let theirs = theirs.to_vec1::<f32>().unwrap();
+            let rows = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let ours = block.cpu.as_ref().unwrap().forward(rows);
+            assert_eq!(ours.len(), theirs.len());
+            let worst = ours
+                .iter()
+                .zip(&theirs)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            let top = theirs.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(
+                top > 0.1 && worst <= 1e-4 * top.max(1.0),
+                "{resolution}/{window}: {worst} of {top}"
+            );
+        }
     }
 }

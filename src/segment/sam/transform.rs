@@ -75,8 +75,12 @@ fn linear_taps(n_in: usize, n_out: usize) -> Vec<(usize, usize, f32)> {
         .collect()
 }
 
-/// A bilinear resize of a `(h, w)` plane to `(oh, ow)`: horizontal pass, then vertical.
+/// A bilinear resize of a `(h, w)` plane to `(oh, ow)`: horizontal pass, then vertical. To
+/// the same size every output is its input exactly (weight 1 on it, 0 on its neighbour).
 fn resize_plane(src: &[f32], (h, w): (usize, usize), (oh, ow): (usize, usize)) -> Vec<f32> {
+    if (h, w) == (oh, ow) {
+        return src.to_vec();
+    }
     let ty = linear_taps(h, oh);
     let tx = linear_taps(w, ow);
     let mut tmp = vec![0f32; h * ow];
