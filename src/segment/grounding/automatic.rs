@@ -8,14 +8,14 @@
 //! size instead, and only the kept masks are made at the original size. Images up to the input
 //! size, as the parity fixtures are, get exactly the reference's steps.
 
-use crate::segment::sam::{Embedding, Sam};
+use crate::segment::sam::{serial, Embedding, Prediction, Sam};
 use crate::segment::SegmentError;
 use image::GrayImage;
 use std::cmp::Ordering;
 
 /// The generator's parameters (the reference's names and defaults, but for the grid: 8 points
-/// a side rather than 32, since each point costs a pass of the mask decoder, about 35 ms on
-/// two CPU cores at full size, and words-to-mask must stay within seconds).
+/// a side rather than 32, since each point costs a pass of the mask decoder, about 60 ms of
+/// one CPU core at full size, and words-to-mask must stay within seconds).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AutoParams {
     pub points_per_side: usize,
@@ -173,7 +173,7 @@ pub fn automatic_masks(
         (h, w)
     };
     let side = sam.config().image_size;
-    let scored = |pred: &crate::segment::sam::Prediction, token: usize| {
+    let scored = |pred: &Prediction, token: usize| {
         crate::segment::sam::transform::postprocess_fast(
             &pred.low_res[token],
             pred.low,
@@ -182,11 +182,9 @@ pub fn automatic_masks(
             (eh, ew),
         )
     };
-    let preds = sam
-        .predict_points(emb, &points, p.points_per_batch)
-        .map_err(model_error)?;
-    let mut kept = Vec::new();
-    for (i, pred) in preds.iter().enumerate() {
+    // Which of a point's multimask outputs pass the filters.
+    let keep = |i: usize, pred: &Prediction| -> Vec<Kept> {
+        let mut kept = Vec::new();
         // Tokens 1..: the multimask outputs.
         for token in 1..pred.iou.len() {
             let iou = pred.iou[token];
@@ -214,6 +212,49 @@ pub fn automatic_masks(
                 bbox,
             });
         }
+        kept
+    };
+    let work = |first: usize, chunk: &[(f64, f64)]| {
+        let preds = sam
+            .predict_points(emb, chunk, p.points_per_batch)
+            .map_err(model_error)?;
+        let kept: Vec<Kept> = preds
+            .iter()
+            .enumerate()
+            .flat_map(|(j, pred)| keep(first + j, pred))
+            .collect();
+        Ok::<_, SegmentError>((preds, kept))
+    };
+    // The first point with every core (it also makes the decoder's per-image work once),
+    // then the rest shared out, each core running its share alone; results in point order.
+    let (mut preds, mut kept) = work(0, &points[..points.len().min(1)])?;
+    let rest = &points[preds.len()..];
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, rest.len().max(1));
+    let per = rest.len().div_ceil(threads).max(1);
+    let parts = std::thread::scope(|s| {
+        let handles: Vec<_> = rest
+            .chunks(per)
+            .enumerate()
+            .map(|(t, chunk)| {
+                let work = &work;
+                s.spawn(move || serial(|| work(1 + t * per, chunk)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(SegmentError::Model("a segmentation thread panicked".into()))
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    for part in parts {
+        let (p, k) = part?;
+        preds.extend(p);
+        kept.extend(k);
     }
     let boxes: Vec<[u32; 4]> = kept.iter().map(|k| k.bbox).collect();
     let scores: Vec<f32> = kept.iter().map(|k| k.iou).collect();

@@ -105,7 +105,11 @@ pub(super) fn matmul(
         out.fits(m, n) && a.fits(m, k) && b.fits(k, n),
         "matmul {m}x{k} by {k}x{n} outside its buffers"
     );
-    let threads = threads();
+    let threads = if super::kernels::threads() > 1 {
+        threads()
+    } else {
+        1
+    };
     let parallelism = if threads > 1 && m * n * k >= 1 << 18 {
         gemm::Parallelism::Rayon(threads)
     } else {

@@ -25,13 +25,34 @@ pub fn keep_large_buffers() {
     }
 }
 
+thread_local! {
+    static SERIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with this module's kernels (and the decoder's matrix products) on the calling
+/// thread alone: for callers that already keep every core busy with work of their own.
+pub fn serial<R>(f: impl FnOnce() -> R) -> R {
+    let was = SERIAL.with(|s| s.replace(true));
+    let out = f();
+    SERIAL.with(|s| s.set(was));
+    out
+}
+
+/// The threads a kernel may use here: 1 inside [`serial`], else the machine's.
+pub(super) fn threads() -> usize {
+    if SERIAL.with(|s| s.get()) {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Splits `out` into one run of whole planes per thread and calls `f(first_plane, run)`.
 fn par_planes(out: &mut [f32], plane: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
     let planes = out.len() / plane.max(1);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(planes)
-        .max(1);
+    let threads = threads().min(planes).max(1);
+    if threads == 1 {
+        return f(0, out);
+    }
     let per = planes.div_ceil(threads).max(1);
     std::thread::scope(|s| {
         for (t, chunk) in out.chunks_mut(per * plane).enumerate() {

@@ -25,6 +25,7 @@ mod upscale;
 mod window;
 
 pub use config::{DecoderConfig, EncoderConfig, SamConfig};
+pub use kernels::serial;
 
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
