@@ -15,6 +15,7 @@ use candle_core::{DType, Module, Result as CResult, Tensor};
 pub use linear::{Linear, QuantMode, SidePath};
 use rope::Rope;
 pub use source::Source;
+use std::sync::{Arc, Mutex};
 
 /// Sequences are padded to a multiple of this with the learned pad tokens.
 const SEQ_MULTIPLE: usize = 32;
@@ -53,6 +54,19 @@ pub struct Caption {
     cos: Tensor,
     sin: Tensor,
     padded_len: usize,
+    /// The rotary tables of the last latent grid this caption ran with: made at an edit's
+    /// first step, reused by the rest.
+    image: Mutex<Option<Arc<ImageTables>>>,
+}
+
+/// The image tokens' rotary tables for one latent grid (in tokens), and the joint sequence's
+/// (image, then caption).
+struct ImageTables {
+    grid: (usize, usize),
+    cos: Tensor,
+    sin: Tensor,
+    joint_cos: Tensor,
+    joint_sin: Tensor,
 }
 
 pub struct Transformer {
@@ -183,6 +197,7 @@ impl Transformer {
             cos,
             sin,
             padded_len: lp,
+            image: Mutex::new(None),
         })
     }
 
@@ -200,9 +215,8 @@ impl Transformer {
         let (ht, wt) = (h / p, w / p);
         let n = ht * wt;
         let np = pad_to(n);
-        let dev = self.ln_ones.device().clone();
-        let positions = rope::image_positions(cap.padded_len, ht, wt, np);
-        let (icos, isin) = self.rope.tables(&positions, &dev, DType::F32)?;
+        let tables = self.image_tables(cap, (ht, wt))?;
+        let (icos, isin) = (&tables.cos, &tables.sin);
         let run = || -> CResult<Tensor> {
             let temb = self.t_embed(t)?;
             // Patchify: tokens in (h, w) order, features in (ph, pw, c) order.
@@ -215,13 +229,11 @@ impl Transformer {
             let xi = Tensor::cat(&[xi, self.x_pad.broadcast_as((np - n, self.cfg.dim))?], 0)?;
             let mut xi = xi.contiguous()?;
             for b in &self.noise_refiner {
-                xi = b.forward(&xi, &icos, &isin, Some(&temb))?;
+                xi = b.forward(&xi, icos, isin, Some(&temb))?;
             }
             let mut u = Tensor::cat(&[&xi, &cap.tokens], 0)?;
-            let ucos = Tensor::cat(&[&icos, &cap.cos], 0)?;
-            let usin = Tensor::cat(&[&isin, &cap.sin], 0)?;
             for b in &self.layers {
-                u = b.forward(&u, &ucos, &usin, Some(&temb))?;
+                u = b.forward(&u, &tables.joint_cos, &tables.joint_sin, Some(&temb))?;
             }
             let scale = (self.final_adaln.forward(&candle_nn::ops::silu(&temb)?)? + 1.0)?;
             let u = candle_nn::ops::layer_norm(&u, &self.ln_ones, &self.ln_zeros, 1e-6)?;
@@ -235,6 +247,34 @@ impl Transformer {
                 .to_dtype(DType::F32)
         };
         run().map_err(model_err)
+    }
+
+    /// The rotary tables for a latent grid of `grid` (rows, columns) tokens with `cap`: the
+    /// caption's cached ones when it last ran on the same grid, else made and cached.
+    fn image_tables(
+        &self,
+        cap: &Caption,
+        grid: (usize, usize),
+    ) -> Result<Arc<ImageTables>, EngineError> {
+        let mut slot = cap.image.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = slot.as_ref().filter(|t| t.grid == grid) {
+            return Ok(t.clone());
+        }
+        let (ht, wt) = grid;
+        let positions = rope::image_positions(cap.padded_len, ht, wt, pad_to(ht * wt));
+        let (cos, sin) = self
+            .rope
+            .tables(&positions, self.ln_ones.device(), DType::F32)?;
+        let joint = |a: &Tensor, b: &Tensor| Tensor::cat(&[a, b], 0).map_err(model_err);
+        let t = Arc::new(ImageTables {
+            grid,
+            joint_cos: joint(&cos, &cap.cos)?,
+            joint_sin: joint(&sin, &cap.sin)?,
+            cos,
+            sin,
+        });
+        *slot = Some(t.clone());
+        Ok(t)
     }
 
     /// Sinusoidal features of t·t_scale ([cos, sin], cos first) through the 2-layer MLP.
