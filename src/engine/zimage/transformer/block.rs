@@ -21,6 +21,10 @@ pub struct Block {
     w1: Linear,
     w2: Linear,
     w3: Linear,
+    /// to_q, to_k and to_v as one weight, when all three are dense (see [`Linear::fuse`]).
+    qkv: Option<Tensor>,
+    /// w1 and w3 as one weight, likewise.
+    w13: Option<Tensor>,
     heads: usize,
     head_dim: usize,
     eps: f32,
@@ -45,7 +49,7 @@ impl Block {
             None
         };
         let lin = |n: &str, i, o| w.linear(&format!("{p}{n}"), i, o, false);
-        Ok(Block {
+        let mut block = Block {
             adaln,
             norm1: w.tensor(&format!("{p}attention_norm1.weight"), &[dim])?,
             norm2: w.tensor(&format!("{p}attention_norm2.weight"), &[dim])?,
@@ -60,10 +64,37 @@ impl Block {
             w1: lin("feed_forward.w1", dim, ffn)?,
             w2: lin("feed_forward.w2", ffn, dim)?,
             w3: lin("feed_forward.w3", dim, ffn)?,
+            qkv: None,
+            w13: None,
             heads: cfg.n_heads,
             head_dim: hd,
             eps: cfg.norm_eps as f32,
-        })
+        };
+        let fused = |parts: &mut [&mut Linear]| {
+            Linear::fuse(parts).map_err(|e| EngineError::Internal(format!("{p}: {e}")))
+        };
+        block.qkv = fused(&mut [&mut block.to_q, &mut block.to_k, &mut block.to_v])?;
+        block.w13 = fused(&mut [&mut block.w1, &mut block.w3])?;
+        Ok(block)
+    }
+
+    /// `x · Wᵀ` through a fused weight, when there is one and none of its layers has a LoRA
+    /// side path; split into the layers' outputs.
+    fn fused(x: &Tensor, w: &Option<Tensor>, parts: &[&Linear]) -> CResult<Option<Vec<Tensor>>> {
+        let Some(w) = w
+            .as_ref()
+            .filter(|_| parts.iter().all(|l| l.side().is_empty()))
+        else {
+            return Ok(None);
+        };
+        let y = x.matmul(&w.t()?)?;
+        let mut offset = 0;
+        let mut out = Vec::with_capacity(parts.len());
+        for l in parts {
+            out.push(y.narrow(1, offset, l.out_features())?);
+            offset += l.out_features();
+        }
+        Ok(Some(out))
     }
 
     /// The block's linears by module name under `p` (e.g. `layers.0.`).
@@ -113,7 +144,10 @@ impl Block {
         let o = self.attention(&h, cos, sin)?;
         let x = (x + scaled(rms(&o, &self.norm2)?, &gate_msa)?)?;
         let h = scaled(rms(&x, &self.ffn_norm1)?, &scale_mlp)?;
-        let f = (candle_nn::ops::silu(&self.w1.forward(&h)?)? * self.w3.forward(&h)?)?;
+        let f = match Self::fused(&h, &self.w13, &[&self.w1, &self.w3])? {
+            Some(y) => (candle_nn::ops::silu(&y[0])? * &y[1])?,
+            None => (candle_nn::ops::silu(&self.w1.forward(&h)?)? * self.w3.forward(&h)?)?,
+        };
         let f = self.w2.forward(&f)?;
         &x + scaled(rms(&f, &self.ffn_norm2)?, &gate_mlp)?
     }
@@ -122,8 +156,8 @@ impl Block {
         let s = h.dim(0)?;
         let (nh, hd) = (self.heads, self.head_dim);
         // Per-head RMSNorm (eps fixed at 1e-5 in the reference) before RoPE.
-        let heads = |lin: &Linear, norm: Option<&Tensor>| -> CResult<Tensor> {
-            let t = lin.forward(h)?.reshape((s, nh, hd))?;
+        let heads = |t: Tensor, norm: Option<&Tensor>| -> CResult<Tensor> {
+            let t = t.contiguous()?.reshape((s, nh, hd))?;
             let t = match norm {
                 Some(w) => candle_nn::ops::rms_norm(&t, w, 1e-5)?,
                 None => t,
@@ -136,9 +170,20 @@ impl Block {
         let rot = |t: Tensor| -> CResult<Tensor> {
             candle_nn::rotary_emb::rope_i(&t.to_dtype(DType::F32)?, cos, sin)?.to_dtype(dt)
         };
-        let q = rot(heads(&self.to_q, Some(&self.norm_q))?)?;
-        let k = rot(heads(&self.to_k, Some(&self.norm_k))?)?;
-        let v = heads(&self.to_v, None)?;
+        let parts = [&self.to_q, &self.to_k, &self.to_v];
+        let [yq, yk, yv]: [Tensor; 3] = match Self::fused(h, &self.qkv, &parts)? {
+            Some(y) => y
+                .try_into()
+                .map_err(|_| candle_core::Error::Msg("fused q, k, v: not 3 parts".into()))?,
+            None => [
+                parts[0].forward(h)?,
+                parts[1].forward(h)?,
+                parts[2].forward(h)?,
+            ],
+        };
+        let q = rot(heads(yq, Some(&self.norm_q))?)?;
+        let k = rot(heads(yk, Some(&self.norm_k))?)?;
+        let v = heads(yv, None)?;
         let o = attention_f32(&q, &k, &v, 1.0 / (hd as f64).sqrt())?; // [1, H, S, D]
         let o = o.squeeze(0)?.transpose(0, 1)?.reshape((s, nh * hd))?;
         self.to_out.forward(&o)

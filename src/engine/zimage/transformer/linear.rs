@@ -113,6 +113,34 @@ impl Linear {
         })
     }
 
+    /// Puts dense, bias-free layers that share an input into one weight (their rows one after
+    /// another) and leaves each layer a view of its own rows, so one matrix product gives all
+    /// their outputs and the weights are held once. `None`, with nothing changed, unless every
+    /// layer is dense, bias-free, and of one dtype and input width.
+    pub fn fuse(parts: &mut [&mut Linear]) -> CResult<Option<Tensor>> {
+        let first = match parts.first() {
+            Some(p) => (p.in_features, p.dtype),
+            None => return Ok(None),
+        };
+        let weights: Option<Vec<Tensor>> = parts
+            .iter()
+            .map(|p| match (&p.weight, &p.bias) {
+                (Weight::Dense(w), None) if (p.in_features, p.dtype) == first => Some(w.clone()),
+                _ => None,
+            })
+            .collect();
+        let Some(weights) = weights else {
+            return Ok(None);
+        };
+        let fused = Tensor::cat(&weights, 0)?;
+        let mut offset = 0;
+        for p in parts.iter_mut() {
+            p.weight = Weight::Dense(fused.narrow(0, offset, p.out_features)?);
+            offset += p.out_features;
+        }
+        Ok(Some(fused))
+    }
+
     pub fn out_features(&self) -> usize {
         self.out_features
     }
@@ -165,5 +193,53 @@ impl Module for Linear {
             y = side.add_to(x, y)?;
         }
         Ok(y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    fn rand(shape: (usize, usize)) -> Tensor {
+        Tensor::randn(0f32, 1.0, shape, &Device::Cpu).unwrap()
+    }
+
+    fn same(a: &Tensor, b: &Tensor) -> bool {
+        let d = (a - b).unwrap().abs().unwrap().max_all().unwrap();
+        d.to_scalar::<f32>().unwrap() == 0.0
+    }
+
+    #[test]
+    fn fused_layers_keep_their_outputs() {
+        let x = rand((5, 8));
+        let mut parts: Vec<Linear> = [4, 6, 4]
+            .iter()
+            .map(|&o| Linear::dense(rand((o, 8)), None).unwrap())
+            .collect();
+        let before: Vec<Tensor> = parts.iter().map(|l| l.forward(&x).unwrap()).collect();
+        let [a, b, c] = &mut parts[..] else {
+            unreachable!()
+        };
+        let fused = Linear::fuse(&mut [a, b, c]).unwrap().unwrap();
+        assert_eq!(fused.dims(), &[14, 8]);
+        let y = x.matmul(&fused.t().unwrap()).unwrap();
+        let mut offset = 0;
+        for (l, want) in parts.iter().zip(&before) {
+            assert!(same(&l.forward(&x).unwrap(), want));
+            let part = y.narrow(1, offset, l.out_features()).unwrap();
+            assert!(same(&part.contiguous().unwrap(), want));
+            offset += l.out_features();
+        }
+        // A bias, or another input width, leaves the layers as they were.
+        let mut biased = Linear::dense(rand((4, 8)), Some(rand((1, 4)).squeeze(0).unwrap()));
+        let mut plain = Linear::dense(rand((4, 8)), None).unwrap();
+        assert!(Linear::fuse(&mut [biased.as_mut().unwrap(), &mut plain])
+            .unwrap()
+            .is_none());
+        let mut wide = Linear::dense(rand((4, 9)), None).unwrap();
+        assert!(Linear::fuse(&mut [&mut plain, &mut wide])
+            .unwrap()
+            .is_none());
     }
 }
