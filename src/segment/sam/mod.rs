@@ -17,6 +17,8 @@ mod cross;
 mod decoder;
 mod dense;
 mod kernels;
+#[cfg(test)]
+mod kernels_tests;
 mod tiny_vit;
 mod tiny_vit_block;
 pub mod transform;
