@@ -43,16 +43,15 @@ pub(super) fn threads() -> usize {
     if SERIAL.with(|s| s.get()) {
         return 1;
     }
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    // Read once: the standard library asks the kernel (and the cgroup files) at every call.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Splits `out` into one run of whole planes per thread and calls `f(first_plane, run)`.
 fn par_planes(out: &mut [f32], plane: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
     let planes = out.len() / plane.max(1);
     let threads = threads().min(planes).max(1);
-    if threads == 1 {
-        return f(0, out);
-    }
     let per = planes.div_ceil(threads).max(1);
     std::thread::scope(|s| {
         for (t, chunk) in out.chunks_mut(per * plane).enumerate() {

@@ -34,9 +34,6 @@ pub(super) struct WindowBlock {
 /// `f(first_band, run)` on each thread's share.
 fn par_bands(out: &mut [f32], band: usize, bands: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
     let threads = super::kernels::threads();
-    if threads == 1 {
-        return f(0, out);
-    }
     let per = bands.div_ceil(threads.clamp(1, bands.max(1))).max(1);
     std::thread::scope(|s| {
         for (t, chunk) in out.chunks_mut(per * band.max(1)).enumerate() {
