@@ -136,20 +136,21 @@ impl Block {
             }
             _ => (None, None, None, None),
         };
-        let scaled = |t: Tensor, s: &Option<Tensor>| match s {
-            Some(s) => t.broadcast_mul(s),
-            None => Ok(t),
+        // adaLN folded into the norms: rms(t)·w·s is rms(t) times the one vector w·s.
+        let scaled = |t: &Tensor, w: &Tensor, s: &Option<Tensor>| match s {
+            Some(s) => rms(t, &w.broadcast_mul(&s.squeeze(0)?)?),
+            None => rms(t, w),
         };
-        let h = scaled(rms(x, &self.norm1)?, &scale_msa)?;
+        let h = scaled(x, &self.norm1, &scale_msa)?;
         let o = self.attention(&h, cos, sin)?;
-        let x = (x + scaled(rms(&o, &self.norm2)?, &gate_msa)?)?;
-        let h = scaled(rms(&x, &self.ffn_norm1)?, &scale_mlp)?;
+        let x = (x + scaled(&o, &self.norm2, &gate_msa)?)?;
+        let h = scaled(&x, &self.ffn_norm1, &scale_mlp)?;
         let f = match Self::fused(&h, &self.w13, &[&self.w1, &self.w3])? {
             Some(y) => (candle_nn::ops::silu(&y[0])? * &y[1])?,
             None => (candle_nn::ops::silu(&self.w1.forward(&h)?)? * self.w3.forward(&h)?)?,
         };
         let f = self.w2.forward(&f)?;
-        &x + scaled(rms(&f, &self.ffn_norm2)?, &gate_mlp)?
+        &x + scaled(&f, &self.ffn_norm2, &gate_mlp)?
     }
 
     fn attention(&self, h: &Tensor, cos: &Tensor, sin: &Tensor) -> CResult<Tensor> {
