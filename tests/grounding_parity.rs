@@ -5,23 +5,21 @@
 //! `ZEDIT_GROUNDING_FIXTURES`, else tests/fixtures/grounding.
 #![cfg(feature = "sam")]
 
+mod common;
+
 use candle_core::{DType, Device, Tensor};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use zedit::segment::grounding::automatic::{self, AutoParams};
 use zedit::segment::grounding::{clip, crop, GroundParams, Grounder};
 
 fn root() -> PathBuf {
-    std::env::var_os("ZEDIT_GROUNDING_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grounding"))
+    common::fixtures::root("ZEDIT_GROUNDING_FIXTURES", "grounding")
 }
 
 fn manifest() -> Value {
-    let path = root().join("manifest.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
+    common::fixtures::manifest(&root())
 }
 
 fn expected() -> HashMap<String, Tensor> {
@@ -37,15 +35,6 @@ fn image() -> image::RgbImage {
 fn grounder(m: &Value) -> Grounder {
     let dir = |k: &str| root().join(m[k].as_str().unwrap()).display().to_string();
     Grounder::open(Some(&dir("sam")), Some(&dir("clip"))).unwrap()
-}
-
-fn f32s(t: &Tensor) -> Vec<f32> {
-    t.to_dtype(DType::F32)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1()
-        .unwrap()
 }
 
 fn tol(m: &Value, k: &str) -> f64 {
@@ -92,11 +81,23 @@ fn every_grid_points_predictions_and_stability_match() {
         .iter()
         .flat_map(|&(x, y)| [x as f32, y as f32])
         .collect();
-    close("grid points", &flat, &f32s(&exp["grid.points"]), 1e-5, 0.0);
+    close(
+        "grid points",
+        &flat,
+        &common::fixtures::f32s(&exp["grid.points"]),
+        1e-5,
+        0.0,
+    );
     let preds = g.sam.sam().predict_points(&emb, &grid, 16).unwrap();
     let iou: Vec<f32> = preds.iter().flat_map(|p| p.iou[1..].to_vec()).collect();
     let (atol, rtol) = (tol(&m, "atol"), tol(&m, "rtol"));
-    close("grid iou", &iou, &f32s(&exp["grid.iou"]), atol, rtol);
+    close(
+        "grid iou",
+        &iou,
+        &common::fixtures::f32s(&exp["grid.iou"]),
+        atol,
+        rtol,
+    );
     for off in ["1.0", "0.05"] {
         let o: f32 = off.parse().unwrap();
         let ours: Vec<f32> = preds
@@ -107,7 +108,7 @@ fn every_grid_points_predictions_and_stability_match() {
                     .collect::<Vec<_>>()
             })
             .collect();
-        let theirs = f32s(&exp[&format!("grid.stability_{off}")]);
+        let theirs = common::fixtures::f32s(&exp[&format!("grid.stability_{off}")]);
         close(
             &format!("stability {off}"),
             &ours,
@@ -126,7 +127,7 @@ fn every_generator_case_gives_the_references_candidates() {
     let img = image();
     let (w, h) = img.dimensions();
     let emb = g.sam.embed(&img).unwrap();
-    let near = f32s(&exp["grid.logits_abs_min"]);
+    let near = common::fixtures::f32s(&exp["grid.logits_abs_min"]);
     let margin = tol(&m, "mask_logit_margin") as f32;
     for case in m["generator_cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
@@ -137,12 +138,12 @@ fn every_generator_case_gives_the_references_candidates() {
         close(
             &format!("{name} iou"),
             &iou,
-            &f32s(&exp[&format!("{name}.iou")]),
+            &common::fixtures::f32s(&exp[&format!("{name}.iou")]),
             1e-4,
             1e-4,
         );
         let st: Vec<f32> = found.iter().map(|c| c.stability).collect();
-        let theirs = f32s(&exp[&format!("{name}.stability")]);
+        let theirs = common::fixtures::f32s(&exp[&format!("{name}.stability")]);
         close(
             &format!("{name} stability"),
             &st,
@@ -156,8 +157,8 @@ fn every_generator_case_gives_the_references_candidates() {
         } else {
             vec![]
         };
-        let masks = f32s(&exp[&format!("{name}.masks")]);
-        let points = f32s(&exp[&format!("{name}.points")]);
+        let masks = common::fixtures::f32s(&exp[&format!("{name}.masks")]);
+        let points = common::fixtures::f32s(&exp[&format!("{name}.points")]);
         for (i, c) in found.iter().enumerate() {
             let [x0, y0, x1, y1] = c.bbox.map(i64::from);
             assert_eq!(vec![x0, y0, x1 - x0, y1 - y0], boxes[i], "{name} box {i}");
@@ -195,7 +196,7 @@ fn crops_token_ids_embeddings_and_scores_match() {
     let (w, h) = img.dimensions();
     let (atol, rtol) = (tol(&m, "atol"), tol(&m, "rtol"));
     let case = m["clip_case"].as_str().unwrap();
-    let masks = f32s(&exp[&format!("{case}.masks")]);
+    let masks = common::fixtures::f32s(&exp[&format!("{case}.masks")]);
     let fill: Vec<u8> = m["clip_fill"]
         .as_array()
         .unwrap()
@@ -204,7 +205,7 @@ fn crops_token_ids_embeddings_and_scores_match() {
         .collect();
     assert_eq!(fill, crop::fill().to_vec());
     let side = g.clip.image_size;
-    let theirs_px = f32s(&exp["clip.pixel_values"]);
+    let theirs_px = common::fixtures::f32s(&exp["clip.pixel_values"]);
     let plane = 3 * side * side;
     let kept: Vec<usize> = m["clip_candidates"]
         .as_array()

@@ -4,23 +4,21 @@
 //! tests/fixtures/sam.
 #![cfg(feature = "sam")]
 
+mod common;
+
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use zedit::segment::sam::{transform, Prompt, Sam, SamConfig};
 
 fn root() -> PathBuf {
-    std::env::var_os("ZEDIT_SAM_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sam"))
+    common::fixtures::root("ZEDIT_SAM_FIXTURES", "sam")
 }
 
 fn manifest() -> Value {
-    let path = root().join("manifest.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
+    common::fixtures::manifest(&root())
 }
 
 fn rgb(name: &str) -> image::RgbImage {
@@ -40,15 +38,6 @@ fn tol(m: &Value) -> Tol {
         rtol: t["rtol"].as_f64().unwrap(),
         margin: t["mask_logit_margin"].as_f64().unwrap(),
     }
-}
-
-fn vec_f32(t: &Tensor) -> Vec<f32> {
-    t.to_dtype(DType::F32)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1()
-        .unwrap()
 }
 
 /// Element-wise closeness; returns the worst difference.
@@ -77,7 +66,7 @@ fn check_sampled(
 ) {
     let stride = model["stride"].as_u64().unwrap() as usize;
     let sampled: Vec<f32> = full.iter().step_by(stride).copied().collect();
-    let worst = close(what, &sampled, &vec_f32(&exp[key]), t);
+    let worst = close(what, &sampled, &common::fixtures::f32s(&exp[key]), t);
     let s = &model["summary"][key];
     let want: Vec<usize> = s["shape"]
         .as_array()
@@ -186,7 +175,7 @@ fn every_model_and_prompt_matches_the_reference() {
         );
         check_sampled(
             &format!("{name}: preprocessed"),
-            &vec_f32(&pre),
+            &common::fixtures::f32s(&pre),
             model,
             "preprocessed",
             &exp,
@@ -196,7 +185,7 @@ fn every_model_and_prompt_matches_the_reference() {
         let emb = sam.embed(&image).unwrap();
         check_sampled(
             &format!("{name}: embedding"),
-            &vec_f32(&emb.features),
+            &common::fixtures::f32s(&emb.features),
             model,
             "embedding",
             &exp,
@@ -225,13 +214,13 @@ fn every_model_and_prompt_matches_the_reference() {
             close(
                 &format!("{what}: iou"),
                 &pred.iou[1..],
-                &vec_f32(&exp[&format!("{key}.iou")]),
+                &common::fixtures::f32s(&exp[&format!("{key}.iou")]),
                 &t,
             );
             let logits: Vec<f32> = (1..pred.iou.len())
                 .flat_map(|i| sam.upscale(&emb, &pred, i))
                 .collect();
-            let want = vec_f32(&exp[&format!("{key}.logits")]);
+            let want = common::fixtures::f32s(&exp[&format!("{key}.logits")]);
             let worst = close(&format!("{what}: logits"), &logits, &want, &t);
             let masks = exp[&format!("{key}.masks")]
                 .flatten_all()

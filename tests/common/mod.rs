@@ -5,6 +5,8 @@ use assert_cmd::Command;
 use image::{Rgb, RgbImage};
 use std::path::{Path, PathBuf};
 
+#[cfg(any(feature = "zimage", feature = "sam"))]
+pub mod fixtures;
 #[cfg(feature = "zimage")]
 pub mod gguf;
 #[cfg(feature = "zimage")]
