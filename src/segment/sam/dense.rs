@@ -151,7 +151,8 @@ pub(super) struct Dense {
     pub dout: usize,
 }
 
-fn values(t: &Tensor) -> Result<Vec<f32>> {
+/// Every value of `t`, as f32.
+pub(super) fn values(t: &Tensor) -> Result<Vec<f32>> {
     t.to_dtype(candle_core::DType::F32)?
         .flatten_all()?
         .to_vec1::<f32>()

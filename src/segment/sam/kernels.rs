@@ -48,9 +48,10 @@ pub(super) fn threads() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Splits `out` into one run of whole planes per thread and calls `f(first_plane, run)`.
-fn par_planes(out: &mut [f32], plane: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
-    let planes = out.len() / plane.max(1);
+/// Splits `out` into one run of whole planes (`plane` values each; the last plane may be
+/// shorter) per thread and calls `f(first_plane, run)`.
+pub(super) fn par_planes(out: &mut [f32], plane: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+    let planes = out.len().div_ceil(plane.max(1));
     let threads = threads().min(planes).max(1);
     let per = planes.div_ceil(threads).max(1);
     std::thread::scope(|s| {

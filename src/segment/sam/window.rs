@@ -4,8 +4,8 @@
 //! norm of zero, so one fixed projected row), the output projection onto the residual, the
 //! 3x3 depthwise convolution directly on the rows, then the MLP onto its residual.
 
-use super::dense::{matmul, softmax_rows, Dense, Norm, View};
-use super::kernels::gelu_in_place;
+use super::dense::{matmul, softmax_rows, values, Dense, Norm, View};
+use super::kernels::{gelu_in_place, par_planes};
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
@@ -28,23 +28,6 @@ pub(super) struct WindowBlock {
     heads: usize,
     window: usize,
     resolution: usize,
-}
-
-/// Splits `out` into `bands` runs of `band` values (the last may be shorter) and calls
-/// `f(first_band, run)` on each thread's share.
-fn par_bands(out: &mut [f32], band: usize, bands: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
-    let threads = super::kernels::threads();
-    let per = bands.div_ceil(threads.clamp(1, bands.max(1))).max(1);
-    std::thread::scope(|s| {
-        for (t, chunk) in out.chunks_mut(per * band.max(1)).enumerate() {
-            let f = &f;
-            s.spawn(move || f(t * per, chunk));
-        }
-    });
-}
-
-fn values(t: &Tensor) -> Result<Vec<f32>> {
-    t.flatten_all()?.to_vec1::<f32>()
 }
 
 impl WindowBlock {
@@ -113,7 +96,7 @@ impl WindowBlock {
         let scale = 1.0 / (kd as f32).sqrt();
         let mut out = vec![0f32; r * r * c];
         // Each band of windows writes the image rows it covers.
-        par_bands(&mut out, ws * r * c, nw, |first, rows| {
+        par_planes(&mut out, ws * r * c, |first, rows| {
             let mut win = vec![0f32; n * 3 * c];
             let mut scores = vec![0f32; n * n];
             let mut o = vec![0f32; n * c];
@@ -155,7 +138,7 @@ impl WindowBlock {
     fn local_conv(&self, x: &[f32]) -> Vec<f32> {
         let (r, c) = (self.resolution, self.dim);
         let mut out = vec![0f32; r * r * c];
-        par_bands(&mut out, r * c, r, |first, rows| {
+        par_planes(&mut out, r * c, |first, rows| {
             for (k, line) in rows.chunks_exact_mut(r * c).enumerate() {
                 let y = first + k;
                 for (xx, o) in line.chunks_exact_mut(c).enumerate() {
