@@ -92,6 +92,36 @@ fn mark<T>(name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<
     Ok(out)
 }
 
+/// One guided step (cond with the prompt, uncond with a 16-token negative) as one stacked
+/// call and as two separate calls.
+fn cfg_step(
+    dit: &Transformer,
+    x: &Tensor,
+    caption: &zedit::engine::zimage::transformer::Caption,
+    tcfg: &TransformerConfig,
+    dev: &Device,
+    dtype: candle_core::DType,
+) -> anyhow::Result<()> {
+    let neg = Tensor::randn(0f32, 1.0, (16, tcfg.cap_feat_dim), dev)?.to_dtype(dtype)?;
+    let neg = dit.caption(&neg)?;
+    let items = [(x, caption), (x, &neg)];
+    dit.forward_batch(&items, 0.5)?; // warm-up
+    let (_, stacked) = mark("cfg_stacked", || {
+        timed(dev, || Ok(dit.forward_batch(&items, 0.5)?))
+    })?;
+    let (_, separate) = mark("cfg_separate", || {
+        timed(dev, || {
+            Ok((dit.forward(x, 0.5, caption)?, dit.forward(x, 0.5, &neg)?))
+        })
+    })?;
+    println!(
+        "guided step (cond + uncond): {:.1} ms stacked, {:.1} ms as two calls",
+        stacked * 1e3,
+        separate * 1e3
+    );
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let a = args();
     let (dev, dtype) = device::select(Some(&a.device))?;
@@ -182,6 +212,7 @@ fn main() -> anyhow::Result<()> {
         a.peak_tflops
     );
     total += loop_s;
+    cfg_step(&dit, &x, &caption, &tcfg, &dev, dtype)?;
     if let Some(vae) = &vae {
         let z = vae.from_latents(&xf.unsqueeze(0)?)?;
         vae.decode(&z)?; // warm-up

@@ -108,6 +108,7 @@ pub fn replay_call(
         .get(&format!("transformer.{i}.t"))
         .to_vec1::<f32>()
         .unwrap();
+    let mut items = Vec::new();
     for (b, t) in ts.iter().enumerate() {
         let x = c.get(&format!("transformer.{i}.x.{b}")).squeeze(1).unwrap();
         let cap = p
@@ -120,5 +121,16 @@ pub fn replay_call(
             .squeeze(1)
             .unwrap();
         check(&format!("{} transformer.{i}.out.{b}", c.name), &out, &want);
+        items.push((x, cap, want));
+    }
+    // The reference ran these as one batch (cond and uncond): so does zedit's stacked call.
+    if items.len() > 1 && ts.iter().all(|t| *t == ts[0]) {
+        let batch: Vec<_> = items.iter().map(|(x, cap, _)| (x, cap)).collect();
+        let outs = p.transformer().forward_batch(&batch, ts[0]).unwrap();
+        assert_eq!(outs.len(), items.len());
+        for (b, (out, (_, _, want))) in outs.iter().zip(&items).enumerate() {
+            let what = format!("{} transformer.{i}.out.{b} in a batch", c.name);
+            check(&what, out, want);
+        }
     }
 }

@@ -89,8 +89,17 @@ impl Pipeline {
                     let eps = rng.latent_noise(&x_src)?;
                     let z_src = mix(&eps, &x_src, s)?;
                     let z_tar = ((&z + &z_src).map_err(err)? - &x_src).map_err(err)?;
-                    let v_src = self.guided(&z_src, t, &caps.source, &caps, p.source_guidance)?;
-                    let v_tar = self.guided(&z_tar, t, &caps.target, &caps, p.target_guidance)?;
+                    let [v_src, v_tar]: [Tensor; 2] = self
+                        .guided(
+                            &[
+                                (&z_src, &caps.source, p.source_guidance),
+                                (&z_tar, &caps.target, p.target_guidance),
+                            ],
+                            t,
+                            &caps,
+                        )?
+                        .try_into()
+                        .map_err(|_| EngineError::Internal("FlowEdit: not 2 velocities".into()))?;
                     let d =
                         ((v_tar - v_src).map_err(err)? * (1.0 / p.n_avg as f64)).map_err(err)?;
                     delta = (delta + d).map_err(err)?;
@@ -108,7 +117,9 @@ impl Pipeline {
                         (((&z + x_t).map_err(err)? - &x_src).map_err(err)?, eps)
                     }
                 };
-                let v = self.guided(&x, t, &caps.target, &caps, p.target_guidance)?;
+                let v = self
+                    .guided(&[(&x, &caps.target, p.target_guidance)], t, &caps)?
+                    .remove(0);
                 x = (&x + (v * dt).map_err(err)?).map_err(err)?;
                 if let Some(m) = &mask {
                     x = blend(m, &mix(&eps, &x_src, s_next)?, &x)?;
@@ -156,26 +167,45 @@ impl Pipeline {
         })
     }
 
-    /// v = −(pos + g·(pos − neg)) for latents [1, C, h, w]; g = 0 makes one call.
+    /// v = −(pos + g·(pos − neg)) for each of several latents [1, C, h, w] at one t, with its
+    /// caption and guidance g (g = 0 makes one call); the calls run as batches.
     fn guided(
         &self,
-        x: &Tensor,
+        jobs: &[(&Tensor, &Caption, f32)],
         t: f32,
-        cap: &Caption,
         caps: &Captions,
-        g: f32,
-    ) -> Result<Tensor, EngineError> {
-        let x3 = x.squeeze(0).map_err(err)?;
-        let pos = self.transformer().forward(&x3, t, cap)?;
-        let pred = match (&caps.negative, g > 0.0) {
-            (Some(neg_cap), true) => {
-                let neg = self.transformer().forward(&x3, t, neg_cap)?;
-                let diff = (&pos - neg).map_err(err)?;
-                (&pos + (diff * g as f64).map_err(err)?).map_err(err)?
+    ) -> Result<Vec<Tensor>, EngineError> {
+        let xs = jobs
+            .iter()
+            .map(|(x, _, _)| x.squeeze(0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?;
+        let negative = |g: f32| caps.negative.as_ref().filter(|_| g > 0.0);
+        let mut items = Vec::with_capacity(2 * jobs.len());
+        for (x, (_, cap, g)) in xs.iter().zip(jobs) {
+            items.push((x, *cap));
+            if let Some(neg) = negative(*g) {
+                items.push((x, neg));
             }
-            _ => pos,
+        }
+        let mut outs = self.transformer().forward_batch(&items, t)?.into_iter();
+        let mut next = || {
+            outs.next()
+                .ok_or_else(|| EngineError::Internal("FlowEdit: a batch output is missing".into()))
         };
-        pred.neg().and_then(|v| v.unsqueeze(0)).map_err(err)
+        let mut v = Vec::with_capacity(jobs.len());
+        for (_, _, g) in jobs {
+            let pos = next()?;
+            let pred = match negative(*g) {
+                Some(_) => {
+                    let diff = (&pos - next()?).map_err(err)?;
+                    (&pos + (diff * *g as f64).map_err(err)?).map_err(err)?
+                }
+                None => pos,
+            };
+            v.push(pred.neg().and_then(|v| v.unsqueeze(0)).map_err(err)?);
+        }
+        Ok(v)
     }
 }
 

@@ -222,18 +222,21 @@ impl Inputs<'_> {
         }
     }
 
-    /// DiT activations of one call at `w`×`h` pixels: the residual stream, q/k/v in the model
-    /// dtype and in f32 for the attention, one chunk of f32 scores and its softmax, or the FFN.
+    /// DiT activations of one stacked call (a CFG pair) at `w`×`h` pixels: the residual
+    /// stream, q/k/v in the model dtype and in f32 for the attention, one chunk of f32 scores
+    /// and its softmax (the items' attention runs one after the other), or the FFN.
     fn denoise_workspace(&self, w: u32, h: u32) -> u64 {
         let c = self.transformer;
         let pad = |n: u64| n.div_ceil(32) * 32;
         let s = pad((w as u64 / 16) * (h as u64 / 16)) + pad(self.caption_tokens as u64);
+        let per_token = |s: u64| s * super::transformer::MAX_BATCH as u64;
         let (d, f, b) = (c.dim as u64, c.ffn_dim() as u64, self.dtype_bytes);
         let per_head = s * s * 4;
         let chunk = (self.score_bytes / per_head).clamp(1, c.n_heads as u64) * per_head;
-        let attn = 4 * s * d * b + 4 * s * d * 4 + 2 * chunk;
-        let ffn = 3 * s * f * b + s * d * b;
-        2 * s * d * b + attn.max(ffn)
+        let rows = per_token(s);
+        let attn = 4 * rows * d * b + 4 * rows * d * 4 + 2 * chunk;
+        let ffn = 3 * rows * f * b + rows * d * b;
+        2 * rows * d * b + attn.max(ffn)
     }
 
     /// VAE decode activations at `w`×`h` output pixels: the im2col buffer of the widest

@@ -296,10 +296,14 @@ impl Pipeline {
         neg_cap: Option<&Caption>,
     ) -> Result<Tensor, EngineError> {
         let x3 = x.squeeze(0).map_err(err)?;
-        let pos = self.transformer.forward(&x3, t, pos_cap)?;
         let pred = match neg_cap {
             Some(neg_cap) if t as f64 <= job.cfg_truncation || job.cfg_truncation > 1.0 => {
-                let neg = self.transformer.forward(&x3, t, neg_cap)?;
+                // cond and uncond in one batch, as the reference runs them.
+                let [pos, neg]: [Tensor; 2] = self
+                    .transformer
+                    .forward_batch(&[(&x3, pos_cap), (&x3, neg_cap)], t)?
+                    .try_into()
+                    .map_err(|_| EngineError::Internal("a CFG batch gave not 2 outputs".into()))?;
                 let diff = (&pos - neg).map_err(err)?;
                 let mut pred = (&pos + (diff * job.guidance as f64).map_err(err)?).map_err(err)?;
                 if job.cfg_normalization > 0.0 {
@@ -318,7 +322,7 @@ impl Pipeline {
                 }
                 pred
             }
-            _ => pos,
+            _ => self.transformer.forward(&x3, t, pos_cap)?,
         };
         pred.neg().and_then(|v| v.unsqueeze(0)).map_err(err)
     }

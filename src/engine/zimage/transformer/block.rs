@@ -115,12 +115,15 @@ impl Block {
     }
 
     /// x: [S, dim]; cos/sin: [S, head_dim/2]; temb: [1, adaln_dim] for modulated blocks.
+    /// `segments` are the lengths of the sequences stacked in x's rows (summing to S):
+    /// attention runs within each, every other part per token.
     pub fn forward(
         &self,
         x: &Tensor,
         cos: &Tensor,
         sin: &Tensor,
         temb: Option<&Tensor>,
+        segments: &[usize],
     ) -> CResult<Tensor> {
         let rms = |t: &Tensor, w: &Tensor| candle_nn::ops::rms_norm(&t.contiguous()?, w, self.eps);
         let (scale_msa, gate_msa, scale_mlp, gate_mlp) = match (&self.adaln, temb) {
@@ -142,7 +145,7 @@ impl Block {
             None => rms(t, w),
         };
         let h = scaled(x, &self.norm1, &scale_msa)?;
-        let o = self.attention(&h, cos, sin)?;
+        let o = self.attention(&h, cos, sin, segments)?;
         let x = (x + scaled(&o, &self.norm2, &gate_msa)?)?;
         let h = scaled(&x, &self.ffn_norm1, &scale_mlp)?;
         let f = match Self::fused(&h, &self.w13, &[&self.w1, &self.w3])? {
@@ -153,7 +156,13 @@ impl Block {
         &x + scaled(&f, &self.ffn_norm2, &gate_mlp)?
     }
 
-    fn attention(&self, h: &Tensor, cos: &Tensor, sin: &Tensor) -> CResult<Tensor> {
+    fn attention(
+        &self,
+        h: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        segments: &[usize],
+    ) -> CResult<Tensor> {
         let s = h.dim(0)?;
         let (nh, hd) = (self.heads, self.head_dim);
         // Per-head RMSNorm (eps fixed at 1e-5 in the reference) before RoPE.
@@ -185,10 +194,38 @@ impl Block {
         let q = rot(heads(yq, Some(&self.norm_q))?)?;
         let k = rot(heads(yk, Some(&self.norm_k))?)?;
         let v = heads(yv, None)?;
-        let o = attention_f32(&q, &k, &v, 1.0 / (hd as f64).sqrt())?; // [1, H, S, D]
+        let o = segmented_attention(&q, &k, &v, 1.0 / (hd as f64).sqrt(), segments)?;
         let o = o.squeeze(0)?.transpose(0, 1)?.reshape((s, nh * hd))?;
         self.to_out.forward(&o)
     }
+}
+
+/// [`attention_f32`] within each of the sequences stacked along dim 2 of [1, H, S, D] tensors,
+/// `segments` long (summing to S; one segment is the whole).
+fn segmented_attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    scale: f64,
+    segments: &[usize],
+) -> CResult<Tensor> {
+    let s = q.dim(2)?;
+    if segments.iter().sum::<usize>() != s {
+        return Err(candle_core::Error::Msg(format!(
+            "attention segments {segments:?} do not sum to the sequence length {s}"
+        )));
+    }
+    if segments.len() <= 1 {
+        return attention_f32(q, k, v, scale);
+    }
+    let mut outs = Vec::with_capacity(segments.len());
+    let mut start = 0;
+    for &len in segments {
+        let part = |t: &Tensor| t.narrow(2, start, len)?.contiguous();
+        outs.push(attention_f32(&part(q)?, &part(k)?, &part(v)?, scale)?);
+        start += len;
+    }
+    Tensor::cat(&outs, 2)
 }
 
 /// Bytes of f32 attention scores one chunk of heads may hold at once.

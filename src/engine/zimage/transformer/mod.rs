@@ -5,6 +5,7 @@ mod block;
 pub mod linear;
 mod rope;
 pub mod source;
+mod tables;
 
 use super::config::TransformerConfig;
 use super::weights::Weights;
@@ -15,10 +16,11 @@ use candle_core::{DType, Module, Result as CResult, Tensor};
 pub use linear::{Linear, QuantMode, SidePath};
 use rope::Rope;
 pub use source::Source;
-use std::sync::{Arc, Mutex};
 
 /// Sequences are padded to a multiple of this with the learned pad tokens.
 const SEQ_MULTIPLE: usize = 32;
+/// The most items one stacked call runs (a CFG pair); the memory plan counts on it.
+pub const MAX_BATCH: usize = 2;
 /// Width of the sinusoidal timestep features.
 const T_FREQ_DIM: usize = 256;
 
@@ -51,22 +53,7 @@ fn pad_to(n: usize) -> usize {
 /// reused by every step.
 pub struct Caption {
     tokens: Tensor,
-    cos: Tensor,
-    sin: Tensor,
     padded_len: usize,
-    /// The rotary tables of the last latent grid this caption ran with: made at an edit's
-    /// first step, reused by the rest.
-    image: Mutex<Option<Arc<ImageTables>>>,
-}
-
-/// The image tokens' rotary tables for one latent grid (in tokens), and the joint sequence's
-/// (image, then caption).
-struct ImageTables {
-    grid: (usize, usize),
-    cos: Tensor,
-    sin: Tensor,
-    joint_cos: Tensor,
-    joint_sin: Tensor,
 }
 
 pub struct Transformer {
@@ -86,6 +73,7 @@ pub struct Transformer {
     ln_ones: Tensor,
     ln_zeros: Tensor,
     rope: Rope,
+    tables: tables::Cache,
 }
 
 impl Transformer {
@@ -116,6 +104,7 @@ impl Transformer {
             ln_ones: Tensor::ones(dim, w.dtype(), dev).map_err(model_err)?,
             ln_zeros: Tensor::zeros(dim, w.dtype(), dev).map_err(model_err)?,
             rope: Rope::new(&cfg.axes_dims, cfg.rope_theta),
+            tables: tables::Cache::default(),
             cfg: cfg.clone(),
         })
     }
@@ -187,24 +176,52 @@ impl Transformer {
             let c = Tensor::cat(&[c, self.cap_pad.broadcast_as((lp - l, self.cfg.dim))?], 0)?;
             let mut c = c.contiguous()?;
             for b in &self.context_refiner {
-                c = b.forward(&c, &cos, &sin, None)?;
+                c = b.forward(&c, &cos, &sin, None, &[lp])?;
             }
             Ok(c)
         };
         let tokens = run().map_err(model_err)?;
         Ok(Caption {
             tokens,
-            cos,
-            sin,
             padded_len: lp,
-            image: Mutex::new(None),
         })
     }
 
     /// One call: latents x [C, H, W] at model time t in [0, 1] → raw model output [C, H, W]
     /// (the pipeline negates it to get the velocity).
     pub fn forward(&self, x: &Tensor, t: f32, cap: &Caption) -> Result<Tensor, EngineError> {
-        let (c, h, w) = x.dims3().map_err(model_err)?;
+        let mut out = self.forward_batch(&[(x, cap)], t)?;
+        out.pop()
+            .ok_or_else(|| EngineError::Internal("a batch of one gave no output".into()))
+    }
+
+    /// Calls for several items at the same model time t, as the reference's CFG batch:
+    /// latents [C, H, W] of one size, each with its caption → each item's raw model output.
+    /// They run [`MAX_BATCH`] at a time: the items' tokens are stacked row after row with no
+    /// padding between them, so every per-token product, norm and modulation runs once over
+    /// all of them; attention runs within each item, so each output is the one a call of its
+    /// own gives.
+    pub fn forward_batch(
+        &self,
+        items: &[(&Tensor, &Caption)],
+        t: f32,
+    ) -> Result<Vec<Tensor>, EngineError> {
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(MAX_BATCH) {
+            out.extend(self.forward_stacked(chunk, t)?);
+        }
+        Ok(out)
+    }
+
+    fn forward_stacked(
+        &self,
+        items: &[(&Tensor, &Caption)],
+        t: f32,
+    ) -> Result<Vec<Tensor>, EngineError> {
+        let Some((x0, _)) = items.first() else {
+            return Ok(Vec::new());
+        };
+        let (c, h, w) = x0.dims3().map_err(model_err)?;
         let p = self.cfg.patch();
         if c != self.cfg.in_channels || !h.is_multiple_of(p) || !w.is_multiple_of(p) {
             return Err(EngineError::Internal(format!(
@@ -212,69 +229,80 @@ impl Transformer {
                 self.cfg.in_channels
             )));
         }
+        if let Some((x, _)) = items.iter().find(|(x, _)| x.dims() != x0.dims()) {
+            return Err(EngineError::Internal(format!(
+                "a batch's latents differ in shape: {:?} and {:?}",
+                x0.dims(),
+                x.dims()
+            )));
+        }
         let (ht, wt) = (h / p, w / p);
-        let n = ht * wt;
+        let (n, dim) = (ht * wt, self.cfg.dim);
         let np = pad_to(n);
-        let tables = self.image_tables(cap, (ht, wt))?;
-        let (icos, isin) = (&tables.cos, &tables.sin);
-        let run = || -> CResult<Tensor> {
+        let key = tables::Key {
+            grid: (ht, wt),
+            captions: items.iter().map(|(_, cap)| cap.padded_len).collect(),
+        };
+        let tables = self.tables.get(&self.rope, &key, self.device())?;
+        let run = || -> CResult<Vec<Tensor>> {
             let temb = self.t_embed(t)?;
             // Patchify: tokens in (h, w) order, features in (ph, pw, c) order.
-            let tok = x
-                .to_dtype(self.dtype())?
-                .reshape((c, ht, p, wt, p))?
-                .permute((1, 3, 2, 4, 0))?
-                .reshape((n, p * p * c))?;
-            let xi = self.x_embed.forward(&tok)?;
-            let xi = Tensor::cat(&[xi, self.x_pad.broadcast_as((np - n, self.cfg.dim))?], 0)?;
-            let mut xi = xi.contiguous()?;
+            let patches = items
+                .iter()
+                .map(|(x, _)| {
+                    x.to_dtype(self.dtype())?
+                        .reshape((c, ht, p, wt, p))?
+                        .permute((1, 3, 2, 4, 0))?
+                        .reshape((n, p * p * c))
+                })
+                .collect::<CResult<Vec<_>>>()?;
+            let xi = self.x_embed.forward(&Tensor::cat(&patches, 0)?)?;
+            let pad = self.x_pad.broadcast_as((np - n, dim))?;
+            let mut rows = Vec::with_capacity(2 * items.len());
+            for i in 0..items.len() {
+                rows.push(xi.narrow(0, i * n, n)?);
+                rows.push(pad.clone());
+            }
+            let mut xi = Tensor::cat(&rows, 0)?.contiguous()?;
+            let image_segments = vec![np; items.len()];
+            let (icos, isin) = (&tables.image_cos, &tables.image_sin);
             for b in &self.noise_refiner {
-                xi = b.forward(&xi, icos, isin, Some(&temb))?;
+                xi = b.forward(&xi, icos, isin, Some(&temb), &image_segments)?;
             }
-            let mut u = Tensor::cat(&[&xi, &cap.tokens], 0)?;
+            rows.clear();
+            let mut segments = Vec::with_capacity(items.len());
+            for (i, (_, cap)) in items.iter().enumerate() {
+                rows.push(xi.narrow(0, i * np, np)?);
+                rows.push(cap.tokens.clone());
+                segments.push(np + cap.padded_len);
+            }
+            let mut u = Tensor::cat(&rows, 0)?;
+            let (jcos, jsin) = (&tables.joint_cos, &tables.joint_sin);
             for b in &self.layers {
-                u = b.forward(&u, &tables.joint_cos, &tables.joint_sin, Some(&temb))?;
+                u = b.forward(&u, jcos, jsin, Some(&temb), &segments)?;
             }
+            // The final layer is per token: only the image tokens of each item go through it.
+            let mut start = 0;
+            rows.clear();
+            for len in &segments {
+                rows.push(u.narrow(0, start, n)?);
+                start += len;
+            }
+            let u = Tensor::cat(&rows, 0)?;
             let scale = (self.final_adaln.forward(&candle_nn::ops::silu(&temb)?)? + 1.0)?;
             let u = candle_nn::ops::layer_norm(&u, &self.ln_ones, &self.ln_zeros, 1e-6)?;
-            let u = self
-                .final_linear
-                .forward(&u.broadcast_mul(&scale)?)?
-                .narrow(0, 0, n)?;
-            u.reshape((ht, wt, p, p, c))?
-                .permute((4, 0, 2, 1, 3))?
-                .reshape((c, h, w))?
-                .to_dtype(DType::F32)
+            let u = self.final_linear.forward(&u.broadcast_mul(&scale)?)?;
+            (0..items.len())
+                .map(|i| {
+                    u.narrow(0, i * n, n)?
+                        .reshape((ht, wt, p, p, c))?
+                        .permute((4, 0, 2, 1, 3))?
+                        .reshape((c, h, w))?
+                        .to_dtype(DType::F32)
+                })
+                .collect()
         };
         run().map_err(model_err)
-    }
-
-    /// The rotary tables for a latent grid of `grid` (rows, columns) tokens with `cap`: the
-    /// caption's cached ones when it last ran on the same grid, else made and cached.
-    fn image_tables(
-        &self,
-        cap: &Caption,
-        grid: (usize, usize),
-    ) -> Result<Arc<ImageTables>, EngineError> {
-        let mut slot = cap.image.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = slot.as_ref().filter(|t| t.grid == grid) {
-            return Ok(t.clone());
-        }
-        let (ht, wt) = grid;
-        let positions = rope::image_positions(cap.padded_len, ht, wt, pad_to(ht * wt));
-        let (cos, sin) = self
-            .rope
-            .tables(&positions, self.ln_ones.device(), DType::F32)?;
-        let joint = |a: &Tensor, b: &Tensor| Tensor::cat(&[a, b], 0).map_err(model_err);
-        let t = Arc::new(ImageTables {
-            grid,
-            joint_cos: joint(&cos, &cap.cos)?,
-            joint_sin: joint(&sin, &cap.sin)?,
-            cos,
-            sin,
-        });
-        *slot = Some(t.clone());
-        Ok(t)
     }
 
     /// Sinusoidal features of t·t_scale ([cos, sin], cos first) through the 2-layer MLP.
