@@ -6,9 +6,9 @@
 # is replaced at link time by a generated stub; at run time the binary uses the GPU machine's own
 # libcuda, libcublas(Lt), libcurand and libnvrtc.
 #
-# Output: gpu-bundle/ (git-ignored, a few tens of MiB): the stripped zimage_speed binary, the
-# diffusers wheel for the side-by-side run, and what scripts/gpu_check.sh needs. Send it along
-# with the working tree and run `scripts/gpu_check.sh` there.
+# Output: gpu-bundle/ (git-ignored, about 9 MiB): the stripped zimage_speed binary (xz) and the
+# diffusers wheel's files (tar.xz) for the side-by-side run. Carry it with the working tree (the
+# two share 64 MiB) and run `scripts/gpu_check.sh` there.
 #
 #   scripts/build_gpu.sh [--toolkit-only]   # env: PYTHON (a python with pip), CARGO_TARGET_DIR,
 #                                           #      ZEDIT_CUDA_TOOLKIT (where the toolkit is assembled)
@@ -65,10 +65,17 @@ export LIBRARY_PATH="$TK/lib64:$TK/lib64/stubs${LIBRARY_PATH:+:$LIBRARY_PATH}"
 nvcc --version | tail -2
 echo "== cargo build --release --features cuda --example zimage_speed (sm_$CUDA_COMPUTE_CAP)"
 cargo build --release --features cuda --example zimage_speed
+# The working tree and what travels with it share 64 MiB on the GPU machine, so the bundle is
+# compressed: the stripped binary as xz, diffusers' wheel as the xz tar of its files.
 mkdir -p "$BUNDLE"
 strip -o "$BUNDLE/zimage_speed" "$CARGO_TARGET_DIR/release/examples/zimage_speed"
-if [ ! -e "$BUNDLE"/diffusers-0.42.1-*.whl ]; then
-  "$PYTHON" -m pip download --quiet --no-deps --dest "$BUNDLE" diffusers==0.42.1
+xz -9e -T2 -f "$BUNDLE/zimage_speed"
+if [ ! -e "$BUNDLE/diffusers.tar.xz" ]; then
+  rm -rf "$BUNDLE/wheel"
+  "$PYTHON" -m pip download --quiet --no-deps --dest "$BUNDLE/wheel" diffusers==0.42.1
+  (cd "$BUNDLE/wheel" && unzip -q diffusers-0.42.1-*.whl && rm diffusers-0.42.1-*.whl &&
+    tar cf - . | xz -9e -T2 > "$BUNDLE/diffusers.tar.xz")
+  rm -rf "$BUNDLE/wheel"
 fi
 ls -la "$BUNDLE"
 du -sh "$BUNDLE"

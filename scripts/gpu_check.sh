@@ -3,20 +3,33 @@
 # transformers but no Rust toolchain and no network (about 5-8 minutes on an H200):
 #   1. writes a full-size Z-Image Turbo folder with random bf16 weights once (safetensors), plus a
 #      seeded input image and noise (scripts/gpu_reference.py make);
-#   2. zedit (gpu-bundle/zimage_speed, built by scripts/build_gpu.sh): per-stage ms after warm-up,
+#   2. zedit (gpu-bundle/zimage_speed.xz, built by scripts/build_gpu.sh): per-stage ms after warm-up,
 #      DiT TFLOP/s and ratio to the FLOP floor, seconds per edit, peak VRAM per stage;
 #   3. diffusers' ZImageImg2ImgPipeline on the same folder with the same draws (from the diffusers
-#      wheel in gpu-bundle when diffusers is not installed): the same figures;
-#   4. the bf16 deviation between the two decoded images.
-# Env: SIZE (1024), STEPS (8), PYTHON (python3), ZEDIT_GPU_WORK (/tmp/zedit-gpu).
+#      wheel's files in gpu-bundle/diffusers.tar.xz when diffusers is not installed): the same figures;
+#   4. the bf16 deviation between the two decoded images;
+#   5. the zedit run again with its fused CUDA kernels on (ZEDIT_CUDA_FUSED=1): their first run
+#      on a GPU, timed, with its deviation from diffusers and from the unfused run.
+# Env: SIZE (1024), STEPS (8), PYTHON (python3), ZEDIT_GPU_WORK (/tmp/zedit-gpu), FUSED (1; 0
+# skips the fused run, about a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE="${SIZE:-1024}"
 STEPS="${STEPS:-8}"
 PY="${PYTHON:-python3}"
 WORK="${ZEDIT_GPU_WORK:-/tmp/zedit-gpu}"
-BIN="${ZEDIT_GPU_BIN:-gpu-bundle/zimage_speed}"
 mkdir -p "$WORK"
+# The bundle travels compressed (the working tree and it share 64 MiB): unpack it here.
+"$PY" - "$WORK" <<'EOF'
+import lzma, os, shutil, sys, tarfile
+work = sys.argv[1]
+with lzma.open("gpu-bundle/zimage_speed.xz") as src, open(f"{work}/zimage_speed", "wb") as dst:
+    shutil.copyfileobj(src, dst)
+os.chmod(f"{work}/zimage_speed", 0o755)
+with tarfile.open("gpu-bundle/diffusers.tar.xz") as t:
+    t.extractall(f"{work}/diffusers-wheel", filter="data")
+EOF
+BIN="${ZEDIT_GPU_BIN:-$WORK/zimage_speed}"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 
 # The machine's CUDA 13 libraries: a system toolkit, or the NVIDIA wheels next to torch.
@@ -30,8 +43,7 @@ if ldd "$BIN" | grep "not found"; then
   exit 1
 fi
 if ! "$PY" -c 'import diffusers' 2>/dev/null; then
-  "$PY" -m pip install --quiet --no-deps --no-index --target "$WORK/py" gpu-bundle/diffusers-*.whl
-  export PYTHONPATH="$WORK/py${PYTHONPATH:+:$PYTHONPATH}"
+  export PYTHONPATH="$WORK/diffusers-wheel${PYTHONPATH:+:$PYTHONPATH}"
 fi
 
 # VRAM sampler: unix ms and MiB in use on GPU 0, every ~100 ms.
@@ -48,11 +60,23 @@ fi
 echo "== zedit"
 timeout 240 "$BIN" --device cuda --model "$WORK/model" --steps "$STEPS" \
   --out "$WORK/zedit.safetensors" | tee "$WORK/zedit.log"
+echo "== zedit with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1: norm + RoPE, flash attention)"
+if [ "${FUSED:-1}" = 1 ] && ! ZEDIT_CUDA_FUSED=1 timeout 240 "$BIN" --device cuda --model "$WORK/model" --steps "$STEPS" \
+  --out "$WORK/zedit_fused.safetensors" > "$WORK/zedit_fused.log" 2>&1; then
+  echo "gpu_check: the fused run failed:"; rm -f "$WORK/zedit_fused.safetensors"
+fi
+grep -v '^STAGE ' "$WORK/zedit_fused.log" 2>/dev/null | sed 's/^/  [fused] /' || true
 echo "== diffusers"
 timeout 240 "$PY" scripts/gpu_reference.py run "$WORK/model" "$STEPS" "$WORK/diffusers.safetensors" \
   | tee "$WORK/diffusers.log"
 echo "== comparison"
 "$PY" scripts/gpu_reference.py compare "$WORK/zedit.safetensors" "$WORK/diffusers.safetensors"
+if [ -f "$WORK/zedit_fused.safetensors" ]; then
+  echo "-- zedit fused against diffusers"
+  "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/diffusers.safetensors"
+  echo "-- zedit fused against zedit unfused"
+  "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/zedit.safetensors"
+fi
 "$PY" - "$WORK/zedit.log" "$WORK/vram.txt" <<'EOF'
 import sys
 stages = [l.split()[1:] for l in open(sys.argv[1]) if l.startswith("STAGE ")]

@@ -205,7 +205,8 @@ def compare(a, b):
     if y.dim() == 3:
         y = y.unsqueeze(0)
     d = (x - y).abs()
-    print(f"deviation zedit vs diffusers (image in [0, 1], {tuple(x.shape)}): "
+    name = lambda p: os.path.splitext(os.path.basename(p))[0]
+    print(f"deviation {name(a)} vs {name(b)} (image in [0, 1], {tuple(x.shape)}): "
           f"max {d.max():.4f}, mean {d.mean():.5f}, 99th pct {d.flatten().quantile(0.99):.4f}, "
           f"PSNR {10 * torch.log10(1 / (d ** 2).mean()):.1f} dB")
 

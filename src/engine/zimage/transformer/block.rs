@@ -1,7 +1,8 @@
 //! One DiT block: RMSNorm'd self-attention with per-head q/k RMSNorm and RoPE, then a SwiGLU
 //! FFN, each scaled and gated by adaLN modulation when the block has it.
 
-use super::{Linear, Source};
+use super::tables::Rotary;
+use super::{fused, Linear, Source};
 use crate::engine::zimage::config::TransformerConfig;
 use crate::engine::EngineError;
 use candle_core::{DType, Module, Result as CResult, Tensor, D};
@@ -114,14 +115,13 @@ impl Block {
         v
     }
 
-    /// x: [S, dim]; cos/sin: [S, head_dim/2]; temb: [1, adaln_dim] for modulated blocks.
-    /// `segments` are the lengths of the sequences stacked in x's rows (summing to S):
-    /// attention runs within each, every other part per token.
+    /// x: [S, dim]; rot: the rotary tables [S, head_dim/2]; temb: [1, adaln_dim] for
+    /// modulated blocks. `segments` are the lengths of the sequences stacked in x's rows
+    /// (summing to S): attention runs within each, every other part per token.
     pub fn forward(
         &self,
         x: &Tensor,
-        cos: &Tensor,
-        sin: &Tensor,
+        rot: &Rotary,
         temb: Option<&Tensor>,
         segments: &[usize],
     ) -> CResult<Tensor> {
@@ -145,7 +145,7 @@ impl Block {
             None => rms(t, w),
         };
         let h = scaled(x, &self.norm1, &scale_msa)?;
-        let o = self.attention(&h, cos, sin, segments)?;
+        let o = self.attention(&h, rot, segments)?;
         let x = (x + scaled(&o, &self.norm2, &gate_msa)?)?;
         let h = scaled(&x, &self.ffn_norm1, &scale_mlp)?;
         let f = match Self::fused(&h, &self.w13, &[&self.w1, &self.w3])? {
@@ -156,30 +156,10 @@ impl Block {
         &x + scaled(&f, &self.ffn_norm2, &gate_mlp)?
     }
 
-    fn attention(
-        &self,
-        h: &Tensor,
-        cos: &Tensor,
-        sin: &Tensor,
-        segments: &[usize],
-    ) -> CResult<Tensor> {
+    fn attention(&self, h: &Tensor, rot: &Rotary, segments: &[usize]) -> CResult<Tensor> {
         let s = h.dim(0)?;
         let (nh, hd) = (self.heads, self.head_dim);
-        // Per-head RMSNorm (eps fixed at 1e-5 in the reference) before RoPE.
-        let heads = |t: Tensor, norm: Option<&Tensor>| -> CResult<Tensor> {
-            let t = t.contiguous()?.reshape((s, nh, hd))?;
-            let t = match norm {
-                Some(w) => candle_nn::ops::rms_norm(&t, w, 1e-5)?,
-                None => t,
-            };
-            t.transpose(0, 1)?.unsqueeze(0)?.contiguous()
-        };
-        // RoPE runs in f32 (tables are f32) as the reference's complex64 product does, then
-        // returns to the model dtype, as the reference's `type_as` does.
-        let dt = h.dtype();
-        let rot = |t: Tensor| -> CResult<Tensor> {
-            candle_nn::rotary_emb::rope_i(&t.to_dtype(DType::F32)?, cos, sin)?.to_dtype(dt)
-        };
+        let scale = 1.0 / (hd as f64).sqrt();
         let parts = [&self.to_q, &self.to_k, &self.to_v];
         let [yq, yk, yv]: [Tensor; 3] = match Self::fused(h, &self.qkv, &parts)? {
             Some(y) => y
@@ -191,18 +171,59 @@ impl Block {
                 parts[2].forward(h)?,
             ],
         };
-        let q = rot(heads(yq, Some(&self.norm_q))?)?;
-        let k = rot(heads(yk, Some(&self.norm_k))?)?;
+        if let Some(cs) = rot
+            .cos_sin
+            .as_ref()
+            .filter(|_| fused::applies(h, hd, segments))
+        {
+            let (yq, yk, yv) = (&yq, &yk, &yv);
+            let (nq, nk) = (&self.norm_q, &self.norm_k);
+            let o = fused::attention(yq, yk, yv, nq, nk, cs, nh, segments, scale)?;
+            return self.to_out.forward(&o);
+        }
+        // Per-head RMSNorm (eps fixed at 1e-5 in the reference) before RoPE.
+        let heads = |t: Tensor, norm: Option<&Tensor>| -> CResult<Tensor> {
+            let t = t.contiguous()?.reshape((s, nh, hd))?;
+            let t = match norm {
+                Some(w) => head_norm(&t, w, 1e-5)?,
+                None => t,
+            };
+            t.transpose(0, 1)?.unsqueeze(0)?.contiguous()
+        };
+        // RoPE runs in f32 (tables are f32) as the reference's complex64 product does, then
+        // returns to the model dtype, as the reference's `type_as` does.
+        let dt = h.dtype();
+        let rotate = |t: Tensor| -> CResult<Tensor> {
+            let t = t.to_dtype(DType::F32)?;
+            candle_nn::rotary_emb::rope_i(&t, &rot.cos, &rot.sin)?.to_dtype(dt)
+        };
+        let q = rotate(heads(yq, Some(&self.norm_q))?)?;
+        let k = rotate(heads(yk, Some(&self.norm_k))?)?;
         let v = heads(yv, None)?;
-        let o = segmented_attention(&q, &k, &v, 1.0 / (hd as f64).sqrt(), segments)?;
+        let o = segmented_attention(&q, &k, &v, scale, segments)?;
         let o = o.squeeze(0)?.transpose(0, 1)?.reshape((s, nh * hd))?;
         self.to_out.forward(&o)
     }
 }
 
+/// The reference's RMSNorm of half-precision activations: x·rsqrt(mean(x²) + eps) in f32,
+/// rounded to the model dtype, then times the weight (a second rounding). In f32 this is
+/// candle's one-pass norm, which computes the same products in the same order.
+pub(super) fn head_norm(t: &Tensor, w: &Tensor, eps: f32) -> CResult<Tensor> {
+    match t.dtype() {
+        DType::F32 | DType::F64 => candle_nn::ops::rms_norm(t, w, eps),
+        dt => {
+            let x = t.to_dtype(DType::F32)?;
+            let ms = (x.sqr()?.sum_keepdim(D::Minus1)? / t.dim(D::Minus1)? as f64)?;
+            let normed = x.broadcast_mul(&(ms + eps as f64)?.sqrt()?.recip()?)?;
+            normed.to_dtype(dt)?.broadcast_mul(w)
+        }
+    }
+}
+
 /// [`attention_f32`] within each of the sequences stacked along dim 2 of [1, H, S, D] tensors,
 /// `segments` long (summing to S; one segment is the whole).
-fn segmented_attention(
+pub(super) fn segmented_attention(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,

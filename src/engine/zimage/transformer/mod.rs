@@ -2,6 +2,7 @@
 //! separately, then joint blocks over [image, caption], with learned pad tokens and 3-axis RoPE.
 
 mod block;
+pub mod fused;
 pub mod linear;
 mod rope;
 pub mod source;
@@ -169,6 +170,7 @@ impl Transformer {
         let (cos, sin) = self
             .rope
             .tables(&rope::caption_positions(lp), dev, DType::F32)?;
+        let rot = tables::Rotary::new(cos, sin)?;
         let run = || -> CResult<Tensor> {
             let cap = cap.to_dtype(self.dtype())?;
             let c = candle_nn::ops::rms_norm(&cap, &self.cap_norm, self.cfg.norm_eps as f32)?;
@@ -176,7 +178,7 @@ impl Transformer {
             let c = Tensor::cat(&[c, self.cap_pad.broadcast_as((lp - l, self.cfg.dim))?], 0)?;
             let mut c = c.contiguous()?;
             for b in &self.context_refiner {
-                c = b.forward(&c, &cos, &sin, None, &[lp])?;
+                c = b.forward(&c, &rot, None, &[lp])?;
             }
             Ok(c)
         };
@@ -265,9 +267,8 @@ impl Transformer {
             }
             let mut xi = Tensor::cat(&rows, 0)?.contiguous()?;
             let image_segments = vec![np; items.len()];
-            let (icos, isin) = (&tables.image_cos, &tables.image_sin);
             for b in &self.noise_refiner {
-                xi = b.forward(&xi, icos, isin, Some(&temb), &image_segments)?;
+                xi = b.forward(&xi, &tables.image, Some(&temb), &image_segments)?;
             }
             rows.clear();
             let mut segments = Vec::with_capacity(items.len());
@@ -277,9 +278,8 @@ impl Transformer {
                 segments.push(np + cap.padded_len);
             }
             let mut u = Tensor::cat(&rows, 0)?;
-            let (jcos, jsin) = (&tables.joint_cos, &tables.joint_sin);
             for b in &self.layers {
-                u = b.forward(&u, jcos, jsin, Some(&temb), &segments)?;
+                u = b.forward(&u, &tables.joint, Some(&temb), &segments)?;
             }
             // The final layer is per token: only the image tokens of each item go through it.
             let mut start = 0;

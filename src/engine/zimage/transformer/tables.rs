@@ -3,8 +3,8 @@
 //! only on the latent grid and the items' padded caption lengths, so a few are kept and reused
 //! by every step of an edit.
 
-use super::pad_to;
 use super::rope::{self, Rope};
+use super::{fused, model_err, pad_to};
 use crate::engine::EngineError;
 use candle_core::{DType, Device, Tensor};
 use std::sync::{Arc, Mutex};
@@ -20,12 +20,29 @@ pub struct Key {
     pub captions: Vec<usize>,
 }
 
-/// cos/sin for the stacked image rows and for the stacked joint rows, [rows, head_dim/2] f32.
+/// One rotary table pair [rows, head_dim/2] f32, and on CUDA with the fused kernels on, the
+/// two side by side as they read them.
+pub struct Rotary {
+    pub cos: Tensor,
+    pub sin: Tensor,
+    pub cos_sin: Option<Tensor>,
+}
+
+impl Rotary {
+    pub fn new(cos: Tensor, sin: Tensor) -> Result<Self, EngineError> {
+        let cos_sin = if fused::enabled() && cos.device().is_cuda() {
+            Some(fused::cos_sin(&cos, &sin).map_err(model_err)?)
+        } else {
+            None
+        };
+        Ok(Rotary { cos, sin, cos_sin })
+    }
+}
+
+/// The tables of the stacked image rows (noise refiner) and of the stacked joint rows.
 pub struct Tables {
-    pub image_cos: Tensor,
-    pub image_sin: Tensor,
-    pub joint_cos: Tensor,
-    pub joint_sin: Tensor,
+    pub image: Rotary,
+    pub joint: Rotary,
 }
 
 /// The last few tables, newest first.
@@ -61,12 +78,11 @@ fn make(rope: &Rope, key: &Key, device: &Device) -> Result<Tables, EngineError> 
         joint.extend(own);
         joint.extend(rope::caption_positions(lp));
     }
-    let (image_cos, image_sin) = rope.tables(&image, device, DType::F32)?;
-    let (joint_cos, joint_sin) = rope.tables(&joint, device, DType::F32)?;
+    let (cos, sin) = rope.tables(&image, device, DType::F32)?;
+    let image = Rotary::new(cos, sin)?;
+    let (cos, sin) = rope.tables(&joint, device, DType::F32)?;
     Ok(Tables {
-        image_cos,
-        image_sin,
-        joint_cos,
-        joint_sin,
+        image,
+        joint: Rotary::new(cos, sin)?,
     })
 }
