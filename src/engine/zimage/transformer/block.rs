@@ -174,7 +174,7 @@ impl Block {
         if let Some(cs) = rot
             .cos_sin
             .as_ref()
-            .filter(|_| fused::applies(h, hd, segments))
+            .filter(|_| fused::applies([&yq, &yk, &yv], hd, segments))
         {
             let (yq, yk, yv) = (&yq, &yk, &yv);
             let (nq, nk) = (&self.norm_q, &self.norm_k);

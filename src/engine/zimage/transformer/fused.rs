@@ -22,14 +22,15 @@ pub fn enabled() -> bool {
     *ON.get_or_init(|| std::env::var("ZEDIT_CUDA_FUSED").is_ok_and(|v| v == "1"))
 }
 
-/// Whether the fused path runs for activations `h` with heads of `head_dim` over `segments`:
-/// asked for, built with CUDA, a bf16 CUDA tensor, 128-wide heads, at most four sequences,
-/// each a multiple of 32 long.
-pub fn applies(h: &Tensor, head_dim: usize, segments: &[usize]) -> bool {
+/// Whether the fused path runs for q, k, v with heads of `head_dim` over `segments`: asked
+/// for, built with CUDA, bf16 CUDA tensors (a quantized layer's f32 output is not), 128-wide
+/// heads, at most four sequences, each a multiple of 32 long.
+pub fn applies(qkv: [&Tensor; 3], head_dim: usize, segments: &[usize]) -> bool {
     cfg!(feature = "cuda")
         && enabled()
-        && h.device().is_cuda()
-        && h.dtype() == DType::BF16
+        && qkv
+            .iter()
+            .all(|t| t.device().is_cuda() && t.dtype() == DType::BF16)
         && head_dim == HEAD_DIM
         && (1..=MAX_SEGMENTS).contains(&segments.len())
         && segments
@@ -60,8 +61,9 @@ pub fn attention(
     #[cfg(feature = "cuda")]
     {
         let norm = cuda::NormRope { heads, eps: 1e-5 };
-        let q = q.apply_op3_no_bwd(norm_q, cos_sin, &norm)?;
-        let k = k.apply_op3_no_bwd(norm_k, cos_sin, &norm)?;
+        let (norm_q, norm_k) = (norm_q.to_dtype(DType::BF16)?, norm_k.to_dtype(DType::BF16)?);
+        let q = q.apply_op3_no_bwd(&norm_q, cos_sin, &norm)?;
+        let k = k.apply_op3_no_bwd(&norm_k, cos_sin, &norm)?;
         let flash = cuda::Flash::new(heads, segments, scale)?;
         q.apply_op3_no_bwd(&k, v, &flash)
     }
