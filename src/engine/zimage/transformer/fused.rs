@@ -80,9 +80,13 @@ pub fn attention(
 mod cuda {
     use super::{HEAD_DIM, MAX_SEGMENTS};
     use candle_core::backend::BackendStorage;
-    use candle_core::cuda_backend::cudarc::driver::{LaunchConfig, PushKernelArg};
+    use candle_core::cuda_backend::cudarc::driver::{
+        CudaSlice, LaunchArgs, LaunchConfig, PushKernelArg,
+    };
     use candle_core::cuda_backend::WrapErr;
-    use candle_core::{bail, CpuStorage, CudaStorage, CustomOp3, Layout, Result, Shape};
+    use candle_core::{
+        bail, CpuStorage, CudaDevice, CudaStorage, CustomOp3, Layout, Result, Shape,
+    };
     use half::bf16;
 
     const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/fused.ptx"));
@@ -114,8 +118,37 @@ mod cuda {
         Ok(l.start_offset())
     }
 
-    fn cpu_only(name: &str) -> Result<(CpuStorage, Shape)> {
-        bail!("{name} runs on CUDA only")
+    /// The CPU side of an op that only runs on CUDA: an error naming it.
+    macro_rules! cuda_only {
+        () => {
+            fn cpu_fwd(
+                &self,
+                _: &CpuStorage,
+                _: &Layout,
+                _: &CpuStorage,
+                _: &Layout,
+                _: &CpuStorage,
+                _: &Layout,
+            ) -> Result<(CpuStorage, Shape)> {
+                bail!("{} runs on CUDA only", self.name())
+            }
+        };
+    }
+
+    /// Launches a kernel whose arguments are pushed.
+    fn launch(mut b: LaunchArgs<'_>, cfg: LaunchConfig) -> Result<()> {
+        // SAFETY: the callers push the arguments of the kernel's signature, sizes checked.
+        unsafe { b.launch(cfg) }.w()?;
+        Ok(())
+    }
+
+    /// A kernel's [rows, width] bf16 output as candle storage.
+    fn output(
+        out: CudaSlice<bf16>,
+        dev: CudaDevice,
+        shape: (usize, usize),
+    ) -> (CudaStorage, Shape) {
+        (CudaStorage::wrap_cuda_slice(out, dev), Shape::from(shape))
     }
 
     /// Per-head RMSNorm (weight [128]) then RoPE from the [`super::cos_sin`] table.
@@ -129,17 +162,7 @@ mod cuda {
             "zimage-qk-norm-rope"
         }
 
-        fn cpu_fwd(
-            &self,
-            _: &CpuStorage,
-            _: &Layout,
-            _: &CpuStorage,
-            _: &Layout,
-            _: &CpuStorage,
-            _: &Layout,
-        ) -> Result<(CpuStorage, Shape)> {
-            cpu_only(self.name())
-        }
+        cuda_only!();
 
         fn cuda_fwd(
             &self,
@@ -175,12 +198,8 @@ mod cuda {
             b.arg(&css);
             b.arg(&out);
             candle_core::builder_arg!(b, rows as i32, self.heads as i32, self.eps);
-            // SAFETY: the arguments match the kernel's signature; sizes were checked above.
-            unsafe { b.launch(cfg) }.w()?;
-            Ok((
-                CudaStorage::wrap_cuda_slice(out, dev),
-                Shape::from((rows, width)),
-            ))
+            launch(b, cfg)?;
+            Ok(output(out, dev, (rows, width)))
         }
     }
 
@@ -224,17 +243,7 @@ mod cuda {
             "zimage-flash-attention"
         }
 
-        fn cpu_fwd(
-            &self,
-            _: &CpuStorage,
-            _: &Layout,
-            _: &CpuStorage,
-            _: &Layout,
-            _: &CpuStorage,
-            _: &Layout,
-        ) -> Result<(CpuStorage, Shape)> {
-            cpu_only(self.name())
-        }
+        cuda_only!();
 
         fn cuda_fwd(
             &self,
@@ -287,12 +296,8 @@ mod cuda {
                 e[3],
                 self.scale_log2
             );
-            // SAFETY: the arguments match the kernel's signature; sizes were checked above.
-            unsafe { b.launch(cfg) }.w()?;
-            Ok((
-                CudaStorage::wrap_cuda_slice(out, dev),
-                Shape::from((rows, width)),
-            ))
+            launch(b, cfg)?;
+            Ok(output(out, dev, (rows, width)))
         }
     }
 }
