@@ -2,6 +2,7 @@
 
 mod edit;
 mod edit_inputs;
+mod edit_plan;
 mod history;
 mod lora;
 mod models;
