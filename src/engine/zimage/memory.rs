@@ -5,6 +5,7 @@
 
 use super::config::{self, TextEncoderConfig, TransformerConfig, VaeConfig};
 use super::transformer::QuantMode;
+use super::transformer::MAX_BATCH;
 use super::EngineError;
 use candle_core::{DType, Device};
 use std::path::Path;
@@ -120,75 +121,7 @@ pub fn vae_params(c: &VaeConfig, with_encoder: bool) -> u64 {
     dec + enc
 }
 
-/// What one plan keeps where.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Placement {
-    /// Everything stays on the device.
-    AllResident,
-    /// The text encoder is loaded for a new prompt and released right after encoding.
-    ReleaseTextEncoder,
-    /// As above, and the VAE decodes on overlapping 512-pixel tiles.
-    ReleaseTextEncoderTiledDecode,
-    /// The text encoder runs on the CPU (only its caption features reach the device), and the
-    /// VAE decodes on tiles.
-    CpuTextEncoderTiledDecode,
-}
-
-impl Placement {
-    pub fn releases_text_encoder(self) -> bool {
-        matches!(
-            self,
-            Placement::ReleaseTextEncoder | Placement::ReleaseTextEncoderTiledDecode
-        )
-    }
-
-    pub fn text_encoder_on_cpu(self) -> bool {
-        self == Placement::CpuTextEncoderTiledDecode
-    }
-
-    pub fn tiled_decode(self) -> bool {
-        matches!(
-            self,
-            Placement::ReleaseTextEncoderTiledDecode | Placement::CpuTextEncoderTiledDecode
-        )
-    }
-}
-
-/// A plan and the peak it expects, per phase.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    pub placement: Placement,
-    pub encode_peak: u64,
-    pub denoise_peak: u64,
-    pub decode_peak: u64,
-}
-
-impl Plan {
-    pub fn peak(&self) -> u64 {
-        self.encode_peak
-            .max(self.denoise_peak)
-            .max(self.decode_peak)
-    }
-
-    /// One line for the worker's log.
-    pub fn describe(&self) -> String {
-        let what = match self.placement {
-            Placement::AllResident => "all components resident",
-            Placement::ReleaseTextEncoder => "text encoder released after each encoding",
-            Placement::ReleaseTextEncoderTiledDecode => {
-                "text encoder released after each encoding, tiled VAE decode"
-            }
-            Placement::CpuTextEncoderTiledDecode => "text encoder on the CPU, tiled VAE decode",
-        };
-        format!(
-            "{what}: expected peak {:.1} GiB (encode {:.1}, denoise {:.1}, decode {:.1})",
-            gib(self.peak()),
-            gib(self.encode_peak),
-            gib(self.denoise_peak),
-            gib(self.decode_peak)
-        )
-    }
-}
+pub use super::placement::{Placement, Plan};
 
 pub fn gib(bytes: u64) -> f64 {
     bytes as f64 / GIB
@@ -222,14 +155,14 @@ impl Inputs<'_> {
         }
     }
 
-    /// DiT activations of one stacked call (a CFG pair) at `w`×`h` pixels: the residual
+    /// DiT activations of one stacked call of `batch` items at `w`×`h` pixels: the residual
     /// stream, q/k/v in the model dtype and in f32 for the attention, one chunk of f32 scores
     /// and its softmax (the items' attention runs one after the other), or the FFN.
-    fn denoise_workspace(&self, w: u32, h: u32) -> u64 {
+    fn denoise_workspace(&self, w: u32, h: u32, batch: usize) -> u64 {
         let c = self.transformer;
         let pad = |n: u64| n.div_ceil(32) * 32;
         let s = pad((w as u64 / 16) * (h as u64 / 16)) + pad(self.caption_tokens as u64);
-        let per_token = |s: u64| s * super::transformer::MAX_BATCH as u64;
+        let per_token = |s: u64| s * batch as u64;
         let (d, f, b) = (c.dim as u64, c.ffn_dim() as u64, self.dtype_bytes);
         let per_head = s * s * 4;
         let chunk = (self.score_bytes / per_head).clamp(1, c.n_heads as u64) * per_head;
@@ -255,8 +188,13 @@ impl Inputs<'_> {
             + 4 * (c.num_attention_heads as u64) * s * s
     }
 
-    /// The plan of one placement for images of `w`×`h`.
+    /// The plan of one placement for images of `w`×`h`, with CFG's pair in one call.
     pub fn plan(&self, placement: Placement, w: u32, h: u32) -> Plan {
+        self.plan_with(placement, MAX_BATCH, w, h)
+    }
+
+    /// The plan of one placement whose DiT calls stack up to `batch` items.
+    pub fn plan_with(&self, placement: Placement, batch: usize, w: u32, h: u32) -> Plan {
         let p = self.params();
         let b = self.dtype_bytes;
         let (dit, transient) = self.transformer_bytes.unwrap_or((p.transformer * b, 0));
@@ -286,13 +224,15 @@ impl Inputs<'_> {
         Plan {
             placement,
             encode_peak,
-            denoise_peak: resident + transient + self.denoise_workspace(w, h),
+            batch,
+            denoise_peak: resident + transient + self.denoise_workspace(w, h, batch),
             decode_peak: resident + decode_ws,
         }
     }
 
-    /// The first plan, fastest first, whose peak fits in `available` bytes; otherwise an error
-    /// naming the smallest peak and the largest square size that would fit.
+    /// The first plan, fastest first, whose peak fits in `available` bytes (each placement
+    /// with CFG's pair stacked, then one item per call, which only costs launches); otherwise
+    /// an error naming the smallest peak and the largest square size that would fit.
     pub fn choose(&self, w: u32, h: u32, available: u64) -> Result<Plan, EngineError> {
         let order = [
             Placement::AllResident,
@@ -302,16 +242,17 @@ impl Inputs<'_> {
         ];
         if let Some(plan) = order
             .iter()
-            .map(|&pl| self.plan(pl, w, h))
+            .flat_map(|&pl| [(pl, MAX_BATCH), (pl, 1)])
+            .map(|(pl, batch)| self.plan_with(pl, batch, w, h))
             .find(|p| p.peak() <= available)
         {
             return Ok(plan);
         }
-        let tight = self.plan(Placement::CpuTextEncoderTiledDecode, w, h);
+        let tight = self.plan_with(Placement::CpuTextEncoderTiledDecode, 1, w, h);
         let fits = (1..=256u32)
             .rev()
             .map(|k| k * 16)
-            .find(|&s| self.plan(tight.placement, s, s).peak() <= available);
+            .find(|&s| self.plan_with(tight.placement, 1, s, s).peak() <= available);
         let hint = match fits {
             Some(s) => format!("images up to {s}x{s} would fit"),
             None => "no image size fits: the weights alone are larger".into(),

@@ -1,5 +1,6 @@
 //! Tests of the memory plan: parameter counts against the reference's own counts in the fixture
-//! manifests, and the plans for common cards at 1024x1024.
+//! manifests, the plans for common cards at 1024x1024, and CFG run one item per call where its
+//! pair would not fit.
 
 use super::*;
 use crate::engine::zimage::config;
@@ -128,4 +129,22 @@ fn a_card_too_small_is_refused_with_what_would_fit() {
         .to_string();
     println!("{e}");
     assert!(e.contains("would fit"), "{e}");
+}
+
+#[test]
+fn a_tight_card_runs_cfg_one_item_per_call() {
+    let c = turbo();
+    let i = inputs(&c);
+    let tight = Placement::CpuTextEncoderTiledDecode;
+    let pair = i.plan_with(tight, 2, 1024, 1024);
+    let single = i.plan_with(tight, 1, 1024, 1024);
+    println!("pair: {}\nsingle: {}", pair.describe(), single.describe());
+    assert!(single.peak() < pair.peak());
+    let plan = i
+        .choose(1024, 1024, (single.peak() + pair.peak()) / 2)
+        .unwrap();
+    assert_eq!((plan.placement, plan.batch), (tight, 1));
+    assert!(plan.describe().contains("one after the other"));
+    let roomy = i.choose(1024, 1024, pair.peak()).unwrap();
+    assert_eq!((roomy.placement, roomy.batch), (tight, 2));
 }

@@ -17,6 +17,7 @@ pub mod models;
 mod modes;
 pub mod noise;
 pub mod pipeline;
+mod placement;
 pub mod prompt;
 pub mod scheduler;
 pub mod text_encoder;
@@ -62,7 +63,8 @@ pub fn open(opts: &EngineOptions) -> Result<Box<dyn Engine>, EngineError> {
     let (device, dtype) = device::select(opts.device.as_deref())?;
     let dir = models::resolve(opts.model.as_deref())?;
     let quant = transformer::QuantMode::chosen(opts.gguf_exec).map_err(EngineError::BadInput)?;
-    let placement = memory::for_device(&dir, &device, dtype, quant)?.map(|p| p.placement);
+    let plan = memory::for_device(&dir, &device, dtype, quant)?;
+    let placement = plan.as_ref().map(|p| p.placement);
     let on_cpu = placement.is_some_and(|p| p.text_encoder_on_cpu());
     let cpu = candle_core::Device::Cpu;
     let text = if on_cpu {
@@ -73,6 +75,9 @@ pub fn open(opts: &EngineOptions) -> Result<Box<dyn Engine>, EngineError> {
     let mut pipeline = Pipeline::load_with(&dir, &device, dtype, text, quant)?;
     pipeline.release_text_encoder = placement.is_some_and(|p| p.releases_text_encoder())
         || std::env::var("ZEDIT_ZIMAGE_RELEASE_TEXT_ENCODER").is_ok_and(|v| v == "1");
+    if let Some(plan) = &plan {
+        pipeline.transformer_mut().max_batch = plan.batch;
+    }
     if placement.is_some_and(|p| p.tiled_decode()) {
         pipeline.vae_mut().tile_above_pixels = memory::TILE_PIXELS * memory::TILE_PIXELS;
     }

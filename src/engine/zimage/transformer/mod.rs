@@ -75,6 +75,8 @@ pub struct Transformer {
     ln_zeros: Tensor,
     rope: Rope,
     tables: tables::Cache,
+    /// The most items one stacked call runs ([`MAX_BATCH`] unless the memory plan says 1).
+    pub max_batch: usize,
 }
 
 impl Transformer {
@@ -106,6 +108,7 @@ impl Transformer {
             ln_zeros: Tensor::zeros(dim, w.dtype(), dev).map_err(model_err)?,
             rope: Rope::new(&cfg.axes_dims, cfg.rope_theta),
             tables: tables::Cache::default(),
+            max_batch: MAX_BATCH,
             cfg: cfg.clone(),
         })
     }
@@ -199,7 +202,7 @@ impl Transformer {
 
     /// Calls for several items at the same model time t, as the reference's CFG batch:
     /// latents [C, H, W] of one size, each with its caption → each item's raw model output.
-    /// They run [`MAX_BATCH`] at a time: the items' tokens are stacked row after row with no
+    /// They run `max_batch` at a time: the items' tokens are stacked row after row with no
     /// padding between them, so every per-token product, norm and modulation runs once over
     /// all of them; attention runs within each item, so each output is the one a call of its
     /// own gives.
@@ -209,7 +212,7 @@ impl Transformer {
         t: f32,
     ) -> Result<Vec<Tensor>, EngineError> {
         let mut out = Vec::with_capacity(items.len());
-        for chunk in items.chunks(MAX_BATCH) {
+        for chunk in items.chunks(self.max_batch.clamp(1, MAX_BATCH)) {
             out.extend(self.forward_stacked(chunk, t)?);
         }
         Ok(out)
