@@ -11,8 +11,7 @@
 #define WARPS 4          // warps per attention block, 16 query rows each
 #define BR (16 * WARPS)  // query rows per block
 #define BC 64            // keys per tile
-#define LDK (HD + 8)     // shared pitch of the key tile (bf16), against bank conflicts
-#define LDV (BC + 8)     // shared pitch of the transposed value tile (bf16)
+#define LDK (HD + 8)     // shared pitch of the key and value tiles (bf16), against bank conflicts
 #define MAX_SEGMENTS 4
 
 typedef __nv_bfloat16 bf16;
@@ -67,6 +66,16 @@ __device__ __forceinline__ uint32_t ld32(const bf16* p) {
   return *reinterpret_cast<const uint32_t*>(p);
 }
 
+// The B fragments of two 16×8 tiles side by side (columns n0..n0+7 and n0+8..n0+15) of a
+// row-major [k][n] bf16 tile in shared memory, rows k0..k0+15: ldmatrix with .trans.
+__device__ __forceinline__ void ld_b_trans(const bf16* tile, int k0, int n0, int lane, uint32_t* b) {
+  const int row = k0 + (lane % 8) + 8 * ((lane / 8) % 2), col = n0 + 8 * (lane / 16);
+  const uint32_t addr = static_cast<uint32_t>(__cvta_generic_to_shared(tile + row * LDK + col));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
+               : "r"(addr));
+}
+
 // D += A·B for one m16n8k16 tile: A 16×16 bf16 (row), B 16×8 bf16 (col), D 16×8 f32.
 __device__ __forceinline__ void mma(float* d, const uint32_t* a, uint32_t b0, uint32_t b1) {
   asm volatile(
@@ -102,7 +111,7 @@ extern "C" __global__ void __launch_bounds__(32 * WARPS)
                            bf16* __restrict__ out, int rows, int heads, int n_segments, int e0,
                            int e1, int e2, int e3, float scale_log2) {
   __shared__ __align__(16) bf16 ks[BC * LDK];
-  __shared__ __align__(16) bf16 vt[HD * LDV];
+  __shared__ __align__(16) bf16 vs[BC * LDK];
   const int ends[MAX_SEGMENTS] = {e0, e1, e2, e3};
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
@@ -141,8 +150,7 @@ extern "C" __global__ void __launch_bounds__(32 * WARPS)
         vr = *reinterpret_cast<const uint4*>(v + (size_t)(kv + r) * v_stride + head * HD + col);
       }
       *reinterpret_cast<uint4*>(ks + r * LDK + col) = kr;
-      const bf16* vv = reinterpret_cast<const bf16*>(&vr);
-      for (int i = 0; i < 8; ++i) vt[(col + i) * LDV + r] = vv[i];
+      *reinterpret_cast<uint4*>(vs + r * LDK + col) = vr;
     }
     __syncthreads();
     // This warp's keys in the tile: a multiple of 32 of them, or none.
@@ -194,9 +202,11 @@ extern "C" __global__ void __launch_bounds__(32 * WARPS)
       const uint32_t pa[4] = {pack(s[2 * kk][0], s[2 * kk][1]), pack(s[2 * kk][2], s[2 * kk][3]),
                               pack(s[2 * kk + 1][0], s[2 * kk + 1][1]),
                               pack(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-      for (int dt = 0; dt < HD / 8; ++dt) {
-        const bf16* vr = vt + (dt * 8 + g) * LDV + 16 * kk + 2 * t;
-        mma(o[dt], pa, ld32(vr), ld32(vr + 8));
+      for (int dt = 0; dt < HD / 8; dt += 2) {
+        uint32_t b[4];  // keys 16kk.., columns 8dt.. (b[0], b[1]) and 8dt+8.. (b[2], b[3])
+        ld_b_trans(vs, 16 * kk, 8 * dt, lane, b);
+        mma(o[dt], pa, b[0], b[1]);
+        mma(o[dt + 1], pa, b[2], b[3]);
       }
     }
   }
