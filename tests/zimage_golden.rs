@@ -145,6 +145,49 @@ fn every_transformer_call_matches() {
     }
 }
 
+/// Stacked calls of different latents and captions (as FlowEdit's source and target make), in
+/// batches of two and of one, give what each call gives alone.
+#[test]
+fn stacked_calls_equal_separate_calls() {
+    for (root, cases) in all_cases() {
+        let mut p = pipeline(&root);
+        for c in cases.iter().filter(|c| c.calls() >= 2) {
+            let x0 = c.get("transformer.0.x.0").squeeze(1).unwrap();
+            let x1 = c.get("transformer.1.x.0").squeeze(1).unwrap();
+            // The prompt's features, and their first half: another caption, padded shorter
+            // when the prompt is longer than 32 tokens.
+            let feats = c.get("transformer.0.cap_feats.0");
+            let half = feats
+                .narrow(0, 0, feats.dim(0).unwrap().div_ceil(2))
+                .unwrap();
+            let t = 0.3;
+            let mut outs = Vec::new();
+            for max_batch in [2, 1] {
+                p.transformer_mut().max_batch = max_batch;
+                let tr = p.transformer();
+                let (a, b) = (tr.caption(feats).unwrap(), tr.caption(&half).unwrap());
+                let items = [(&x0, &a), (&x1, &b), (&x1, &a)];
+                let alone: Vec<Tensor> = items
+                    .iter()
+                    .map(|(x, cap)| tr.forward(x, t, cap).unwrap())
+                    .collect();
+                let stacked = tr.forward_batch(&items, t).unwrap();
+                for (i, (s, one)) in stacked.iter().zip(&alone).enumerate() {
+                    let d = max_diff(s, one);
+                    println!(
+                        "{} item {i}, batches of {max_batch}: max|diff| {d:.2e}",
+                        c.name
+                    );
+                    assert!(d <= 1e-5, "{} item {i}: {d}", c.name);
+                }
+                outs.push(stacked);
+            }
+            // The items differ from each other, so a mix-up of rows would show.
+            assert!(max_diff(&outs[0][1], &outs[0][2]) > 1e-3, "{}", c.name);
+        }
+    }
+}
+
 #[test]
 fn vae_encode_and_decode_match() {
     let mut r = Report::default();
