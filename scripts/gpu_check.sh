@@ -8,10 +8,10 @@
 #   3. diffusers' ZImageImg2ImgPipeline on the same folder with the same draws (from the diffusers
 #      wheel's files in gpu-bundle/diffusers.tar.xz when diffusers is not installed): the same figures;
 #   4. the bf16 deviation between the two decoded images;
-#   5. the zedit run again with its fused CUDA kernels on (ZEDIT_CUDA_FUSED=1): their first run
-#      on a GPU, timed, with its deviation from diffusers and from the unfused run.
+#   5. last, zedit's DiT step and one edit again with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1,
+#      their first run on a GPU), with the deviation from diffusers and from the unfused run.
 # Env: SIZE (1024), STEPS (8), PYTHON (python3), ZEDIT_GPU_WORK (/tmp/zedit-gpu), FUSED (1; 0
-# skips the fused run, about a minute).
+# skips the fused run, under a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE="${SIZE:-1024}"
@@ -60,23 +60,11 @@ fi
 echo "== zedit"
 timeout 240 "$BIN" --device cuda --model "$WORK/model" --steps "$STEPS" \
   --out "$WORK/zedit.safetensors" | tee "$WORK/zedit.log"
-echo "== zedit with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1: norm + RoPE, flash attention)"
-if [ "${FUSED:-1}" = 1 ] && ! ZEDIT_CUDA_FUSED=1 timeout 240 "$BIN" --device cuda --model "$WORK/model" --steps "$STEPS" \
-  --out "$WORK/zedit_fused.safetensors" > "$WORK/zedit_fused.log" 2>&1; then
-  echo "gpu_check: the fused run failed:"; rm -f "$WORK/zedit_fused.safetensors"
-fi
-grep -v '^STAGE ' "$WORK/zedit_fused.log" 2>/dev/null | sed 's/^/  [fused] /' || true
 echo "== diffusers"
 timeout 240 "$PY" scripts/gpu_reference.py run "$WORK/model" "$STEPS" "$WORK/diffusers.safetensors" \
   | tee "$WORK/diffusers.log"
 echo "== comparison"
 "$PY" scripts/gpu_reference.py compare "$WORK/zedit.safetensors" "$WORK/diffusers.safetensors"
-if [ -f "$WORK/zedit_fused.safetensors" ]; then
-  echo "-- zedit fused against diffusers"
-  "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/diffusers.safetensors"
-  echo "-- zedit fused against zedit unfused"
-  "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/zedit.safetensors"
-fi
 "$PY" - "$WORK/zedit.log" "$WORK/vram.txt" <<'EOF'
 import sys
 stages = [l.split()[1:] for l in open(sys.argv[1]) if l.startswith("STAGE ")]
@@ -88,3 +76,18 @@ for name, start, end in stages:
 if samples:
     print(f"  device memory in use when sampling began: {samples[0][1] / 1024:.2f} GiB")
 EOF
+
+# Last, so that everything above is printed even if this run is cut short: the DiT step and
+# one edit with the fused kernels (their first run on a GPU), and the deviations.
+if [ "${FUSED:-1}" = 1 ]; then
+  echo "== zedit with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1: norm + RoPE, flash attention)"
+  if ZEDIT_CUDA_FUSED=1 timeout 180 "$BIN" --device cuda --model "$WORK/model" --steps "$STEPS" \
+    --quick --out "$WORK/zedit_fused.safetensors" > "$WORK/zedit_fused.log" 2>&1; then
+    grep -v '^STAGE ' "$WORK/zedit_fused.log" | sed 's/^/  [fused] /'
+    "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/diffusers.safetensors"
+    "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/zedit.safetensors"
+  else
+    echo "gpu_check: the fused run failed:"
+    tail -20 "$WORK/zedit_fused.log"
+  fi
+fi

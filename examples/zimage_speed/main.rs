@@ -4,7 +4,7 @@
 //! matches with its VRAM samples.
 //!
 //! Usage: zimage_speed [--device cuda] [--size 1024] [--steps 8] [--cap-tokens 128]
-//! [--dit-only] [--small] [--peak-tflops 989] [--model DIR [--out FILE]]
+//! [--dit-only] [--small] [--peak-tflops 989] [--model DIR [--quick] [--out FILE]]
 //!
 //! Without `--model` the weights are random and built in memory; with it, the pipeline loads the
 //! folder and runs one edit with the draws of `DIR/inputs.safetensors` (see scripts/gpu_check.sh).
@@ -27,6 +27,9 @@ struct Args {
     steps: usize,
     cap_tokens: usize,
     dit_only: bool,
+    /// With `--model`: only the DiT step and one edit (no text-encoder or VAE stage timings,
+    /// no warm-up edit; the step's warm-up warms the DiT).
+    quick: bool,
     /// A 2-layer, 256-wide DiT and a 3-layer encoder: checks the program on a CPU.
     small: bool,
     /// Dense bf16 peak of the card, for the floor (H100/H200 SXM: 989).
@@ -45,6 +48,7 @@ fn args() -> Args {
         steps: 8,
         cap_tokens: 128,
         dit_only: false,
+        quick: false,
         small: false,
         peak_tflops: 989.0,
         model: None,
@@ -59,6 +63,7 @@ fn args() -> Args {
             "--steps" => a.steps = val().parse().unwrap_or(8),
             "--cap-tokens" => a.cap_tokens = val().parse().unwrap_or(128),
             "--dit-only" => a.dit_only = true,
+            "--quick" => a.quick = true,
             "--small" => a.small = true,
             "--peak-tflops" => a.peak_tflops = val().parse().unwrap_or(989.0),
             "--model" => a.model = Some(PathBuf::from(val())),
