@@ -9,7 +9,7 @@ use std::path::Path;
 use zedit::engine::zimage::prompt::MAX_SEQUENCE_LENGTH;
 use zedit::engine::zimage::scheduler::Schedule;
 use zedit::engine::zimage::transformer::flops_per_call;
-use zedit::engine::zimage::{imageio, pipeline, Init, Job, Noise, Pipeline};
+use zedit::engine::zimage::{device, imageio, pipeline, Init, Job, Noise, Pipeline};
 use zedit::engine::Flow;
 
 pub fn run(a: &Args, dir: &Path, dev: &Device, dtype: DType) -> anyhow::Result<()> {
@@ -82,6 +82,15 @@ pub fn run(a: &Args, dir: &Path, dev: &Device, dtype: DType) -> anyhow::Result<(
     let (_, step_s) = stage("dit_step", &mut || {
         Ok(p.transformer().forward(&lat, t, &caption)?)
     })?;
+    if dev.is_cuda() && !device::tf32_requested() && !a.quick {
+        // The same step with the attention's f32 products on TF32 (ZEDIT_CUDA_TF32=1), then
+        // back to the default for the edits.
+        device::set_tf32(true);
+        stage("dit_step_tf32", &mut || {
+            Ok(p.transformer().forward(&lat, t, &caption)?)
+        })?;
+        device::set_tf32(false);
+    }
     if !a.quick {
         let z = lat.unsqueeze(0)?;
         stage("vae_decode", &mut || Ok(p.vae().decode(&z)?))?;

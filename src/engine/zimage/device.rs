@@ -48,6 +48,21 @@ fn metal() -> Result<(Device, DType), EngineError> {
     Ok((dev, DType::BF16))
 }
 
+/// Whether `ZEDIT_CUDA_TF32=1` asks for TF32 f32 matrix products on CUDA (see [`set_tf32`]).
+pub fn tf32_requested() -> bool {
+    std::env::var("ZEDIT_CUDA_TF32").is_ok_and(|v| v == "1")
+}
+
+/// Lets CUDA's f32 matrix products run on TF32 tensor cores (process-wide). On a CUDA pipeline
+/// (bf16 weights) the only f32 products are the DiT attention's: q·kᵀ of bf16 values, which
+/// TF32 holds exactly, still summed in f32; and P·v with P rounded to TF32 (10 mantissa bits), finer
+/// than the reference's bf16 P (7). Off unless asked for, as it has not yet run on a GPU.
+pub fn set_tf32(on: bool) {
+    #[cfg(feature = "cuda")]
+    candle_core::cuda_backend::set_gemm_reduced_precision_f32(on);
+    let _ = on;
+}
+
 /// Free and total bytes of a CUDA device's memory; None on other devices.
 pub fn memory_info(device: &Device) -> Option<(u64, u64)> {
     #[cfg(feature = "cuda")]

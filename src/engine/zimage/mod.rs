@@ -57,12 +57,19 @@ pub(crate) fn injected_fault() -> candle_core::Result<()> {
 /// `opts.gguf_exec` says, else `ZEDIT_GGUF_EXEC` (`qmatmul`, the default, or `dequant`; see
 /// [`transformer::QuantMode`]); the engine's id carries the choice into every step.
 ///
+/// `ZEDIT_CUDA_TF32=1` runs the attention's f32 products on TF32 tensor cores (see
+/// [`device::set_tf32`]); `ZEDIT_CUDA_FUSED=1` runs it through zedit's own kernels (see
+/// [`transformer::fused`]).
+///
 /// `ZEDIT_ZIMAGE_RELEASE_TEXT_ENCODER=1` drops the text encoder after each prompt encoding
 /// (saves its memory; a new prompt loads it again); the plan does so too when the card needs it.
 pub fn open(opts: &EngineOptions) -> Result<Box<dyn Engine>, EngineError> {
     let (device, dtype) = device::select(opts.device.as_deref())?;
     let dir = models::resolve(opts.model.as_deref())?;
     let quant = transformer::QuantMode::chosen(opts.gguf_exec).map_err(EngineError::BadInput)?;
+    if device.is_cuda() && device::tf32_requested() {
+        device::set_tf32(true);
+    }
     let plan = memory::for_device(&dir, &device, dtype, quant)?;
     let placement = plan.as_ref().map(|p| p.placement);
     let on_cpu = placement.is_some_and(|p| p.text_encoder_on_cpu());
