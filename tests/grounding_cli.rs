@@ -191,30 +191,7 @@ fn an_edit_with_words_records_its_text_mask_and_replays_on_new_images() {
         .to_luma8();
     assert_eq!(mask.dimensions(), (160, 104));
 
-    let out = zedit(root)
-        .args(["replay", "s", "--verify"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).contains("all outputs identical"));
-
-    let a = write_image(root, "a.png", &test_image(240, 156, 2));
-    let b = write_image(root, "b.png", &test_image(90, 60, 3));
-    let out_dir = root.join("out");
-    let out = zedit(root)
-        .args(["replay", "s", "--on"])
-        .arg(&a)
-        .arg(&b)
-        .arg("--out")
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        stdout_of(&out),
-        stderr_of(&out)
-    );
+    let out_dir = replay_verified_then_on_two_images(root);
     for (name, size) in [("a", (240, 156)), ("b", (90, 60))] {
         let m = image::open(out_dir.join(format!("{name}.mask1.png"))).unwrap();
         assert_eq!(

@@ -250,30 +250,7 @@ fn an_edit_with_points_records_its_mask_spec_and_replays() {
     }
     assert_ne!(src, done);
 
-    let out = zedit(root)
-        .args(["replay", "s", "--verify"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).contains("all outputs identical"));
-
-    let a = write_image(root, "a.png", &test_image(240, 156, 2));
-    let b = write_image(root, "b.png", &test_image(90, 60, 3));
-    let out_dir = root.join("out");
-    let out = zedit(root)
-        .args(["replay", "s", "--on"])
-        .arg(&a)
-        .arg(&b)
-        .arg("--out")
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        stdout_of(&out),
-        stderr_of(&out)
-    );
+    let out_dir = replay_verified_then_on_two_images(root);
     assert_eq!(image::open(out_dir.join("a.png")).unwrap().width(), 240);
     assert_eq!(image::open(out_dir.join("b.png")).unwrap().width(), 90);
     // One mask per new image, segmented on it at its own size.

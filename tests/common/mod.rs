@@ -213,6 +213,35 @@ pub fn steps_of(root: &Path, session: &str) -> Vec<serde_json::Value> {
     doc["steps"].as_array().cloned().unwrap_or_default()
 }
 
+/// Replays session `s` under `root` with `--verify` (its outputs must be identical), then on
+/// two new images of 240x156 and 90x60 into `root/out`, which it returns.
+pub fn replay_verified_then_on_two_images(root: &Path) -> PathBuf {
+    let out = zedit(root)
+        .args(["replay", "s", "--verify"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("all outputs identical"));
+    let a = write_image(root, "a.png", &test_image(240, 156, 2));
+    let b = write_image(root, "b.png", &test_image(90, 60, 3));
+    let out_dir = root.join("out");
+    let out = zedit(root)
+        .args(["replay", "s", "--on"])
+        .arg(&a)
+        .arg(&b)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+    out_dir
+}
+
 /// Polls `f` every 10 ms for up to 10 s.
 pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
