@@ -45,12 +45,12 @@ fn predict(
     .collect()
 }
 
-fn vote_pixel(lv: &Level, img: &[[f32; 3]], nnf: &Nnf, p: usize, sigma2: f32) -> [f32; 3] {
+/// Calls `f(s, k)` for every target patch covering pixel `p`: `s` is the source pixel its match
+/// puts on `p`, `k` the match's weight (1 for every match when `sigma2` is infinite).
+fn each_match(lv: &Level, nnf: &Nnf, p: usize, sigma2: f32, mut f: impl FnMut(isize, f32)) {
     let (w, h) = (lv.w as isize, lv.h as isize);
     let (x, y) = ((p % lv.w) as isize, (p / lv.w) as isize);
     let r = R as isize;
-    let mut acc = [0.0f32; 3];
-    let mut total = 0.0f32;
     for ey in -r..=r {
         let qy = y - ey;
         if qy < 0 || qy >= h {
@@ -72,11 +72,18 @@ fn vote_pixel(lv: &Level, img: &[[f32; 3]], nnf: &Nnf, p: usize, sigma2: f32) ->
             } else {
                 1.0
             };
-            let k = k * k;
-            add(&mut acc, img[s as usize], k);
-            total += k;
+            f(s, k * k);
         }
     }
+}
+
+fn vote_pixel(lv: &Level, img: &[[f32; 3]], nnf: &Nnf, p: usize, sigma2: f32) -> [f32; 3] {
+    let mut acc = [0.0f32; 3];
+    let mut total = 0.0f32;
+    each_match(lv, nnf, p, sigma2, |s, k| {
+        add(&mut acc, img[s as usize], k);
+        total += k;
+    });
     if total > 0.0 {
         [acc[0] / total, acc[1] / total, acc[2] / total]
     } else {
@@ -107,39 +114,20 @@ pub fn predict_diffs(
 
 fn diffs_pixel(lv: &Level, img: &[[f32; 3]], nnf: &Nnf, p: usize, sigma2: f32) -> [[f32; 3]; 4] {
     let (w, h) = (lv.w as isize, lv.h as isize);
-    let (x, y) = ((p % lv.w) as isize, (p / lv.w) as isize);
-    let r = R as isize;
     let mut acc = [[0.0f32; 3]; 4];
     let mut total = [0.0f32; 4];
-    for ey in -r..=r {
-        let qy = y - ey;
-        if qy < 0 || qy >= h {
-            continue;
-        }
-        for ex in -r..=r {
-            let qx = x - ex;
-            if qx < 0 || qx >= w {
+    each_match(lv, nnf, p, sigma2, |s, k| {
+        let (sx, sy) = (s % w, s / w);
+        for (d, &(dx, dy)) in DIRS.iter().enumerate() {
+            let (tx, ty) = (sx + dx, sy + dy);
+            if tx < 0 || ty < 0 || tx >= w || ty >= h {
                 continue;
             }
-            let q = (qy * w + qx) as usize;
-            if !lv.is_target[q] {
-                continue;
-            }
-            let s = nnf.src[q] as isize + ey * w + ex;
-            let (sx, sy) = (s % w, s / w);
-            let k = 1.0 / (1.0 + nnf.dist[q] / sigma2);
-            let k = k * k;
-            for (d, &(dx, dy)) in DIRS.iter().enumerate() {
-                let (tx, ty) = (sx + dx, sy + dy);
-                if tx < 0 || ty < 0 || tx >= w || ty >= h {
-                    continue;
-                }
-                let (a, b) = (img[s as usize], img[(ty * w + tx) as usize]);
-                add(&mut acc[d], [b[0] - a[0], b[1] - a[1], b[2] - a[2]], k);
-                total[d] += k;
-            }
+            let (a, b) = (img[s as usize], img[(ty * w + tx) as usize]);
+            add(&mut acc[d], [b[0] - a[0], b[1] - a[1], b[2] - a[2]], k);
+            total[d] += k;
         }
-    }
+    });
     std::array::from_fn(|d| {
         if total[d] > 0.0 {
             let t = total[d];
