@@ -89,6 +89,12 @@ pub fn encode_table(one: u32, len: usize) -> Vec<u8> {
     let thresholds: Vec<f64> = (0..255)
         .map(|v| srgb_to_linear((v as f64 + 0.5) / 255.0) * one as f64)
         .collect();
+    table_from_thresholds(&thresholds, len)
+}
+
+/// The byte of each index `0..len`: how many of the 255 ascending decision `thresholds` it
+/// has reached.
+pub fn table_from_thresholds(thresholds: &[f64], len: usize) -> Vec<u8> {
     let mut out = vec![255u8; len];
     let mut level = 0usize;
     for (i, slot) in out.iter_mut().enumerate() {

@@ -3,7 +3,7 @@
 
 use super::super::{EditRequest, EngineError};
 use super::light_words::plan_light;
-use super::num::{exp2, linear_table, pow, srgb_to_linear};
+use super::num::{exp2, linear_table, pow, srgb_to_linear, table_from_thresholds};
 use crate::core::{Rect, Region};
 use image::{GrayImage, RgbImage};
 
@@ -335,15 +335,7 @@ fn encode_with_shoulder(top: f64) -> Vec<u8> {
     let thresholds: Vec<f64> = (0..255)
         .map(|v| unshoulder(srgb_to_linear((v as f64 + 0.5) / 255.0)) * ONE as f64)
         .collect();
-    let mut out = vec![255u8; len];
-    let mut level = 0usize;
-    for (i, slot) in out.iter_mut().enumerate() {
-        while level < 255 && i as f64 >= thresholds[level] {
-            level += 1;
-        }
-        *slot = level as u8;
-    }
-    out
+    table_from_thresholds(&thresholds, len)
 }
 
 /// `out = out * m + orig * (1 - m)` per pixel, in exact integer arithmetic.
