@@ -284,6 +284,15 @@ fn attention_in_chunks(
     Tensor::cat(&outs, 1)
 }
 
+/// Every value of `t`, as f32 (for tests).
+#[cfg(test)]
+pub(super) fn f32_values(t: &Tensor) -> Vec<f32> {
+    t.to_dtype(DType::F32)
+        .and_then(|t| t.flatten_all())
+        .and_then(|t| t.to_vec1())
+        .expect("a tensor's values")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,16 +314,7 @@ mod tests {
 
     /// The same math in f64 on the CPU, from the bf16 values of the inputs.
     fn reference(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> Vec<f64> {
-        let f = |t: &Tensor| -> Vec<f64> {
-            let v: Vec<f32> = t
-                .to_dtype(DType::F32)
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
-                .unwrap();
-            v.into_iter().map(f64::from).collect()
-        };
+        let f = |t: &Tensor| -> Vec<f64> { f32_values(t).into_iter().map(f64::from).collect() };
         let (_, nh, s, d) = q.dims4().unwrap();
         let (q, k, v) = (f(q), f(k), f(v));
         let mut out = vec![0.0; nh * s * d];
@@ -344,14 +344,8 @@ mod tests {
         let want = reference(&q, &k, &v, scale);
         let err = |t: &Tensor| -> f64 {
             assert_eq!(t.dtype(), DType::BF16);
-            let got: Vec<f32> = t
-                .to_dtype(DType::F32)
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
-                .unwrap();
-            got.iter()
+            f32_values(t)
+                .iter()
                 .zip(&want)
                 .map(|(a, b)| (*a as f64 - b).abs())
                 .fold(0.0, f64::max)

@@ -3,7 +3,7 @@
 //! checked against the unfused path the engine runs everywhere else. It checks the algorithm;
 //! the CUDA code itself has not run here.
 
-use super::super::block::segmented_attention as unfused_attention;
+use super::super::block::{f32_values as values, segmented_attention as unfused_attention};
 use super::{KEY_TILE, SEGMENT_MULTIPLE};
 use candle_core::{DType, Device, Tensor};
 use half::bf16;
@@ -138,15 +138,6 @@ fn tensor(v: &[f32], shape: (usize, usize)) -> Tensor {
     Tensor::from_vec(v.to_vec(), shape, &Device::Cpu)
         .unwrap()
         .to_dtype(DType::BF16)
-        .unwrap()
-}
-
-fn values(t: &Tensor) -> Vec<f32> {
-    t.to_dtype(DType::F32)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1()
         .unwrap()
 }
 
