@@ -52,18 +52,8 @@ pub struct EditArgs {
     /// `target`: each planned step's mask found from its own target words and position
     #[arg(long, value_name = "target", value_parser = ["target"], conflicts_with_all = ["mask", "mask_rect", "mask_ellipse"])]
     pub mask_from: Option<String>,
-    /// Words-scoring model for --mask-text / --mask-from (default: chinese-clip-vit-b-16)
-    #[arg(long, value_name = "M")]
-    pub clip_model: Option<String>,
-    /// The similarity a candidate needs to match the words (default: the scoring model's)
-    #[arg(long, value_name = "S", allow_negative_numbers = true)]
-    pub min_score: Option<f32>,
-    /// The predicted IoU an automatic mask needs to be a candidate for the words (default 0.88)
-    #[arg(long, value_name = "S", allow_negative_numbers = true)]
-    pub min_iou: Option<f32>,
-    /// The stability score an automatic mask needs to be a candidate (default 0.95)
-    #[arg(long, value_name = "S", allow_negative_numbers = true)]
-    pub min_stability: Option<f32>,
+    #[command(flatten)]
+    pub words: super::segment_text::WordsArgs,
     /// Limit the change to this rectangle, x,y,w,h in pixels
     #[arg(long, value_name = "X,Y,W,H", value_parser = super::edit_inputs::parse_rect, conflicts_with = "mask_ellipse")]
     pub mask_rect: Option<Rect>,

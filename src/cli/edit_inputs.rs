@@ -123,13 +123,7 @@ pub(super) fn import_overlay(session: &Session, path: &Path) -> anyhow::Result<I
 }
 
 fn text_models(args: &EditArgs) -> super::segment_text::TextModels<'_> {
-    super::segment_text::TextModels {
-        sam: args.sam_model.as_deref(),
-        clip: args.clip_model.as_deref(),
-        min_score: args.min_score,
-        min_iou: args.min_iou,
-        min_stability: args.min_stability,
-    }
+    args.words.models(args.sam_model.as_deref())
 }
 
 /// `--mask-from target`: the planned step's mask from the words naming what it acts on (its

@@ -24,19 +24,8 @@ pub struct SegmentArgs {
     /// Segment Anything's automatic masks scored against them by Chinese-CLIP
     #[arg(long, value_name = "WORDS")]
     pub text: Option<String>,
-    /// Words-scoring model for --text: chinese-clip-vit-b-16 (default) or a folder with
-    /// config.json, vocab.txt and the weights
-    #[arg(long, value_name = "M")]
-    pub clip_model: Option<String>,
-    /// The similarity a candidate needs to match --text (default: the scoring model's)
-    #[arg(long, value_name = "S", allow_negative_numbers = true)]
-    pub min_score: Option<f32>,
-    /// The predicted IoU an automatic mask needs to be a candidate for the words (default 0.88)
-    #[arg(long, value_name = "S", allow_negative_numbers = true)]
-    pub min_iou: Option<f32>,
-    /// The stability score an automatic mask needs to be a candidate (default 0.95)
-    #[arg(long, value_name = "S", allow_negative_numbers = true)]
-    pub min_stability: Option<f32>,
+    #[command(flatten)]
+    pub words: super::segment_text::WordsArgs,
     /// Which candidate to take: 0 is the best (by predicted IoU; for --text by score)
     #[arg(long, default_value_t = 0)]
     pub candidate: u32,
@@ -147,13 +136,7 @@ pub fn run(args: SegmentArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         if !args.prompt.is_empty() {
             bail!("--text finds the mask from words; it cannot be combined with --point, --neg or --box");
         }
-        let models = super::segment_text::TextModels {
-            sam: args.model.as_deref(),
-            clip: args.clip_model.as_deref(),
-            min_score: args.min_score,
-            min_iou: args.min_iou,
-            min_stability: args.min_stability,
-        };
+        let models = args.words.models(args.model.as_deref());
         return super::segment_text::run(
             &session,
             &image,

@@ -19,6 +19,37 @@ pub struct TextModels<'a> {
     pub min_stability: Option<f32>,
 }
 
+/// The words-scoring options `zedit edit` and `zedit segment` share.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WordsArgs {
+    /// Words-scoring model for masks from words: chinese-clip-vit-b-16 (default) or a folder
+    /// with config.json, vocab.txt and the weights
+    #[arg(long, value_name = "M")]
+    pub clip_model: Option<String>,
+    /// The similarity a candidate needs to match the words (default: the scoring model's)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_score: Option<f32>,
+    /// The predicted IoU an automatic mask needs to be a candidate for the words (default 0.88)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_iou: Option<f32>,
+    /// The stability score an automatic mask needs to be a candidate (default 0.95)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub min_stability: Option<f32>,
+}
+
+impl WordsArgs {
+    /// These options with the segmentation model `sam`.
+    pub fn models<'a>(&'a self, sam: Option<&'a str>) -> TextModels<'a> {
+        TextModels {
+            sam,
+            clip: self.clip_model.as_deref(),
+            min_score: self.min_score,
+            min_iou: self.min_iou,
+            min_stability: self.min_stability,
+        }
+    }
+}
+
 /// The position words of a phrase, as the planner reads them.
 pub fn region_of(words: &str) -> Option<Region> {
     crate::plan::find_region(words)
