@@ -11,13 +11,17 @@
 #   5. last, zedit's DiT step and one edit again with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1,
 #      their first run on a GPU), with the deviation from diffusers and from the unfused run.
 # Env: SIZE (1024), STEPS (8), PYTHON (python3), ZEDIT_GPU_WORK (/tmp/zedit-gpu), FUSED (1; 0
-# skips the fused run, under a minute).
+# skips the fused run, under a minute). A rehearsal of the script on a CPU, before spending GPU
+# time: DEVICE=cpu MODEL=DIR (a tiny model folder with inputs.safetensors, e.g. made with
+# `gpu_reference.py inputs DIR 64`) ZEDIT_GPU_BIN=target/release/examples/zimage_speed FUSED=0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE="${SIZE:-1024}"
 STEPS="${STEPS:-8}"
 PY="${PYTHON:-python3}"
 WORK="${ZEDIT_GPU_WORK:-/tmp/zedit-gpu}"
+DEVICE="${DEVICE:-cuda}"
+MODEL="${MODEL:-$WORK/model}"
 mkdir -p "$WORK"
 # The bundle travels compressed (the working tree and it share 64 MiB): unpack it here.
 "$PY" - "$WORK" <<'EOF'
@@ -30,7 +34,9 @@ with tarfile.open("gpu-bundle/diffusers.tar.xz") as t:
     t.extractall(f"{work}/diffusers-wheel", filter="data")
 EOF
 BIN="${ZEDIT_GPU_BIN:-$WORK/zimage_speed}"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+if [ "$DEVICE" = cuda ]; then
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+fi
 
 # The machine's CUDA 13 libraries: a system toolkit, or the NVIDIA wheels next to torch.
 for d in /usr/local/cuda/lib64 /usr/local/cuda-13*/lib64 \
@@ -47,21 +53,25 @@ if ! "$PY" -c 'import diffusers' 2>/dev/null; then
 fi
 
 # VRAM sampler: unix ms and MiB in use on GPU 0, every ~100 ms.
-(while :; do
-  echo "$(date +%s%3N) $(nvidia-smi --id=0 --query-gpu=memory.used --format=csv,noheader,nounits)"
-  sleep 0.05
-done) > "$WORK/vram.txt" &
-SAMPLER=$!
-trap 'kill $SAMPLER 2>/dev/null || true' EXIT
+: > "$WORK/vram.txt"
+if [ "$DEVICE" = cuda ]; then
+  (while :; do
+    echo "$(date +%s%3N) $(nvidia-smi --id=0 --query-gpu=memory.used --format=csv,noheader,nounits)"
+    sleep 0.05
+  done) > "$WORK/vram.txt" &
+  SAMPLER=$!
+  trap 'kill $SAMPLER 2>/dev/null || true' EXIT
+fi
+export ZEDIT_REF_DEVICE="$DEVICE"
 
-if [ ! -f "$WORK/model/inputs.safetensors" ]; then
-  timeout 240 "$PY" scripts/gpu_reference.py make "$WORK/model" "$SIZE"
+if [ ! -f "$MODEL/inputs.safetensors" ]; then
+  timeout 240 "$PY" scripts/gpu_reference.py make "$MODEL" "$SIZE"
 fi
 echo "== zedit"
-timeout 240 "$BIN" --device cuda --model "$WORK/model" --steps "$STEPS" \
+timeout 240 "$BIN" --device "$DEVICE" --model "$MODEL" --steps "$STEPS" \
   --out "$WORK/zedit.safetensors" | tee "$WORK/zedit.log"
 echo "== diffusers"
-timeout 240 "$PY" scripts/gpu_reference.py run "$WORK/model" "$STEPS" "$WORK/diffusers.safetensors" \
+timeout 240 "$PY" scripts/gpu_reference.py run "$MODEL" "$STEPS" "$WORK/diffusers.safetensors" \
   | tee "$WORK/diffusers.log"
 echo "== comparison"
 "$PY" scripts/gpu_reference.py compare "$WORK/zedit.safetensors" "$WORK/diffusers.safetensors"
@@ -81,7 +91,7 @@ EOF
 # one edit with the fused kernels (their first run on a GPU), and the deviations.
 if [ "${FUSED:-1}" = 1 ]; then
   echo "== zedit with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1: norm + RoPE, flash attention)"
-  if ZEDIT_CUDA_FUSED=1 timeout 180 "$BIN" --device cuda --model "$WORK/model" --steps "$STEPS" \
+  if ZEDIT_CUDA_FUSED=1 timeout 180 "$BIN" --device "$DEVICE" --model "$MODEL" --steps "$STEPS" \
     --quick --out "$WORK/zedit_fused.safetensors" > "$WORK/zedit_fused.log" 2>&1; then
     grep -v '^STAGE ' "$WORK/zedit_fused.log" | sed 's/^/  [fused] /'
     "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/diffusers.safetensors"
