@@ -90,8 +90,9 @@ EOF
 # Last, so that everything above is printed even if this run is cut short: the DiT step and
 # one edit with the fused kernels (their first run on a GPU), and the deviations.
 if [ "${FUSED:-1}" = 1 ]; then
-  echo "== zedit with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1: norm + RoPE, flash attention)"
-  if ZEDIT_CUDA_FUSED=1 timeout 180 "$BIN" --device "$DEVICE" --model "$MODEL" --steps "$STEPS" \
+  echo "== zedit with its fused CUDA kernels (norm + RoPE, flash attention; ZEDIT_CUDA_FUSED=check"
+  echo "   also compares the first blocks of the warm-up step with the unfused attention)"
+  if ZEDIT_CUDA_FUSED=check timeout 180 "$BIN" --device "$DEVICE" --model "$MODEL" --steps "$STEPS" \
     --quick --out "$WORK/zedit_fused.safetensors" > "$WORK/zedit_fused.log" 2>&1; then
     grep -v '^STAGE ' "$WORK/zedit_fused.log" | sed 's/^/  [fused] /'
     "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/diffusers.safetensors"

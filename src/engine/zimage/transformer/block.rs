@@ -176,11 +176,29 @@ impl Block {
             .as_ref()
             .filter(|_| fused::applies([&yq, &yk, &yv], hd, segments))
         {
-            let (yq, yk, yv) = (&yq, &yk, &yv);
             let (nq, nk) = (&self.norm_q, &self.norm_k);
-            let o = fused::attention(yq, yk, yv, nq, nk, cs, nh, segments, scale)?;
+            let o = fused::attention(&yq, &yk, &yv, nq, nk, cs, nh, segments, scale)?;
+            if fused::should_check(segments) {
+                let want = self.unfused_attention([yq, yk, yv], rot, segments, scale)?;
+                fused::report(&o, &want, s, segments)?;
+            }
             return self.to_out.forward(&o);
         }
+        let o = self.unfused_attention([yq, yk, yv], rot, segments, scale)?;
+        self.to_out.forward(&o)
+    }
+
+    /// Attention from the q/k/v products [S, H·D] through candle's ops: per-head norm, RoPE,
+    /// softmax in f32 within each sequence → [S, H·D], before the output projection.
+    fn unfused_attention(
+        &self,
+        [yq, yk, yv]: [Tensor; 3],
+        rot: &Rotary,
+        segments: &[usize],
+        scale: f64,
+    ) -> CResult<Tensor> {
+        let s = yq.dim(0)?;
+        let (nh, hd) = (self.heads, self.head_dim);
         // Per-head RMSNorm (eps fixed at 1e-5 in the reference) before RoPE.
         let heads = |t: Tensor, norm: Option<&Tensor>| -> CResult<Tensor> {
             let t = t.contiguous()?.reshape((s, nh, hd))?;
@@ -192,7 +210,7 @@ impl Block {
         };
         // RoPE runs in f32 (tables are f32) as the reference's complex64 product does, then
         // returns to the model dtype, as the reference's `type_as` does.
-        let dt = h.dtype();
+        let dt = yq.dtype();
         let rotate = |t: Tensor| -> CResult<Tensor> {
             let t = t.to_dtype(DType::F32)?;
             candle_nn::rotary_emb::rope_i(&t, &rot.cos, &rot.sin)?.to_dtype(dt)
@@ -201,8 +219,7 @@ impl Block {
         let k = rotate(heads(yk, Some(&self.norm_k))?)?;
         let v = heads(yv, None)?;
         let o = segmented_attention(&q, &k, &v, scale, segments)?;
-        let o = o.squeeze(0)?.transpose(0, 1)?.reshape((s, nh * hd))?;
-        self.to_out.forward(&o)
+        o.squeeze(0)?.transpose(0, 1)?.reshape((s, nh * hd))
     }
 }
 

@@ -1,11 +1,12 @@
 //! The DiT attention through zedit's fused CUDA kernels (fused.cu): per-head RMSNorm + RoPE
 //! written straight in the attention's layout, then flash attention over the stacked
-//! sequences, with no transposes and no S×S scores in memory. Off unless `ZEDIT_CUDA_FUSED=1`,
-//! because these kernels have not yet run on a GPU; fused_tests.rs holds a CPU model of their
-//! math, checked against the unfused path.
+//! sequences, with no transposes and no S×S scores in memory. Off unless `ZEDIT_CUDA_FUSED=1`
+//! (or `check`, which also compares each with the unfused path), because these kernels have not
+//! yet run on a GPU; fused_tests.rs holds a CPU model of their math, checked against the
+//! unfused path.
 
 use candle_core::{DType, Result as CResult, Tensor};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The head width the kernels are written for (Z-Image's 3840 / 30).
 pub const HEAD_DIM: usize = 128;
@@ -16,10 +17,51 @@ pub const MAX_SEGMENTS: usize = 4;
 /// Keys per tile in the attention kernel (its online softmax rescales once per tile).
 pub const KEY_TILE: usize = 64;
 
-/// Whether `ZEDIT_CUDA_FUSED=1` asks for the fused kernels (read once).
+/// `ZEDIT_CUDA_FUSED`, read once: 1 runs the fused kernels, `check` also runs the unfused path
+/// beside them and reports how far apart they are (see [`report`]).
+fn setting() -> &'static str {
+    static SETTING: OnceLock<String> = OnceLock::new();
+    SETTING.get_or_init(|| std::env::var("ZEDIT_CUDA_FUSED").unwrap_or_default())
+}
+
+/// Whether the fused kernels are asked for (`ZEDIT_CUDA_FUSED=1` or `check`).
 pub fn enabled() -> bool {
-    static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var("ZEDIT_CUDA_FUSED").is_ok_and(|v| v == "1"))
+    matches!(setting(), "1" | "check")
+}
+
+/// Whether this fused attention over `segments` is to be compared with the unfused one: with
+/// `ZEDIT_CUDA_FUSED=check`, the first three calls of each sequence layout (a step's first
+/// blocks), so later calls and timings run the fused path alone.
+pub fn should_check(segments: &[usize]) -> bool {
+    static SEEN: Mutex<Vec<(Vec<usize>, usize)>> = Mutex::new(Vec::new());
+    if setting() != "check" {
+        return false;
+    }
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    let i = match seen.iter().position(|(k, _)| k == segments) {
+        Some(i) => i,
+        None => {
+            seen.push((segments.to_vec(), 0));
+            seen.len() - 1
+        }
+    };
+    seen[i].1 += 1;
+    seen[i].1 <= 3
+}
+
+/// Writes to stderr how far the fused attention `got` is from the unfused `want` (both
+/// [S, H·128]).
+pub fn report(got: &Tensor, want: &Tensor, rows: usize, segments: &[usize]) -> CResult<()> {
+    let f32s = |t: &Tensor| t.to_dtype(DType::F32);
+    let diff = (f32s(got)? - f32s(want)?)?.abs()?;
+    let max = diff.max_all()?.to_scalar::<f32>()?;
+    let mean = diff.mean_all()?.to_scalar::<f32>()?;
+    let scale = f32s(want)?.abs()?.max_all()?.to_scalar::<f32>()?;
+    eprintln!(
+        "fused attention check, {rows} rows in sequences {segments:?}: max|diff| {max:.3e}, \
+         mean {mean:.3e}, against values up to {scale:.3}"
+    );
+    Ok(())
 }
 
 /// Whether the fused path runs for q, k, v with heads of `head_dim` over `segments`: asked
