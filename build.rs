@@ -1,6 +1,8 @@
 //! Build script: with the `cuda` feature, compiles zedit's own CUDA kernels
 //! (src/engine/zimage/transformer/fused.cu) to PTX with nvcc, for the compute capability in
-//! CUDA_COMPUTE_CAP (default 80; they need 80 or newer), as candle's kernels are built.
+//! CUDA_COMPUTE_CAP (default 80; they need 80 or newer), as candle's kernels are built, then
+//! assembles that PTX with ptxas so that a malformed inline `mma`/`ldmatrix` fails the build
+//! rather than the first module load on a GPU.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -34,5 +36,26 @@ fn main() {
         Ok(s) if s.success() => {}
         Ok(s) => panic!("{nvcc} failed on {SOURCE} ({s})"),
         Err(e) => panic!("cannot run {nvcc} for {SOURCE}: {e}; set NVCC or CUDA_HOME"),
+    }
+    // ptxas sits next to nvcc; the cubin is discarded (the driver JITs the PTX at load time).
+    let ptxas = PathBuf::from(&nvcc).with_file_name("ptxas");
+    let ptxas = if ptxas.is_file() {
+        ptxas
+    } else {
+        PathBuf::from("ptxas")
+    };
+    let status = Command::new(&ptxas)
+        .arg(format!("-arch=sm_{cap}"))
+        .arg(&out)
+        .arg("-o")
+        .arg(out.with_extension("cubin"))
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => panic!("{} rejects the PTX of {SOURCE} ({s})", ptxas.display()),
+        Err(e) => println!(
+            "cargo:warning=PTX of {SOURCE} not assembled ({} not run: {e})",
+            ptxas.display()
+        ),
     }
 }

@@ -8,7 +8,10 @@
 #   3. diffusers' ZImageImg2ImgPipeline on the same folder with the same draws (from the diffusers
 #      wheel's files in gpu-bundle/diffusers.tar.xz when diffusers is not installed): the same figures;
 #   4. the bf16 deviation between the two decoded images;
-#   5. last, zedit's DiT step and one edit again with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1,
+#   5. the VAE alone (encode, decode) with candle's im2col convolutions, with cuDNN's (the
+#      --features cudnn binary, libcudnn from the machine's torch wheels) and in diffusers, and
+#      the deviations between the three round-trip images;
+#   6. last, zedit's DiT step and one edit again with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1,
 #      their first run on a GPU), with the deviation from diffusers and from the unfused run.
 # Env: SIZE (1024), STEPS (8), PYTHON (python3), ZEDIT_GPU_WORK (/tmp/zedit-gpu), FUSED (1; 0
 # skips the fused run, under a minute). A rehearsal of the script on a CPU, before spending GPU
@@ -25,15 +28,17 @@ MODEL="${MODEL:-$WORK/model}"
 mkdir -p "$WORK"
 # The bundle travels compressed (the working tree and it share 64 MiB): unpack it here.
 "$PY" - "$WORK" <<'EOF'
-import lzma, os, shutil, sys, tarfile
+import os, sys, tarfile
 work = sys.argv[1]
-with lzma.open("gpu-bundle/zimage_speed.xz") as src, open(f"{work}/zimage_speed", "wb") as dst:
-    shutil.copyfileobj(src, dst)
-os.chmod(f"{work}/zimage_speed", 0o755)
+with tarfile.open("gpu-bundle/zimage_speed.tar.xz") as t:
+    t.extractall(work, filter="data")
+for name in ("zimage_speed", "zimage_speed_cudnn"):
+    os.chmod(f"{work}/{name}", 0o755)
 with tarfile.open("gpu-bundle/diffusers.tar.xz") as t:
     t.extractall(f"{work}/diffusers-wheel", filter="data")
 EOF
 BIN="${ZEDIT_GPU_BIN:-$WORK/zimage_speed}"
+BIN_CUDNN="${ZEDIT_GPU_BIN_CUDNN:-$WORK/zimage_speed_cudnn}"
 if [ "$DEVICE" = cuda ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 fi
@@ -86,6 +91,34 @@ for name, start, end in stages:
 if samples:
     print(f"  device memory in use when sampling began: {samples[0][1] / 1024:.2f} GiB")
 EOF
+
+echo "== zedit VAE: candle's im2col + GEMM convolutions, cuDNN's, diffusers'"
+timeout 90 "$BIN" --device "$DEVICE" --model "$MODEL" --vae-only \
+  --out "$WORK/vae_im2col.safetensors" | grep -v '^STAGE ' || echo "gpu_check: the VAE run failed"
+# libcudnn.so.9 (and the engine libraries it opens from its own folder): the machine's torch
+# wheels, or a system copy that the loader finds by itself.
+CUDNN_LIB="$("$PY" -c '
+import glob, os, sys
+for p in sys.path:
+    for pattern in ("nvidia/cudnn/lib", "nvidia/*/lib", "torch/lib"):
+        for d in glob.glob(os.path.join(p, pattern)):
+            if glob.glob(os.path.join(d, "libcudnn.so.9*")):
+                sys.exit(print(d))
+' 2>/dev/null || true)"
+if [ "$DEVICE" = cuda ] && [ -x "$BIN_CUDNN" ]; then
+  echo "  libcudnn from ${CUDNN_LIB:-the default library paths}"
+  LD_LIBRARY_PATH="${CUDNN_LIB:+$CUDNN_LIB:}$LD_LIBRARY_PATH" timeout 90 "$BIN_CUDNN" \
+    --device "$DEVICE" --model "$MODEL" --vae-only --out "$WORK/vae_cudnn.safetensors" 2>&1 |
+    grep -v '^STAGE ' || echo "gpu_check: the cuDNN VAE run failed"
+fi
+timeout 90 "$PY" scripts/gpu_reference.py vae "$MODEL" "$WORK/vae_diffusers.safetensors" ||
+  echo "gpu_check: diffusers' VAE run failed"
+for pair in "im2col diffusers" "cudnn diffusers" "cudnn im2col"; do
+  set -- $pair
+  if [ -f "$WORK/vae_$1.safetensors" ] && [ -f "$WORK/vae_$2.safetensors" ]; then
+    "$PY" scripts/gpu_reference.py compare "$WORK/vae_$1.safetensors" "$WORK/vae_$2.safetensors"
+  fi
+done
 
 # Last, so that everything above is printed even if this run is cut short: the DiT step and
 # one edit with the fused kernels (their first run on a GPU), and the deviations.

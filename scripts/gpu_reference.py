@@ -9,6 +9,9 @@
                        strength 1.0, guidance 0) with exactly those draws, once to warm up and once
                        timed; prints seconds per stage, seconds per edit and peak VRAM per stage,
                        and writes the decoded image [1, 3, H, W] to OUT.
+  vae DIR OUT          the VAE alone (AutoencoderKL of DIR/vae): encodes the input image, decodes
+                       the posterior mean, each timed after a warm-up; writes the image to OUT
+                       (zimage_speed --vae-only does the same).
   inputs DIR SIZE      writes only DIR/inputs.safetensors (for a model folder that exists).
   compare A B          prints the deviation between two decoded images (zedit's and diffusers').
 
@@ -197,6 +200,30 @@ def run(folder, steps, out):
     save_file(dict(image=result.float().cpu().contiguous()), out)
 
 
+def vae_round_trip(folder, out):
+    from diffusers import AutoencoderKL
+
+    vae = AutoencoderKL.from_pretrained(os.path.join(folder, "vae"), torch_dtype=DTYPE).to(DEVICE)
+    inputs = load_file(os.path.join(folder, "inputs.safetensors"))
+    image = (inputs["pixels"].float() / 255.0 * 2.0 - 1.0).to(DEVICE, DTYPE)
+    with torch.no_grad():
+        for label in ("warm-up", "timed"):
+            sync()
+            reset_peak()
+            t0 = time.perf_counter()
+            mean = vae.encode(image).latent_dist.mean
+            sync()
+            enc = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            decoded = vae.decode(mean).sample
+            sync()
+            dec = time.perf_counter() - t0
+    print(f"diffusers VAE: encode {enc * 1e3:.1f} ms + decode {dec * 1e3:.1f} ms = "
+          f"{(enc + dec) * 1e3:.1f} ms, peak VRAM {peak() / 2**30:.2f} GiB")
+    unit = (decoded.float() / 2 + 0.5).clamp(0, 1)
+    save_file(dict(image=unit.cpu().contiguous()), out)
+
+
 def compare(a, b):
     x = load_file(a)["image"].double()
     y = load_file(b)["image"].double()
@@ -219,6 +246,8 @@ if __name__ == "__main__":
         write_inputs(sys.argv[2], int(sys.argv[3]))
     elif cmd == "run":
         run(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif cmd == "vae":
+        vae_round_trip(sys.argv[2], sys.argv[3])
     elif cmd == "compare":
         compare(sys.argv[2], sys.argv[3])
     else:

@@ -4,12 +4,13 @@
 //! matches with its VRAM samples.
 //!
 //! Usage: zimage_speed [--device cuda] [--size 1024] [--steps 8] [--cap-tokens 128]
-//! [--dit-only] [--small] [--peak-tflops 989] [--model DIR [--quick] [--out FILE]]
+//! [--dit-only] [--small] [--peak-tflops 989] [--model DIR [--quick | --vae-only] [--out FILE]]
 //!
 //! Without `--model` the weights are random and built in memory; with it, the pipeline loads the
 //! folder and runs one edit with the draws of `DIR/inputs.safetensors` (see scripts/gpu_check.sh).
 
 mod model;
+mod vae_only;
 
 use candle_core::{Device, Tensor};
 use std::path::PathBuf;
@@ -30,6 +31,8 @@ struct Args {
     /// With `--model`: only the DiT step and one edit (no text-encoder or VAE stage timings,
     /// no warm-up edit; the step's warm-up warms the DiT).
     quick: bool,
+    /// With `--model`: only the VAE (see vae_only.rs).
+    vae_only: bool,
     /// A 2-layer, 256-wide DiT and a 3-layer encoder: checks the program on a CPU.
     small: bool,
     /// Dense bf16 peak of the card, for the floor (H100/H200 SXM: 989).
@@ -49,6 +52,7 @@ fn args() -> Args {
         cap_tokens: 128,
         dit_only: false,
         quick: false,
+        vae_only: false,
         small: false,
         peak_tflops: 989.0,
         model: None,
@@ -64,6 +68,7 @@ fn args() -> Args {
             "--cap-tokens" => a.cap_tokens = val().parse().unwrap_or(128),
             "--dit-only" => a.dit_only = true,
             "--quick" => a.quick = true,
+            "--vae-only" => a.vae_only = true,
             "--small" => a.small = true,
             "--peak-tflops" => a.peak_tflops = val().parse().unwrap_or(989.0),
             "--model" => a.model = Some(PathBuf::from(val())),
@@ -131,6 +136,10 @@ fn main() -> anyhow::Result<()> {
     let a = args();
     let (dev, dtype) = device::select(Some(&a.device))?;
     if let Some(dir) = &a.model {
+        if a.vae_only {
+            println!("device {dev:?}, dtype {dtype:?}");
+            return vae_only::run(&a, dir, &dev, dtype);
+        }
         println!("device {dev:?}, dtype {dtype:?}, {} steps", a.steps);
         return model::run(&a, dir, &dev, dtype);
     }

@@ -5,6 +5,7 @@
 
 use super::{mark, timed, Args, PROMPT};
 use candle_core::{DType, Device, Tensor};
+use std::collections::HashMap;
 use std::path::Path;
 use zedit::engine::zimage::prompt::MAX_SEQUENCE_LENGTH;
 use zedit::engine::zimage::scheduler::Schedule;
@@ -17,24 +18,13 @@ pub fn run(a: &Args, dir: &Path, dev: &Device, dtype: DType) -> anyhow::Result<(
         timed(dev, || Ok(Pipeline::load(dir, dev, dtype)?))
     })?;
     println!("pipeline loaded from {} in {load_s:.1}s", dir.display());
-    let inputs = candle_core::safetensors::load(dir.join("inputs.safetensors"), &Device::Cpu)?;
+    let (inputs, image, size) = input_image(dir, dev)?;
     let get = |k: &str| {
         inputs
             .get(k)
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("inputs.safetensors has no tensor {k}"))
     };
-    let px = get("pixels")?;
-    let (_, _, h, w) = px.dims4()?;
-    let hwc: Vec<u8> = px
-        .squeeze(0)?
-        .permute((1, 2, 0))?
-        .flatten_all()?
-        .to_vec1()?;
-    let img = image::RgbImage::from_raw(w as u32, h as u32, hwc)
-        .ok_or_else(|| anyhow::anyhow!("pixels tensor has the wrong size"))?;
-    let size = imageio::model_size(img.width(), img.height())?;
-    let image = imageio::image_tensor(&img, size, dev)?;
     let job = Job {
         prompt: PROMPT.into(),
         negative_prompt: None,
@@ -55,12 +45,7 @@ pub fn run(a: &Args, dir: &Path, dev: &Device, dtype: DType) -> anyhow::Result<(
 
     // Per stage, each after one warm-up call.
     let ids = p.tokenizer().ids(PROMPT, MAX_SEQUENCE_LENGTH)?;
-    let stage = |name: &str, f: &mut dyn FnMut() -> anyhow::Result<Tensor>| {
-        f()?;
-        let (t, s) = mark(name, || timed(dev, &mut *f))?;
-        println!("  zedit {name:14} {:8.1} ms", s * 1000.0);
-        Ok::<_, anyhow::Error>((t, s))
-    };
+    let stage = |name: &str, f: &mut dyn FnMut() -> anyhow::Result<Tensor>| stage(dev, name, f);
     let (cap, te_s) = if a.quick {
         (p.text_encoder()?.encode(&ids)?, 0.0)
     } else {
@@ -130,9 +115,49 @@ pub fn run(a: &Args, dir: &Path, dev: &Device, dtype: DType) -> anyhow::Result<(
         out = Some(o);
     }
     if let (Some(o), Some(path)) = (out, &a.out) {
-        let img = pipeline::unit_image(&o.decoded)?.unsqueeze(0)?;
-        candle_core::safetensors::save(&[("image", img)].into_iter().collect(), path)?;
-        println!("decoded image written to {path}");
+        save_decoded(&o.decoded, path)?;
     }
+    Ok(())
+}
+
+/// The tensors of `DIR/inputs.safetensors` by name (the GPU check's draws).
+pub type Draws = HashMap<String, Tensor>;
+
+/// `DIR/inputs.safetensors` and its `pixels` as the pipeline's image tensor at the model size.
+pub fn input_image(dir: &Path, dev: &Device) -> anyhow::Result<(Draws, Tensor, (u32, u32))> {
+    let inputs = candle_core::safetensors::load(dir.join("inputs.safetensors"), &Device::Cpu)?;
+    let px = inputs
+        .get("pixels")
+        .ok_or_else(|| anyhow::anyhow!("inputs.safetensors has no tensor pixels"))?;
+    let (_, _, h, w) = px.dims4()?;
+    let hwc: Vec<u8> = px
+        .squeeze(0)?
+        .permute((1, 2, 0))?
+        .flatten_all()?
+        .to_vec1()?;
+    let img = image::RgbImage::from_raw(w as u32, h as u32, hwc)
+        .ok_or_else(|| anyhow::anyhow!("pixels tensor has the wrong size"))?;
+    let size = imageio::model_size(img.width(), img.height())?;
+    let image = imageio::image_tensor(&img, size, dev)?;
+    Ok((inputs, image, size))
+}
+
+/// One stage: a warm-up call, then a timed one between `STAGE` markers.
+pub fn stage(
+    dev: &Device,
+    name: &str,
+    f: &mut dyn FnMut() -> anyhow::Result<Tensor>,
+) -> anyhow::Result<(Tensor, f64)> {
+    f()?;
+    let (t, s) = mark(name, || timed(dev, &mut *f))?;
+    println!("  zedit {name:14} {:8.1} ms", s * 1000.0);
+    Ok((t, s))
+}
+
+/// Writes a decoded image ([1, 3, H, W] in about [−1, 1]) as the `image` tensor of `path`.
+pub fn save_decoded(decoded: &Tensor, path: &str) -> anyhow::Result<()> {
+    let img = pipeline::unit_image(decoded)?.unsqueeze(0)?;
+    candle_core::safetensors::save(&[("image", img)].into_iter().collect(), path)?;
+    println!("decoded image written to {path}");
     Ok(())
 }

@@ -41,7 +41,9 @@ extern "C" __global__ void zimage_qk_norm_rope(const bf16* __restrict__ x, int x
     ss += v[i] * v[i];
   }
   ss = warp_sum(ss);
-  const float scale = rsqrtf(ss / HD + eps);
+  // 1/sqrt as two exact operations, as candle's sqrt and recip kernels in the unfused path
+  // (rsqrtf may differ from it by 2 ulp).
+  const float scale = 1.0f / sqrtf(ss / HD + eps);
   for (int i = 0; i < 4; ++i) {
     const float normed = __bfloat162float(__float2bfloat16(scale * v[i]));
     v[i] = __bfloat162float(__float2bfloat16(normed * __bfloat162float(w[4 * lane + i])));
