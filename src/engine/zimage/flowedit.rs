@@ -79,6 +79,10 @@ impl Pipeline {
         let mut z = x_src.clone();
         // The plain-sampling tail: its latents and the noise it started from.
         let mut tail: Option<(Tensor, Tensor)> = None;
+        let model_ts: Vec<f32> = (first..n)
+            .map(|i| Schedule::model_t(schedule.timesteps[i]))
+            .collect();
+        self.transformer().prepare_timesteps(&model_ts)?;
         for i in first..n {
             let (s, s_next) = (schedule.sigmas[i], schedule.sigmas[i + 1]);
             let t = Schedule::model_t(schedule.timesteps[i]);

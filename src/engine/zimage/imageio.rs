@@ -6,8 +6,12 @@
 //! is resized back to the caller's original size by [`restore_size`].
 
 use super::EngineError;
+
+fn err(e: candle_core::Error) -> EngineError {
+    super::candle_error("decoded image", e)
+}
 use crate::resample::{resize, Filter};
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
 
@@ -98,6 +102,29 @@ pub fn restore_size(img: RgbImage, size: (u32, u32)) -> RgbImage {
     } else {
         image::imageops::resize(&img, size.0, size.1, FilterType::Lanczos3)
     }
+}
+
+/// clamp(x/2 + 0.5, 0, 1) of a decoder output [1, 3, H, W], as [3, H, W] f32 on the CPU.
+pub fn unit_image(decoded: &Tensor) -> Result<Tensor, EngineError> {
+    ((decoded.to_dtype(DType::F32).map_err(err)? / 2.0).map_err(err)? + 0.5)
+        .and_then(|t| t.clamp(0f32, 1f32))
+        .and_then(|t| t.squeeze(0))
+        .and_then(|t| t.to_device(&Device::Cpu))
+        .map_err(err)
+}
+
+/// A decoder output as an RGB image of u8 = round(255·clamp(x/2 + 0.5, 0, 1)).
+pub fn decoded_rgb(decoded: &Tensor) -> Result<RgbImage, EngineError> {
+    let img = unit_image(decoded)?;
+    let (_, h, w) = img.dims3().map_err(err)?;
+    let v: Vec<f32> = img
+        .permute((1, 2, 0))
+        .and_then(|t| t.flatten_all())
+        .and_then(|t| t.to_vec1())
+        .map_err(err)?;
+    let bytes = v.iter().map(|x| (x * 255.0).round() as u8).collect();
+    RgbImage::from_raw(w as u32, h as u32, bytes)
+        .ok_or_else(|| EngineError::Internal("decoded image has the wrong size".into()))
 }
 
 #[cfg(test)]

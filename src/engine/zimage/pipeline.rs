@@ -15,6 +15,8 @@ use crate::engine::Flow;
 use candle_core::{DType, Device, Tensor};
 use std::path::{Path, PathBuf};
 
+pub use super::imageio::unit_image;
+
 pub(super) fn err(e: candle_core::Error) -> EngineError {
     crate::engine::zimage::candle_error("pipeline", e)
 }
@@ -68,26 +70,8 @@ pub struct Output {
 impl Output {
     /// clamp(decoded/2 + 0.5, 0, 1) as an RGB image of u8 = round(255·x).
     pub fn to_rgb(&self) -> Result<image::RgbImage, EngineError> {
-        let img = unit_image(&self.decoded)?;
-        let (_, h, w) = img.dims3().map_err(err)?;
-        let v: Vec<f32> = img
-            .permute((1, 2, 0))
-            .and_then(|t| t.flatten_all())
-            .and_then(|t| t.to_vec1())
-            .map_err(err)?;
-        let bytes = v.iter().map(|x| (x * 255.0).round() as u8).collect();
-        image::RgbImage::from_raw(w as u32, h as u32, bytes)
-            .ok_or_else(|| EngineError::Internal("decoded image has the wrong size".into()))
+        super::imageio::decoded_rgb(&self.decoded)
     }
-}
-
-/// clamp(x/2 + 0.5, 0, 1), as [3, H, W] f32 on the CPU.
-pub fn unit_image(decoded: &Tensor) -> Result<Tensor, EngineError> {
-    ((decoded.to_dtype(DType::F32).map_err(err)? / 2.0).map_err(err)? + 0.5)
-        .and_then(|t| t.clamp(0f32, 1f32))
-        .and_then(|t| t.squeeze(0))
-        .and_then(|t| t.to_device(&Device::Cpu))
-        .map_err(err)
 }
 
 /// The loaded Z-Image pipeline.
@@ -249,10 +233,15 @@ impl Pipeline {
         let mut rng = NoiseSource::new(&job.noise);
         let (schedule, mut x, blend) = self.initial_latents(job, &mut rng)?;
         let total = schedule.run_len();
-        for (i, &ts) in schedule.run_timesteps().iter().enumerate() {
+        let model_ts: Vec<f32> = schedule
+            .run_timesteps()
+            .iter()
+            .map(|&ts| Schedule::model_t(ts))
+            .collect();
+        self.transformer.prepare_timesteps(&model_ts)?;
+        for (i, &t) in model_ts.iter().enumerate() {
             super::injected_fault().map_err(err)?;
             let k = schedule.t_start + i;
-            let t = Schedule::model_t(ts);
             let v = self.velocity(&x, t, job, &pos_cap, neg_cap.as_ref())?;
             let dt = schedule.sigmas[k + 1] - schedule.sigmas[k];
             x = (&x + (v * dt as f64).map_err(err)?).map_err(err)?;

@@ -7,6 +7,7 @@ pub mod linear;
 mod rope;
 pub mod source;
 mod tables;
+mod timestep;
 
 use super::config::TransformerConfig;
 use super::weights::Weights;
@@ -23,7 +24,7 @@ const SEQ_MULTIPLE: usize = 32;
 /// The most items one stacked call runs (a CFG pair); the memory plan counts on it.
 pub const MAX_BATCH: usize = 2;
 /// Width of the sinusoidal timestep features.
-const T_FREQ_DIM: usize = 256;
+const T_FREQ_DIM: usize = timestep::FREQ_DIM;
 
 fn model_err(e: candle_core::Error) -> EngineError {
     crate::engine::zimage::candle_error("transformer", e)
@@ -75,6 +76,7 @@ pub struct Transformer {
     ln_zeros: Tensor,
     rope: Rope,
     tables: tables::Cache,
+    t_feats: timestep::Features,
     /// The most items one stacked call runs ([`MAX_BATCH`] unless the memory plan says 1).
     pub max_batch: usize,
 }
@@ -108,6 +110,7 @@ impl Transformer {
             ln_zeros: Tensor::zeros(dim, w.dtype(), dev).map_err(model_err)?,
             rope: Rope::new(&cfg.axes_dims, cfg.rope_theta),
             tables: tables::Cache::default(),
+            t_feats: timestep::Features::default(),
             max_batch: MAX_BATCH,
             cfg: cfg.clone(),
         })
@@ -308,21 +311,20 @@ impl Transformer {
         run().map_err(model_err)
     }
 
+    /// Uploads the timestep features of model times `ts` (an edit's steps) in one transfer,
+    /// so that its steps do no host work for them.
+    pub fn prepare_timesteps(&self, ts: &[f32]) -> Result<(), EngineError> {
+        let dev = self.ln_ones.device();
+        let scale = self.cfg.t_scale as f32;
+        self.t_feats
+            .prepare(ts, scale, dev, self.dtype())
+            .map_err(model_err)
+    }
+
     /// Sinusoidal features of t·t_scale ([cos, sin], cos first) through the 2-layer MLP.
     fn t_embed(&self, t: f32) -> CResult<Tensor> {
-        let half = T_FREQ_DIM / 2;
-        let arg0 = t * self.cfg.t_scale as f32;
-        // Float32 throughout, as the reference: exp(−ln(1e4)·i/half) then t·freq.
-        let c = -(10000f64.ln()) as f32;
-        let mut feats = vec![0f32; T_FREQ_DIM];
-        for i in 0..half {
-            let f = (((c * i as f32) / half as f32) as f64).exp() as f32;
-            let a = arg0 * f;
-            feats[i] = (a as f64).cos() as f32;
-            feats[half + i] = (a as f64).sin() as f32;
-        }
         let dev = self.ln_ones.device();
-        let x = Tensor::from_vec(feats, (1, T_FREQ_DIM), dev)?.to_dtype(self.dtype())?;
+        let x = (self.t_feats).get(t, self.cfg.t_scale as f32, dev, self.dtype())?;
         let x = candle_nn::ops::silu(&self.t_mlp0.forward(&x)?)?;
         self.t_mlp2.forward(&x)
     }
