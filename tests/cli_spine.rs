@@ -25,12 +25,7 @@ fn new_edit_edit_then_replay_verifies_and_catches_tampering() {
     );
     assert_ne!(first, second);
 
-    let out = zedit(root)
-        .args(["replay", "beach", "--verify"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).contains("all outputs identical"));
+    assert_replay_identical(root, "beach");
 
     // Tamper with the first step's stored output: verify must fail and name step 1.
     let mut img = image::open(&first).unwrap().to_rgb8();

@@ -174,12 +174,7 @@ fn a_format_1_file_with_a_joined_error_loads_and_replays_unchanged() {
     let err = s.doc.steps[2].error.clone().unwrap();
     assert_eq!(err.kind, ErrorKind::BadInput);
     assert_eq!(err.message, "recolor needs --mask or --region");
-    let out = zedit(tmp.path())
-        .args(["replay", "beach", "--verify"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).contains("all outputs identical"));
+    assert_replay_identical(tmp.path(), "beach");
     // Reading never rewrote the file.
     assert_eq!(
         std::fs::read_to_string(copy.join("session.toml")).unwrap(),

@@ -213,15 +213,21 @@ pub fn steps_of(root: &Path, session: &str) -> Vec<serde_json::Value> {
     doc["steps"].as_array().cloned().unwrap_or_default()
 }
 
-/// Replays session `s` under `root` with `--verify` (its outputs must be identical), then on
-/// two new images of 240x156 and 90x60 into `root/out`, which it returns.
-pub fn replay_verified_then_on_two_images(root: &Path) -> PathBuf {
+/// Runs `zedit replay SESSION --verify` under `root` and asserts that it succeeds with every
+/// output identical.
+pub fn assert_replay_identical(root: &Path, session: &str) {
     let out = zedit(root)
-        .args(["replay", "s", "--verify"])
+        .args(["replay", session, "--verify"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(stdout_of(&out).contains("all outputs identical"));
+}
+
+/// Replays session `s` under `root` with `--verify` (its outputs must be identical), then on
+/// two new images of 240x156 and 90x60 into `root/out`, which it returns.
+pub fn replay_verified_then_on_two_images(root: &Path) -> PathBuf {
+    assert_replay_identical(root, "s");
     let a = write_image(root, "a.png", &test_image(240, 156, 2));
     let b = write_image(root, "b.png", &test_image(90, 60, 3));
     let out_dir = root.join("out");
