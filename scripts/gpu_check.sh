@@ -3,14 +3,17 @@
 # transformers but no Rust toolchain and no network (about 5-8 minutes on an H200):
 #   1. writes a full-size Z-Image Turbo folder with random bf16 weights once (safetensors), plus a
 #      seeded input image and noise (scripts/gpu_reference.py make);
-#   2. zedit (gpu-bundle/zimage_speed.xz, built by scripts/build_gpu.sh): per-stage ms after warm-up,
-#      DiT TFLOP/s and ratio to the FLOP floor, seconds per edit, peak VRAM per stage;
+#   2. zedit (gpu-bundle/zimage_speed.tar.xz, built by scripts/build_gpu.sh): per-stage ms after
+#      warm-up, DiT TFLOP/s and ratio to the FLOP floor, seconds per edit (and once more with freed
+#      memory kept in the device pool, ZEDIT_CUDA_KEEP_POOL=1), peak memory per stage (the pool's
+#      high watermark and the sampled device total: scripts/gpu_peaks.py);
 #   3. diffusers' ZImageImg2ImgPipeline on the same folder with the same draws (from the diffusers
 #      wheel's files in gpu-bundle/diffusers.tar.xz when diffusers is not installed): the same figures;
 #   4. the bf16 deviation between the two decoded images;
 #   5. the VAE alone (encode, decode) with candle's im2col convolutions, with cuDNN's (the
-#      --features cudnn binary, libcudnn from the machine's torch wheels) and in diffusers, and
-#      the deviations between the three round-trip images;
+#      --features cudnn binary, libcudnn from the machine's torch wheels; cuDNN's heuristic, then
+#      ZEDIT_CUDNN_ALGO=implicit-precomp-gemm) and in diffusers, with each one's peak memory and
+#      the deviations between the round-trip images;
 #   6. last, zedit's DiT step and one edit again with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1,
 #      their first run on a GPU), with the deviation from diffusers and from the unfused run.
 # Env: SIZE (1024), STEPS (8), PYTHON (python3), ZEDIT_GPU_WORK (/tmp/zedit-gpu), FUSED (1; 0
@@ -80,21 +83,24 @@ timeout 240 "$PY" scripts/gpu_reference.py run "$MODEL" "$STEPS" "$WORK/diffuser
   | tee "$WORK/diffusers.log"
 echo "== comparison"
 "$PY" scripts/gpu_reference.py compare "$WORK/zedit.safetensors" "$WORK/diffusers.safetensors"
-"$PY" - "$WORK/zedit.log" "$WORK/vram.txt" <<'EOF'
-import sys
-stages = [l.split()[1:] for l in open(sys.argv[1]) if l.startswith("STAGE ")]
-samples = [tuple(map(int, l.split())) for l in open(sys.argv[2]) if len(l.split()) == 2]
-for name, start, end in stages:
-    inside = [mib for t, mib in samples if int(start) <= t <= int(end) + 150]
-    if inside:
-        print(f"  zedit {name:14} peak VRAM {max(inside) / 1024:6.2f} GiB (device total in use)")
-if samples:
-    print(f"  device memory in use when sampling began: {samples[0][1] / 1024:.2f} GiB")
-EOF
+echo "== zedit peak memory per stage"
+"$PY" scripts/gpu_peaks.py "$WORK/zedit.log" "$WORK/vram.txt"
 
 echo "== zedit VAE: candle's im2col + GEMM convolutions, cuDNN's, diffusers'"
-timeout 90 "$BIN" --device "$DEVICE" --model "$MODEL" --vae-only \
-  --out "$WORK/vae_im2col.safetensors" | grep -v '^STAGE ' || echo "gpu_check: the VAE run failed"
+# vae_run NAME BINARY [ENV...]: one VAE-only run, its log in $WORK/vae_NAME.log.
+vae_run() {
+  local name="$1" bin="$2"
+  shift 2
+  if env "$@" timeout 90 "$bin" --device "$DEVICE" --model "$MODEL" --vae-only \
+    --out "$WORK/vae_$name.safetensors" > "$WORK/vae_$name.log" 2>&1; then
+    grep -v '^STAGE \|^POOL ' "$WORK/vae_$name.log"
+    "$PY" scripts/gpu_peaks.py "$WORK/vae_$name.log" "$WORK/vram.txt"
+  else
+    echo "gpu_check: the $name VAE run failed:"
+    tail -20 "$WORK/vae_$name.log"
+  fi
+}
+vae_run im2col "$BIN"
 # libcudnn.so.9 (and the engine libraries it opens from its own folder): the machine's torch
 # wheels, or a system copy that the loader finds by itself.
 CUDNN_LIB="$("$PY" -c '
@@ -107,13 +113,16 @@ for p in sys.path:
 ' 2>/dev/null || true)"
 if [ "$DEVICE" = cuda ] && [ -x "$BIN_CUDNN" ]; then
   echo "  libcudnn from ${CUDNN_LIB:-the default library paths}"
-  LD_LIBRARY_PATH="${CUDNN_LIB:+$CUDNN_LIB:}$LD_LIBRARY_PATH" timeout 90 "$BIN_CUDNN" \
-    --device "$DEVICE" --model "$MODEL" --vae-only --out "$WORK/vae_cudnn.safetensors" 2>&1 |
-    grep -v '^STAGE ' || echo "gpu_check: the cuDNN VAE run failed"
+  # cuDNN's heuristic pick per convolution, then one algorithm pinned for all
+  # (ZEDIT_CUDNN_ALGO), whose workspace is small and bounded.
+  vae_run cudnn "$BIN_CUDNN" LD_LIBRARY_PATH="${CUDNN_LIB:+$CUDNN_LIB:}$LD_LIBRARY_PATH"
+  echo "  cuDNN with ZEDIT_CUDNN_ALGO=implicit-precomp-gemm:"
+  vae_run cudnn_precomp "$BIN_CUDNN" LD_LIBRARY_PATH="${CUDNN_LIB:+$CUDNN_LIB:}$LD_LIBRARY_PATH" \
+    ZEDIT_CUDNN_ALGO=implicit-precomp-gemm
 fi
 timeout 90 "$PY" scripts/gpu_reference.py vae "$MODEL" "$WORK/vae_diffusers.safetensors" ||
   echo "gpu_check: diffusers' VAE run failed"
-for pair in "im2col diffusers" "cudnn diffusers" "cudnn im2col"; do
+for pair in "im2col diffusers" "cudnn diffusers" "cudnn im2col" "cudnn_precomp cudnn"; do
   set -- $pair
   if [ -f "$WORK/vae_$1.safetensors" ] && [ -f "$WORK/vae_$2.safetensors" ]; then
     "$PY" scripts/gpu_reference.py compare "$WORK/vae_$1.safetensors" "$WORK/vae_$2.safetensors"
@@ -127,7 +136,7 @@ if [ "${FUSED:-1}" = 1 ]; then
   echo "   also compares the first blocks of the warm-up step with the unfused attention)"
   if ZEDIT_CUDA_FUSED=check timeout 180 "$BIN" --device "$DEVICE" --model "$MODEL" --steps "$STEPS" \
     --quick --out "$WORK/zedit_fused.safetensors" > "$WORK/zedit_fused.log" 2>&1; then
-    grep -v '^STAGE ' "$WORK/zedit_fused.log" | sed 's/^/  [fused] /'
+    grep -v '^STAGE \|^POOL ' "$WORK/zedit_fused.log" | sed 's/^/  [fused] /'
     "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/diffusers.safetensors"
     "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/zedit.safetensors"
   else

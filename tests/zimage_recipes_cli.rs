@@ -143,3 +143,34 @@ fn prompts_can_be_overridden_and_a_missing_mask_is_refused() {
     assert!(!out.status.success());
     assert!(stderr_of(&out).contains("one step"), "{}", stderr_of(&out));
 }
+
+#[test]
+fn a_bad_cudnn_algorithm_is_refused_by_name_and_a_good_one_is_noted_where_unused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    new_session(root, "s");
+    let run = |value: &str| {
+        zedit(root)
+            .args(["edit", "s", "让她笑一笑", "--engine", "zimage", "--local"])
+            .args(["--steps", "2", "--seed", "7", "--model"])
+            .arg(model())
+            .env("ZEDIT_CUDNN_ALGO", value)
+            .output()
+            .unwrap()
+    };
+    let out = run("winograd-fast");
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    for word in ["ZEDIT_CUDNN_ALGO", "winograd-fast", "implicit-precomp-gemm"] {
+        assert!(err.contains(word), "{word}: {err}");
+    }
+    assert!(common::steps_of(root, "s").is_empty(), "nothing recorded");
+
+    let out = run("implicit-precomp-gemm");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    if !cfg!(feature = "cudnn") {
+        let err = stderr_of(&out);
+        assert!(err.contains("ZEDIT_CUDNN_ALGO is ignored"), "{err}");
+    }
+    assert_eq!(common::steps_of(root, "s").len(), 1);
+}

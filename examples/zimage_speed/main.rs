@@ -94,11 +94,17 @@ fn unix_ms() -> u128 {
         .unwrap_or(0)
 }
 
-/// Runs one stage between `STAGE` marker lines.
-fn mark<T>(name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+/// Runs one stage between `STAGE` marker lines; on CUDA also prints `POOL name bytes`, the
+/// most memory its tensors held at once (the device pool's high watermark, exact however short
+/// the stage, where the VRAM sampler only sees every ~100 ms).
+fn mark<T>(dev: &Device, name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    device::reset_pool_peak(dev);
     let start = unix_ms();
     let out = f()?;
     println!("STAGE {name} {start} {}", unix_ms());
+    if let Some(bytes) = device::pool_peak(dev) {
+        println!("POOL {name} {bytes}");
+    }
     Ok(out)
 }
 
@@ -116,10 +122,10 @@ fn cfg_step(
     let neg = dit.caption(&neg)?;
     let items = [(x, caption), (x, &neg)];
     dit.forward_batch(&items, 0.5)?; // warm-up
-    let (_, stacked) = mark("cfg_stacked", || {
+    let (_, stacked) = mark(dev, "cfg_stacked", || {
         timed(dev, || Ok(dit.forward_batch(&items, 0.5)?))
     })?;
-    let (_, separate) = mark("cfg_separate", || {
+    let (_, separate) = mark(dev, "cfg_separate", || {
         timed(dev, || {
             Ok((dit.forward(x, 0.5, caption)?, dit.forward(x, 0.5, &neg)?))
         })
@@ -171,7 +177,9 @@ fn main() -> anyhow::Result<()> {
         let te = TextEncoder::load(&mut w, &te_cfg)?;
         let ids: Vec<u32> = (0..a.cap_tokens as u32).map(|i| 1000 + i).collect();
         te.encode(&ids)?; // warm-up
-        let (cap, s) = mark("text_encoder", || timed(&dev, || Ok(te.encode(&ids)?)))?;
+        let (cap, s) = mark(&dev, "text_encoder", || {
+            timed(&dev, || Ok(te.encode(&ids)?))
+        })?;
         println!(
             "text encoder ({} layers, {} tokens): {s:.3}s",
             te_cfg.num_hidden_layers, a.cap_tokens
@@ -191,7 +199,7 @@ fn main() -> anyhow::Result<()> {
     if let Some(vae) = &vae {
         let img = Tensor::randn(0f32, 0.5, (1, 3, a.size, a.size), &dev)?;
         vae.encode(&img)?; // warm-up
-        let (_, s) = mark("vae_encode", || timed(&dev, || Ok(vae.encode(&img)?)))?;
+        let (_, s) = mark(&dev, "vae_encode", || timed(&dev, || Ok(vae.encode(&img)?)))?;
         println!("VAE encode: {s:.3}s");
         total += s;
     }
@@ -199,7 +207,7 @@ fn main() -> anyhow::Result<()> {
     let sched = Schedule::new(&Default::default(), a.steps);
     let caption = dit.caption(&cap)?;
     dit.forward(&x, 0.5, &caption)?; // warm-up (kernels, allocator)
-    let (xf, loop_s) = mark("denoise", || {
+    let (xf, loop_s) = mark(&dev, "denoise", || {
         timed(&dev, || {
             let caption = dit.caption(&cap)?;
             let mut x = x.clone();
@@ -230,7 +238,7 @@ fn main() -> anyhow::Result<()> {
     if let Some(vae) = &vae {
         let z = vae.from_latents(&xf.unsqueeze(0)?)?;
         vae.decode(&z)?; // warm-up
-        let (_, s) = mark("vae_decode", || timed(&dev, || Ok(vae.decode(&z)?)))?;
+        let (_, s) = mark(&dev, "vae_decode", || timed(&dev, || Ok(vae.decode(&z)?)))?;
         println!("VAE decode: {s:.3}s");
         total += s;
     }

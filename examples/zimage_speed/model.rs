@@ -14,7 +14,7 @@ use zedit::engine::zimage::{device, imageio, pipeline, Init, Job, Noise, Pipelin
 use zedit::engine::Flow;
 
 pub fn run(a: &Args, dir: &Path, dev: &Device, dtype: DType) -> anyhow::Result<()> {
-    let (mut p, load_s) = mark("load", || {
+    let (mut p, load_s) = mark(dev, "load", || {
         timed(dev, || Ok(Pipeline::load(dir, dev, dtype)?))
     })?;
     println!("pipeline loaded from {} in {load_s:.1}s", dir.display());
@@ -102,7 +102,7 @@ pub fn run(a: &Args, dir: &Path, dev: &Device, dtype: DType) -> anyhow::Result<(
         &["warm-up", "timed"]
     };
     for &label in labels {
-        let (o, s) = mark(&format!("edit_{label}"), || {
+        let (o, s) = mark(dev, &format!("edit_{label}"), || {
             timed(dev, || Ok(p.run(&job, &mut |_| Flow::Continue)?))
         })?;
         println!("zedit {label} edit (prompt cached): {s:.3}s");
@@ -113,6 +113,16 @@ pub fn run(a: &Args, dir: &Path, dev: &Device, dtype: DType) -> anyhow::Result<(
             );
         }
         out = Some(o);
+    }
+    if dev.is_cuda() && !a.quick && !device::keep_pool_requested() {
+        // The same edit with freed memory kept in the device pool (ZEDIT_CUDA_KEEP_POOL=1)
+        // instead of handed back at each synchronization: one edit grows the pool, one is timed.
+        device::keep_pool_memory(dev)?;
+        p.run(&job, &mut |_| Flow::Continue)?;
+        let (_, s) = mark(dev, "edit_pool_kept", || {
+            timed(dev, || Ok(p.run(&job, &mut |_| Flow::Continue)?))
+        })?;
+        println!("zedit timed edit with the pool kept (ZEDIT_CUDA_KEEP_POOL=1): {s:.3}s");
     }
     if let (Some(o), Some(path)) = (out, &a.out) {
         save_decoded(&o.decoded, path)?;
@@ -149,7 +159,7 @@ pub fn stage(
     f: &mut dyn FnMut() -> anyhow::Result<Tensor>,
 ) -> anyhow::Result<(Tensor, f64)> {
     f()?;
-    let (t, s) = mark(name, || timed(dev, &mut *f))?;
+    let (t, s) = mark(dev, name, || timed(dev, &mut *f))?;
     println!("  zedit {name:14} {:8.1} ms", s * 1000.0);
     Ok((t, s))
 }

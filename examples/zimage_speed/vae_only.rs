@@ -19,7 +19,7 @@ pub fn run(a: &Args, dir: &Path, dev: &Device, dtype: DType) -> anyhow::Result<(
     };
     println!("VAE only, convolutions by {convs}");
     let cfg: VaeConfig = config::read(dir, "vae")?;
-    let (vae, load_s) = mark("load_vae", || {
+    let (vae, load_s) = mark(dev, "load_vae", || {
         timed(dev, || {
             Ok(Vae::load(
                 &Weights::open(&dir.join("vae"), dev, dtype)?,

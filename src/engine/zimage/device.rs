@@ -34,6 +34,9 @@ fn cuda(n: usize) -> Result<(Device, DType), EngineError> {
     let dev = Device::new_cuda(n).map_err(|e| {
         EngineError::Unavailable(format!("CUDA device {n} is not usable here: {e}"))
     })?;
+    if keep_pool_requested() {
+        keep_pool_memory(&dev)?;
+    }
     Ok((dev, DType::BF16))
 }
 
@@ -74,6 +77,96 @@ pub fn memory_info(device: &Device) -> Option<(u64, u64)> {
     None
 }
 
+/// Whether `ZEDIT_CUDA_KEEP_POOL=1` asks to keep freed device memory for reuse (see
+/// [`keep_pool_memory`]).
+pub fn keep_pool_requested() -> bool {
+    std::env::var("ZEDIT_CUDA_KEEP_POOL").is_ok_and(|v| v == "1")
+}
+
+/// The default memory pool of a CUDA device: candle's tensors are allocated from it
+/// (stream-ordered, `cuMemAllocAsync`).
+#[cfg(feature = "cuda")]
+fn default_pool(
+    d: &candle_core::CudaDevice,
+) -> Result<candle_core::cuda_backend::cudarc::driver::sys::CUmemoryPool, String> {
+    use candle_core::cuda_backend::cudarc::driver::sys;
+    let ctx = d.cuda_stream().context().clone();
+    ctx.bind_to_thread().map_err(|e| e.to_string())?;
+    let mut pool = std::ptr::null_mut();
+    // SAFETY: a valid device handle and an out-pointer to one pool handle.
+    match unsafe { sys::cuDeviceGetDefaultMemPool(&mut pool, ctx.cu_device()) } {
+        sys::CUresult::CUDA_SUCCESS => Ok(pool),
+        e => Err(format!("cuDeviceGetDefaultMemPool: {e:?}")),
+    }
+}
+
+/// Sets one u64 attribute of the device's default pool.
+#[cfg(feature = "cuda")]
+fn set_pool_attribute(
+    d: &candle_core::CudaDevice,
+    attr: candle_core::cuda_backend::cudarc::driver::sys::CUmemPool_attribute,
+    mut value: u64,
+) -> Result<(), String> {
+    use candle_core::cuda_backend::cudarc::driver::sys;
+    let pool = default_pool(d)?;
+    // SAFETY: both attributes written here take a cuuint64_t.
+    match unsafe { sys::cuMemPoolSetAttribute(pool, attr, (&mut value as *mut u64).cast()) } {
+        sys::CUresult::CUDA_SUCCESS => Ok(()),
+        e => Err(format!("cuMemPoolSetAttribute({attr:?}): {e:?}")),
+    }
+}
+
+/// Keeps memory freed by tensors in the device's pool for later allocations instead of handing
+/// it back to the driver at every synchronization (the pool's default release threshold is 0,
+/// so each edit after the first would map its activations' memory again). Memory stays this
+/// process's: the plan's releases (text encoder, decode tiles) still make room for its own
+/// later allocations. Returns whether a pool was set (false off CUDA). Off unless
+/// `ZEDIT_CUDA_KEEP_POOL=1`, as it has not yet run on a GPU.
+pub fn keep_pool_memory(device: &Device) -> Result<bool, EngineError> {
+    #[cfg(feature = "cuda")]
+    if let Device::Cuda(d) = device {
+        use candle_core::cuda_backend::cudarc::driver::sys::CUmemPool_attribute as A;
+        set_pool_attribute(d, A::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, u64::MAX)
+            .map_err(|e| EngineError::Unavailable(format!("keeping the CUDA memory pool: {e}")))?;
+        return Ok(true);
+    }
+    let _ = device;
+    Ok(false)
+}
+
+/// Starts a new peak for [`pool_peak`]: the pool's high watermark goes back to the bytes in
+/// use now. Does nothing off CUDA.
+pub fn reset_pool_peak(device: &Device) {
+    #[cfg(feature = "cuda")]
+    if let Device::Cuda(d) = device {
+        use candle_core::cuda_backend::cudarc::driver::sys::CUmemPool_attribute as A;
+        let _ = set_pool_attribute(d, A::CU_MEMPOOL_ATTR_USED_MEM_HIGH, 0);
+    }
+    let _ = device;
+}
+
+/// The most bytes of the device's pool in use at once since the last [`reset_pool_peak`]
+/// (every tensor; not the CUDA context or cuBLAS's workspaces); None off CUDA.
+pub fn pool_peak(device: &Device) -> Option<u64> {
+    #[cfg(feature = "cuda")]
+    if let Device::Cuda(d) = device {
+        use candle_core::cuda_backend::cudarc::driver::sys;
+        let pool = default_pool(d).ok()?;
+        let mut value = 0u64;
+        // SAFETY: USED_MEM_HIGH is read into a cuuint64_t.
+        let r = unsafe {
+            sys::cuMemPoolGetAttribute(
+                pool,
+                sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_USED_MEM_HIGH,
+                (&mut value as *mut u64).cast(),
+            )
+        };
+        return (r == sys::CUresult::CUDA_SUCCESS).then_some(value);
+    }
+    let _ = device;
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +180,8 @@ mod tests {
             Err(EngineError::BadInput(_))
         ));
         assert_eq!(memory_info(&Device::Cpu), None);
+        assert_eq!(pool_peak(&Device::Cpu), None);
+        assert!(!keep_pool_memory(&Device::Cpu).unwrap());
         if !cfg!(feature = "cuda") {
             let e = select(Some("cuda")).unwrap_err();
             assert!(e.to_string().contains("--features cuda"), "{e}");

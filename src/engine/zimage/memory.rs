@@ -173,7 +173,10 @@ impl Inputs<'_> {
     }
 
     /// VAE decode activations at `w`×`h` output pixels: the im2col buffer of the widest
-    /// full-resolution 3×3 convolution plus its input and output.
+    /// full-resolution 3×3 convolution plus its input and output. With cuDNN (`--features
+    /// cudnn`) its workspace takes the im2col buffer's place: the same size for the GEMM
+    /// algorithm, far less for the implicit-GEMM ones (`ZEDIT_CUDNN_ALGO`); what cuDNN's
+    /// heuristic picks is only known when it runs, so the GPU check measures that peak.
     fn decode_workspace(&self, w: u32, h: u32) -> u64 {
         let ch = &self.vae.block_out_channels;
         let widest = ch.get(1).copied().unwrap_or(ch[0]) as u64;

@@ -10,6 +10,8 @@ use candle_nn::{Conv2d, Conv2dConfig, GroupNorm, Linear};
 /// Group norms of the VAE all use this epsilon.
 const GN_EPS: f64 = 1e-6;
 
+/// A `cout`×`cin`×`k`×`k` convolution with bias; on cuDNN with the algorithm of
+/// `ZEDIT_CUDNN_ALGO` (see [`super::cudnn`]).
 pub fn conv(
     w: &Weights,
     name: &str,
@@ -24,6 +26,7 @@ pub fn conv(
     let cfg = Conv2dConfig {
         padding,
         stride,
+        cudnn_fwd_algo: super::cudnn::algo()?,
         ..Default::default()
     };
     Ok(Conv2d::new(weight, Some(bias), cfg))

@@ -2,6 +2,7 @@
 //! inpainting, decoder for the output, tiled above a pixel budget.
 
 mod blocks;
+pub mod cudnn;
 mod tiled;
 
 use super::config::VaeConfig;
@@ -190,6 +191,7 @@ impl Vae {
     /// Loads the decoder, and the encoder when `with_encoder` (text-to-image does not need it).
     pub fn load(w: &Weights, cfg: &VaeConfig, with_encoder: bool) -> Result<Self, EngineError> {
         cfg.validate()?;
+        cudnn::algo()?;
         if cfg.use_quant_conv || cfg.use_post_quant_conv {
             return Err(EngineError::Model(
                 "vae/config.json: quant convs are not part of the Z-Image VAE; use that model's VAE"
