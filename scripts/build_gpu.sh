@@ -56,10 +56,13 @@ if [ ! -x "$TK/bin/nvcc" ]; then
     ln -sf "../lib/$base" "$TK/lib64/$base"
     ln -sf "../lib/$base" "$TK/lib64/${base%%.so.*}.so"
   done
-  echo "== generating the libcuda link stub from cuda.h"
-  gcc -E -P -I"$TK/include" -x c "$TK/include/cuda.h" -o "$TK/cuda.i"
-  link_stub libcuda.so.1 "$TK/cuda.i" '\b(cu[A-Z]\w*)\s*\('
 fi
+# The driver's entry points, regenerated each run as it takes a second: cuda.h's, and the
+# profiler's (cuProfilerStart/Stop; their cudaProfiler.h is not in the wheels, but their
+# typedefs are).
+gcc -E -P -I"$TK/include" -x c "$TK/include/cuda.h" -o "$TK/cuda.i"
+sed -n 's/.*PFN_\(cu[A-Za-z]*\)_v[0-9]*.*/\1(/p' "$TK/include/cudaProfilerTypedefs.h" >> "$TK/cuda.i"
+link_stub libcuda.so.1 "$TK/cuda.i" '\b(cu[A-Z]\w*)\s*\('
 
 if [ "${1:-}" = "--toolkit-only" ]; then
   echo "toolkit ready in $TK"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole Z-Image GPU check in one command, on a CUDA 13 machine with Python, torch and
-# transformers but no Rust toolchain and no network (about 5-8 minutes on an H200):
+# transformers but no Rust toolchain and no network (about 7-9 minutes on an H200):
 #   1. writes a full-size Z-Image Turbo folder with random bf16 weights once (safetensors), plus a
 #      seeded input image and noise (scripts/gpu_reference.py make);
 #   2. zedit (gpu-bundle/zimage_speed.tar.xz, built by scripts/build_gpu.sh): per-stage ms after
@@ -14,10 +14,13 @@
 #      --features cudnn binary, libcudnn from the machine's torch wheels; cuDNN's heuristic, then
 #      ZEDIT_CUDNN_ALGO=implicit-precomp-gemm) and in diffusers, with each one's peak memory and
 #      the deviations between the round-trip images;
-#   6. last, zedit's DiT step and one edit again with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1,
-#      their first run on a GPU), with the deviation from diffusers and from the unfused run.
+#   6. zedit's DiT step and one edit again with its fused CUDA kernels (ZEDIT_CUDA_FUSED=1,
+#      their first run on a GPU), with the deviation from diffusers and from the unfused run;
+#   7. last, where ncu is installed: one DiT call profiled kernel by kernel (time per kind and
+#      the top kernels: scripts/gpu_kernels.py).
 # Env: SIZE (1024), STEPS (8), PYTHON (python3), ZEDIT_GPU_WORK (/tmp/zedit-gpu), FUSED (1; 0
-# skips the fused run, under a minute). A rehearsal of the script on a CPU, before spending GPU
+# skips the fused run, under a minute), PROFILE (1; 0 skips the profile, about a minute).
+# A rehearsal of the script on a CPU, before spending GPU
 # time: DEVICE=cpu MODEL=DIR (a tiny model folder with inputs.safetensors, e.g. made with
 # `gpu_reference.py inputs DIR 64`) ZEDIT_GPU_BIN=target/release/examples/zimage_speed FUSED=0.
 set -euo pipefail
@@ -142,5 +145,23 @@ if [ "${FUSED:-1}" = 1 ]; then
   else
     echo "gpu_check: the fused run failed:"
     tail -20 "$WORK/zedit_fused.log"
+  fi
+fi
+
+# Then, where Nsight Compute is at hand: where one DiT call's GPU time goes, kernel by kernel
+# (random full-size weights built in memory; one warm-up call, one profiled), default path.
+NCU="$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda*/bin/ncu 2> /dev/null |
+  head -1 || true)"
+if [ "$DEVICE" = cuda ] && [ "${PROFILE:-1}" = 1 ] && [ -n "$NCU" ]; then
+  echo "== one DiT call at ${SIZE}x$SIZE, kernel by kernel ($NCU; clocks and caches left alone)"
+  if timeout 170 "$NCU" --profile-from-start off --clock-control none --cache-control none \
+    --metrics gpu__time_duration.sum -f -o "$WORK/dit_step" \
+    "$BIN" --device cuda --size "$SIZE" --dit-only --profile-step > "$WORK/ncu.log" 2>&1 &&
+    "$NCU" --import "$WORK/dit_step.ncu-rep" --csv --page raw > "$WORK/dit_step.csv" 2>> "$WORK/ncu.log"; then
+    grep '^profiled' "$WORK/ncu.log" | sed 's/^/  /' || true
+    "$PY" scripts/gpu_kernels.py "$WORK/dit_step.csv"
+  else
+    echo "gpu_check: the profile failed:"
+    tail -20 "$WORK/ncu.log"
   fi
 fi

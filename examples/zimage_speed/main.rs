@@ -4,7 +4,11 @@
 //! matches with its VRAM samples.
 //!
 //! Usage: zimage_speed [--device cuda] [--size 1024] [--steps 8] [--cap-tokens 128]
-//! [--dit-only] [--small] [--peak-tflops 989] [--model DIR [--quick | --vae-only] [--out FILE]]
+//! [--dit-only] [--small] [--peak-tflops 989] [--profile-step]
+//! [--model DIR [--quick | --vae-only] [--out FILE]]
+//!
+//! `--profile-step` (random weights) runs one warm-up DiT call, then one call between
+//! `cuProfilerStart`/`Stop` for `ncu --profile-from-start off`, and stops there.
 //!
 //! Without `--model` the weights are random and built in memory; with it, the pipeline loads the
 //! folder and runs one edit with the draws of `DIR/inputs.safetensors` (see scripts/gpu_check.sh).
@@ -35,6 +39,8 @@ struct Args {
     vae_only: bool,
     /// A 2-layer, 256-wide DiT and a 3-layer encoder: checks the program on a CPU.
     small: bool,
+    /// One DiT call for the CUDA profiler, then exit (see the module docs).
+    profile_step: bool,
     /// Dense bf16 peak of the card, for the floor (H100/H200 SXM: 989).
     peak_tflops: f64,
     model: Option<PathBuf>,
@@ -54,6 +60,7 @@ fn args() -> Args {
         quick: false,
         vae_only: false,
         small: false,
+        profile_step: false,
         peak_tflops: 989.0,
         model: None,
         out: None,
@@ -70,6 +77,7 @@ fn args() -> Args {
             "--quick" => a.quick = true,
             "--vae-only" => a.vae_only = true,
             "--small" => a.small = true,
+            "--profile-step" => a.profile_step = true,
             "--peak-tflops" => a.peak_tflops = val().parse().unwrap_or(989.0),
             "--model" => a.model = Some(PathBuf::from(val())),
             "--out" => a.out = Some(val()),
@@ -138,6 +146,26 @@ fn cfg_step(
     Ok(())
 }
 
+/// `--profile-step`: a warm-up DiT call, then one between the profiler's start and stop.
+fn profile_step(
+    dit: &Transformer,
+    x: &Tensor,
+    tcfg: &TransformerConfig,
+    cap_tokens: usize,
+    dev: &Device,
+    dtype: candle_core::DType,
+) -> anyhow::Result<()> {
+    let cap = Tensor::randn(0f32, 1.0, (cap_tokens, tcfg.cap_feat_dim), dev)?.to_dtype(dtype)?;
+    let caption = dit.caption(&cap)?;
+    dit.forward(x, 0.5, &caption)?; // warm-up
+    dev.synchronize()?;
+    device::profile(dev, true)?;
+    let (_, s) = timed(dev, || Ok(dit.forward(x, 0.5, &caption)?))?;
+    device::profile(dev, false)?;
+    println!("profiled DiT call: {:.1} ms", s * 1e3);
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let a = args();
     let (dev, dtype) = device::select(Some(&a.device))?;
@@ -168,6 +196,9 @@ fn main() -> anyhow::Result<()> {
     println!("random DiT built in {load_s:.1}s");
     let lat = a.size / 8;
     let x = Tensor::randn(0f32, 1.0, (16, lat, lat), &dev)?;
+    if a.profile_step {
+        return profile_step(&dit, &x, &tcfg, a.cap_tokens, &dev, dtype);
+    }
 
     let mut total = 0.0;
     let cap = if a.dit_only {

@@ -167,6 +167,31 @@ pub fn pool_peak(device: &Device) -> Option<u64> {
     None
 }
 
+/// Starts (`true`) or stops CUDA's profiler for what runs in between (`cuProfilerStart/Stop`),
+/// so that `ncu --profile-from-start off` sees one chosen stretch; nothing off CUDA.
+pub fn profile(device: &Device, on: bool) -> Result<(), EngineError> {
+    #[cfg(feature = "cuda")]
+    if let Device::Cuda(d) = device {
+        use candle_core::cuda_backend::cudarc::driver::sys;
+        let ctx = d.cuda_stream().context().clone();
+        ctx.bind_to_thread()
+            .map_err(|e| EngineError::Unavailable(format!("CUDA profiler: {e}")))?;
+        // SAFETY: no arguments; the context is current on this thread.
+        let r = unsafe {
+            if on {
+                sys::cuProfilerStart()
+            } else {
+                sys::cuProfilerStop()
+            }
+        };
+        if r != sys::CUresult::CUDA_SUCCESS {
+            return Err(EngineError::Unavailable(format!("CUDA profiler: {r:?}")));
+        }
+    }
+    let _ = (device, on);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +207,7 @@ mod tests {
         assert_eq!(memory_info(&Device::Cpu), None);
         assert_eq!(pool_peak(&Device::Cpu), None);
         assert!(!keep_pool_memory(&Device::Cpu).unwrap());
+        profile(&Device::Cpu, true).unwrap();
         if !cfg!(feature = "cuda") {
             let e = select(Some("cuda")).unwrap_err();
             assert!(e.to_string().contains("--features cuda"), "{e}");
