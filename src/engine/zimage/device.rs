@@ -83,6 +83,16 @@ pub fn keep_pool_requested() -> bool {
     std::env::var("ZEDIT_CUDA_KEEP_POOL").is_ok_and(|v| v == "1")
 }
 
+/// The device's context, made current on this thread for a driver call.
+#[cfg(feature = "cuda")]
+fn bound_context(
+    d: &candle_core::CudaDevice,
+) -> Result<std::sync::Arc<candle_core::cuda_backend::cudarc::driver::CudaContext>, String> {
+    let ctx = d.cuda_stream().context().clone();
+    ctx.bind_to_thread().map_err(|e| e.to_string())?;
+    Ok(ctx)
+}
+
 /// The default memory pool of a CUDA device: candle's tensors are allocated from it
 /// (stream-ordered, `cuMemAllocAsync`).
 #[cfg(feature = "cuda")]
@@ -90,8 +100,7 @@ fn default_pool(
     d: &candle_core::CudaDevice,
 ) -> Result<candle_core::cuda_backend::cudarc::driver::sys::CUmemoryPool, String> {
     use candle_core::cuda_backend::cudarc::driver::sys;
-    let ctx = d.cuda_stream().context().clone();
-    ctx.bind_to_thread().map_err(|e| e.to_string())?;
+    let ctx = bound_context(d)?;
     let mut pool = std::ptr::null_mut();
     // SAFETY: a valid device handle and an out-pointer to one pool handle.
     match unsafe { sys::cuDeviceGetDefaultMemPool(&mut pool, ctx.cu_device()) } {
@@ -134,8 +143,8 @@ pub fn keep_pool_memory(device: &Device) -> Result<bool, EngineError> {
     Ok(false)
 }
 
-/// Starts a new peak for [`pool_peak`]: the pool's high watermark goes back to the bytes in
-/// use now. Does nothing off CUDA.
+/// Starts a new peak for [`pool_peak`]: the pool's high watermark is reset, and the next
+/// allocation brings it back to at least the bytes then in use. Does nothing off CUDA.
 pub fn reset_pool_peak(device: &Device) {
     #[cfg(feature = "cuda")]
     if let Device::Cuda(d) = device {
@@ -173,9 +182,7 @@ pub fn profile(device: &Device, on: bool) -> Result<(), EngineError> {
     #[cfg(feature = "cuda")]
     if let Device::Cuda(d) = device {
         use candle_core::cuda_backend::cudarc::driver::sys;
-        let ctx = d.cuda_stream().context().clone();
-        ctx.bind_to_thread()
-            .map_err(|e| EngineError::Unavailable(format!("CUDA profiler: {e}")))?;
+        bound_context(d).map_err(|e| EngineError::Unavailable(format!("CUDA profiler: {e}")))?;
         // SAFETY: no arguments; the context is current on this thread.
         let r = unsafe {
             if on {
