@@ -96,7 +96,7 @@ vae_run() {
   shift 2
   if env "$@" timeout 90 "$bin" --device "$DEVICE" --model "$MODEL" --vae-only \
     --out "$WORK/vae_$name.safetensors" > "$WORK/vae_$name.log" 2>&1; then
-    grep -v '^STAGE \|^POOL ' "$WORK/vae_$name.log"
+    grep -v '^STAGE \|^POOL ' "$WORK/vae_$name.log" || true
     "$PY" scripts/gpu_peaks.py "$WORK/vae_$name.log" "$WORK/vram.txt"
   else
     echo "gpu_check: the $name VAE run failed:"
@@ -118,10 +118,10 @@ if [ "$DEVICE" = cuda ] && [ -x "$BIN_CUDNN" ]; then
   echo "  libcudnn from ${CUDNN_LIB:-the default library paths}"
   # cuDNN's heuristic pick per convolution, then one algorithm pinned for all
   # (ZEDIT_CUDNN_ALGO), whose workspace is small and bounded.
-  vae_run cudnn "$BIN_CUDNN" LD_LIBRARY_PATH="${CUDNN_LIB:+$CUDNN_LIB:}$LD_LIBRARY_PATH"
+  with_cudnn="LD_LIBRARY_PATH=${CUDNN_LIB:+$CUDNN_LIB:}$LD_LIBRARY_PATH"
+  vae_run cudnn "$BIN_CUDNN" "$with_cudnn"
   echo "  cuDNN with ZEDIT_CUDNN_ALGO=implicit-precomp-gemm:"
-  vae_run cudnn_precomp "$BIN_CUDNN" LD_LIBRARY_PATH="${CUDNN_LIB:+$CUDNN_LIB:}$LD_LIBRARY_PATH" \
-    ZEDIT_CUDNN_ALGO=implicit-precomp-gemm
+  vae_run cudnn_precomp "$BIN_CUDNN" "$with_cudnn" ZEDIT_CUDNN_ALGO=implicit-precomp-gemm
 fi
 timeout 90 "$PY" scripts/gpu_reference.py vae "$MODEL" "$WORK/vae_diffusers.safetensors" ||
   echo "gpu_check: diffusers' VAE run failed"
@@ -139,7 +139,7 @@ if [ "${FUSED:-1}" = 1 ]; then
   echo "   also compares the first blocks of the warm-up step with the unfused attention)"
   if ZEDIT_CUDA_FUSED=check timeout 180 "$BIN" --device "$DEVICE" --model "$MODEL" --steps "$STEPS" \
     --quick --out "$WORK/zedit_fused.safetensors" > "$WORK/zedit_fused.log" 2>&1; then
-    grep -v '^STAGE \|^POOL ' "$WORK/zedit_fused.log" | sed 's/^/  [fused] /'
+    grep -v '^STAGE \|^POOL ' "$WORK/zedit_fused.log" | sed 's/^/  [fused] /' || true
     "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/diffusers.safetensors"
     "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/zedit.safetensors"
   else
