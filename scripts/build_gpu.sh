@@ -7,7 +7,8 @@
 # libcuda, libcublas(Lt), libcurand and libnvrtc.
 #
 # Output: gpu-bundle/ (git-ignored, about 9 MiB): the stripped zimage_speed binaries (default and
-# --features cudnn, one tar.xz) and the diffusers wheel's files (tar.xz) for the side-by-side
+# --features cudnn, one tar.xz), the digest of the sources they were built from
+# (scripts/source_digest.sh) and the diffusers wheel's files (tar.xz) for the side-by-side
 # run. Carry it with the working tree (the two share 64 MiB) and run `scripts/gpu_check.sh` there.
 #
 #   scripts/build_gpu.sh [--toolkit-only]   # env: PYTHON (a python with pip), CARGO_TARGET_DIR,
@@ -76,6 +77,8 @@ nvcc --version | tail -2
 # Two builds: the default CUDA one, and one with cuDNN convolutions in the VAE (--features cudnn;
 # libcudnn is loaded at run time, from the GPU machine's torch wheels).
 mkdir -p "$BUNDLE/bin"
+# What the binaries are built from, for gpu_check.sh to compare with the tree it runs in.
+scripts/source_digest.sh > "$BUNDLE/bin/sources.sha256"
 for features in cuda cudnn; do
   if [ "$features" = cudnn ] && [ ! -e "$TK/lib64/stubs/libcudnn.so" ]; then
     # candle links cuDNN like the driver: a stand-in with every entry point of cudarc's cuDNN
@@ -98,6 +101,7 @@ done
 # files.
 (cd "$BUNDLE/bin" && tar cf - zimage_speed zimage_speed_cudnn |
   xz --lzma2=preset=9e,dict=192MiB -T1 > "$BUNDLE/zimage_speed.tar.xz")
+mv "$BUNDLE/bin/sources.sha256" "$BUNDLE/sources.sha256"
 rm -rf "$BUNDLE/bin" "$BUNDLE/zimage_speed.xz"
 if [ ! -e "$BUNDLE/diffusers.tar.xz" ]; then
   rm -rf "$BUNDLE/wheel"

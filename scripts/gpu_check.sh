@@ -48,6 +48,16 @@ BIN_CUDNN="${ZEDIT_GPU_BIN_CUDNN:-$WORK/zimage_speed_cudnn}"
 if [ "$DEVICE" = cuda ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 fi
+# Figures of a bundle built from other sources than this tree's would be taken for this tree's.
+if [ -z "${ZEDIT_GPU_BIN:-}" ]; then
+  built="$(cat gpu-bundle/sources.sha256 2>/dev/null || echo unknown)"
+  if [ "$built" = "$(scripts/source_digest.sh)" ]; then
+    echo "gpu-bundle built from this tree's sources ($built)"
+  else
+    echo "gpu_check: WARNING: gpu-bundle was built from other sources ($built) than this tree's;"
+    echo "  the figures below are that build's (rebuild it with scripts/build_gpu.sh)"
+  fi
+fi
 
 # The machine's CUDA 13 libraries: a system toolkit, or the NVIDIA wheels next to torch.
 for d in /usr/local/cuda/lib64 /usr/local/cuda-13*/lib64 \
@@ -78,16 +88,32 @@ export ZEDIT_REF_DEVICE="$DEVICE"
 if [ ! -f "$MODEL/inputs.safetensors" ]; then
   timeout 240 "$PY" scripts/gpu_reference.py make "$MODEL" "$SIZE"
 fi
+# Outputs of an earlier run in the same folder would be compared as if they were this run's.
+rm -f "$WORK"/zedit*.safetensors "$WORK/diffusers.safetensors" "$WORK"/vae_*.safetensors
+# compare A B: the deviation between two decoded images in $WORK, where both runs made one (a
+# failed run is reported where it fails, and the check goes on to the next step).
+compare() {
+  if [ -f "$WORK/$1.safetensors" ] && [ -f "$WORK/$2.safetensors" ]; then
+    "$PY" scripts/gpu_reference.py compare "$WORK/$1.safetensors" "$WORK/$2.safetensors" ||
+      echo "gpu_check: comparing $1 with $2 failed"
+  fi
+}
 echo "== zedit"
-timeout 240 "$BIN" --device "$DEVICE" --model "$MODEL" --steps "$STEPS" \
-  --out "$WORK/zedit.safetensors" | tee "$WORK/zedit.log"
+if ! timeout 240 "$BIN" --device "$DEVICE" --model "$MODEL" --steps "$STEPS" \
+  --out "$WORK/zedit.safetensors" | tee "$WORK/zedit.log"; then
+  echo "gpu_check: the zedit run failed (its error is above); going on with diffusers"
+  rm -f "$WORK/zedit.safetensors"
+fi
 echo "== diffusers"
-timeout 240 "$PY" scripts/gpu_reference.py run "$MODEL" "$STEPS" "$WORK/diffusers.safetensors" \
-  | tee "$WORK/diffusers.log"
+if ! timeout 240 "$PY" scripts/gpu_reference.py run "$MODEL" "$STEPS" "$WORK/diffusers.safetensors" \
+  | tee "$WORK/diffusers.log"; then
+  echo "gpu_check: the diffusers run failed (its error is above)"
+  rm -f "$WORK/diffusers.safetensors"
+fi
 echo "== comparison"
-"$PY" scripts/gpu_reference.py compare "$WORK/zedit.safetensors" "$WORK/diffusers.safetensors"
+compare zedit diffusers
 echo "== zedit peak memory per stage"
-"$PY" scripts/gpu_peaks.py "$WORK/zedit.log" "$WORK/vram.txt"
+"$PY" scripts/gpu_peaks.py "$WORK/zedit.log" "$WORK/vram.txt" || true
 
 echo "== zedit VAE: candle's im2col + GEMM convolutions, cuDNN's, diffusers'"
 # vae_run NAME BINARY [ENV...]: one VAE-only run, its log in $WORK/vae_NAME.log.
@@ -97,7 +123,7 @@ vae_run() {
   if env "$@" timeout 90 "$bin" --device "$DEVICE" --model "$MODEL" --vae-only \
     --out "$WORK/vae_$name.safetensors" > "$WORK/vae_$name.log" 2>&1; then
     grep -v '^STAGE \|^POOL ' "$WORK/vae_$name.log" || true
-    "$PY" scripts/gpu_peaks.py "$WORK/vae_$name.log" "$WORK/vram.txt"
+    "$PY" scripts/gpu_peaks.py "$WORK/vae_$name.log" "$WORK/vram.txt" || true
   else
     echo "gpu_check: the $name VAE run failed:"
     tail -20 "$WORK/vae_$name.log"
@@ -127,9 +153,7 @@ timeout 90 "$PY" scripts/gpu_reference.py vae "$MODEL" "$WORK/vae_diffusers.safe
   echo "gpu_check: diffusers' VAE run failed"
 for pair in "im2col diffusers" "cudnn diffusers" "cudnn im2col" "cudnn_precomp cudnn"; do
   set -- $pair
-  if [ -f "$WORK/vae_$1.safetensors" ] && [ -f "$WORK/vae_$2.safetensors" ]; then
-    "$PY" scripts/gpu_reference.py compare "$WORK/vae_$1.safetensors" "$WORK/vae_$2.safetensors"
-  fi
+  compare "vae_$1" "vae_$2"
 done
 
 # Last, so that everything above is printed even if this run is cut short: the DiT step and
@@ -140,8 +164,8 @@ if [ "${FUSED:-1}" = 1 ]; then
   if ZEDIT_CUDA_FUSED=check timeout 180 "$BIN" --device "$DEVICE" --model "$MODEL" --steps "$STEPS" \
     --quick --out "$WORK/zedit_fused.safetensors" > "$WORK/zedit_fused.log" 2>&1; then
     grep -v '^STAGE \|^POOL ' "$WORK/zedit_fused.log" | sed 's/^/  [fused] /' || true
-    "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/diffusers.safetensors"
-    "$PY" scripts/gpu_reference.py compare "$WORK/zedit_fused.safetensors" "$WORK/zedit.safetensors"
+    compare zedit_fused diffusers
+    compare zedit_fused zedit
   else
     echo "gpu_check: the fused run failed:"
     tail -20 "$WORK/zedit_fused.log"

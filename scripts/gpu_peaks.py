@@ -16,7 +16,9 @@ def main(log, vram):
     lines = [l.split() for l in open(log)]
     stages = [l[1:4] for l in lines if len(l) == 4 and l[0] == "STAGE"]
     pools = {l[1]: int(l[2]) for l in lines if len(l) == 3 and l[0] == "POOL"}
-    samples = [tuple(map(int, l.split())) for l in open(vram) if len(l.split()) == 2]
+    # A sample nvidia-smi could not take ("[N/A]", an error line) is left out.
+    samples = [tuple(map(int, f)) for f in map(str.split, open(vram))
+               if len(f) == 2 and all(x.isdigit() for x in f)]
     for name, start, end in stages:
         inside = [mib for t, mib in samples if int(start) <= t <= int(end) + 150]
         parts = []
