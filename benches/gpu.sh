@@ -8,9 +8,8 @@
 # gpu-bundle/ along. Either way the check itself is scripts/gpu_check.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x gpu-bundle/zimage_speed ]; then
+if [ ! -f gpu-bundle/zimage_speed.tar.xz ] && [ -z "${ZEDIT_GPU_BIN:-}" ]; then
   cargo build --release --features cuda --example zimage_speed
-  mkdir -p gpu-bundle
-  cp "${CARGO_TARGET_DIR:-target}/release/examples/zimage_speed" gpu-bundle/
+  export ZEDIT_GPU_BIN="${CARGO_TARGET_DIR:-target}/release/examples/zimage_speed"
 fi
 exec scripts/gpu_check.sh

@@ -20,9 +20,10 @@
 #      the top kernels: scripts/gpu_kernels.py).
 # Env: SIZE (1024), STEPS (8), PYTHON (python3), ZEDIT_GPU_WORK (/tmp/zedit-gpu), FUSED (1; 0
 # skips the fused run, under a minute), PROFILE (1; 0 skips the profile, about a minute).
-# A rehearsal of the script on a CPU, before spending GPU
-# time: DEVICE=cpu MODEL=DIR (a tiny model folder with inputs.safetensors, e.g. made with
-# `gpu_reference.py inputs DIR 64`) ZEDIT_GPU_BIN=target/release/examples/zimage_speed FUSED=0.
+# A rehearsal of the script on a CPU, before spending GPU time: DEVICE=cpu SIZE=64 MODEL=DIR
+# ZEDIT_GPU_BIN=target/release/examples/zimage_speed, with DIR a model folder with
+# inputs.safetensors: the real widths with 2 layers (ZEDIT_REF_DEVICE=cpu ZEDIT_REF_LAYERS=2
+# gpu_reference.py make DIR 64, about 3 GB) or a tiny model (gpu_reference.py inputs DIR 64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE="${SIZE:-1024}"
@@ -33,18 +34,27 @@ DEVICE="${DEVICE:-cuda}"
 MODEL="${MODEL:-$WORK/model}"
 mkdir -p "$WORK"
 # The bundle travels compressed (the working tree and it share 64 MiB): unpack it here.
+# (benches/gpu.sh, where a toolchain is at hand, builds the binary and names it in ZEDIT_GPU_BIN.)
 "$PY" - "$WORK" <<'EOF'
 import os, sys, tarfile
 work = sys.argv[1]
-with tarfile.open("gpu-bundle/zimage_speed.tar.xz") as t:
-    t.extractall(work, filter="data")
-for name in ("zimage_speed", "zimage_speed_cudnn"):
-    os.chmod(f"{work}/{name}", 0o755)
-with tarfile.open("gpu-bundle/diffusers.tar.xz") as t:
-    t.extractall(f"{work}/diffusers-wheel", filter="data")
+# The "data" filter (no links out, no absolute names) where this Python has it (3.12, 3.11.4).
+safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+if os.path.exists("gpu-bundle/zimage_speed.tar.xz"):
+    with tarfile.open("gpu-bundle/zimage_speed.tar.xz") as t:
+        t.extractall(work, **safe)
+    for name in ("zimage_speed", "zimage_speed_cudnn"):
+        os.chmod(f"{work}/{name}", 0o755)
+if os.path.exists("gpu-bundle/diffusers.tar.xz"):
+    with tarfile.open("gpu-bundle/diffusers.tar.xz") as t:
+        t.extractall(f"{work}/diffusers-wheel", **safe)
 EOF
 BIN="${ZEDIT_GPU_BIN:-$WORK/zimage_speed}"
 BIN_CUDNN="${ZEDIT_GPU_BIN_CUDNN:-$WORK/zimage_speed_cudnn}"
+if [ ! -x "$BIN" ]; then
+  echo "gpu_check: no $BIN: build gpu-bundle/ with scripts/build_gpu.sh (or set ZEDIT_GPU_BIN)" >&2
+  exit 1
+fi
 if [ "$DEVICE" = cuda ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 fi

@@ -16,7 +16,9 @@
   compare A B          prints the deviation between two decoded images (zedit's and diffusers').
 
 ZEDIT_REF_DEVICE=cpu runs the diffusers side on the CPU in float32 (to check this script and the
-zedit side against each other on the tiny fixture model without a GPU).
+zedit side against each other on the tiny fixture model without a GPU). ZEDIT_REF_LAYERS=N makes
+`make` write only N layers of the DiT and of the text encoder (every width full size), so that
+the whole check can be rehearsed on a CPU with the real shapes, file layout and configs.
 """
 
 import json
@@ -76,16 +78,20 @@ def make(folder, size):
     t0 = time.perf_counter()
     os.makedirs(folder, exist_ok=True)
     torch.manual_seed(0)
-    with torch.device("cuda"):
+    transformer, text = dict(TRANSFORMER), dict(TEXT)
+    if os.environ.get("ZEDIT_REF_LAYERS"):
+        transformer["n_layers"] = text["num_hidden_layers"] = int(os.environ["ZEDIT_REF_LAYERS"])
+    with torch.device(DEVICE):
         for name, build in (
-            ("transformer", lambda: ZImageTransformer2DModel(**TRANSFORMER)),
+            ("transformer", lambda: ZImageTransformer2DModel(**transformer)),
             ("vae", lambda: AutoencoderKL(**VAE)),
-            ("text_encoder", lambda: Qwen3Model(Qwen3Config(**TEXT))),
+            ("text_encoder", lambda: Qwen3Model(Qwen3Config(**text))),
         ):
             m = build().to(torch.bfloat16).eval()
             m.save_pretrained(os.path.join(folder, name), safe_serialization=True)
             del m
-            torch.cuda.empty_cache()
+            if DEVICE == "cuda":
+                torch.cuda.empty_cache()
     FlowMatchEulerDiscreteScheduler(**SCHEDULER).save_pretrained(os.path.join(folder, "scheduler"))
     write_inputs(folder, size)
     print(f"random full-size model written to {folder} in {time.perf_counter() - t0:.1f}s")

@@ -26,66 +26,67 @@ use zedit::engine::zimage::transformer::{flops_per_call, Source, Transformer};
 use zedit::engine::zimage::vae::Vae;
 use zedit::engine::zimage::{device, weights::Weights};
 
+/// Times a full-size Z-Image Turbo edit stage by stage (see the module docs).
+#[derive(clap::Parser)]
+#[command(name = "zimage_speed")]
 struct Args {
+    /// cpu, cuda, cuda:N or metal.
+    #[arg(long, default_value = "cuda")]
     device: String,
+    /// Side of the square image in pixels (random weights), a multiple of 16.
+    #[arg(long, default_value_t = 1024, value_parser = side)]
     size: usize,
+    /// Denoising steps.
+    #[arg(long, default_value_t = 8, value_parser = positive)]
     steps: usize,
+    /// Caption tokens of the random-weight runs.
+    #[arg(long, default_value_t = 128, value_parser = positive)]
     cap_tokens: usize,
+    /// Only the DiT (random caption features, no text encoder or VAE).
+    #[arg(long)]
     dit_only: bool,
     /// With `--model`: only the DiT step and one edit (no text-encoder or VAE stage timings,
     /// no warm-up edit; the step's warm-up warms the DiT).
+    #[arg(long, requires = "model", conflicts_with = "vae_only")]
     quick: bool,
     /// With `--model`: only the VAE (see vae_only.rs).
+    #[arg(long, requires = "model")]
     vae_only: bool,
     /// A 2-layer, 256-wide DiT and a 3-layer encoder: checks the program on a CPU.
+    #[arg(long)]
     small: bool,
     /// One DiT call for the CUDA profiler, then exit (see the module docs).
+    #[arg(long, conflicts_with = "model")]
     profile_step: bool,
-    /// Dense bf16 peak of the card, for the floor (H100/H200 SXM: 989).
+    /// Dense bf16 peak of the card in TFLOP/s, for the floor (H100/H200 SXM: 989).
+    #[arg(long, default_value_t = 989.0)]
     peak_tflops: f64,
+    /// A Z-Image model folder with inputs.safetensors: one real edit instead of random weights.
+    #[arg(long)]
     model: Option<PathBuf>,
+    /// With `--model`: where the decoded image is written (safetensors).
+    #[arg(long, requires = "model")]
     out: Option<String>,
+}
+
+/// `--size`: a positive multiple of 16 (the VAE's 8 times the DiT's 2x2 patches).
+fn side(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if n > 0 && n % 16 == 0 && n <= 8192 => Ok(n),
+        _ => Err(format!("{v:?} is not a multiple of 16 between 16 and 8192")),
+    }
+}
+
+/// `--steps`, `--cap-tokens`: a count from 1 to 4096.
+fn positive(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if (1..=4096).contains(&n) => Ok(n),
+        _ => Err(format!("{v:?} is not a whole number from 1 to 4096")),
+    }
 }
 
 /// The prompt of `--model` runs (the GPU check's diffusers side uses the same).
 pub const PROMPT: &str = "A small wooden boat on a calm lake at sunrise";
-
-fn args() -> Args {
-    let mut a = Args {
-        device: "cuda".into(),
-        size: 1024,
-        steps: 8,
-        cap_tokens: 128,
-        dit_only: false,
-        quick: false,
-        vae_only: false,
-        small: false,
-        profile_step: false,
-        peak_tflops: 989.0,
-        model: None,
-        out: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let mut val = || it.next().unwrap_or_default();
-        match k.as_str() {
-            "--device" => a.device = val(),
-            "--size" => a.size = val().parse().unwrap_or(1024),
-            "--steps" => a.steps = val().parse().unwrap_or(8),
-            "--cap-tokens" => a.cap_tokens = val().parse().unwrap_or(128),
-            "--dit-only" => a.dit_only = true,
-            "--quick" => a.quick = true,
-            "--vae-only" => a.vae_only = true,
-            "--small" => a.small = true,
-            "--profile-step" => a.profile_step = true,
-            "--peak-tflops" => a.peak_tflops = val().parse().unwrap_or(989.0),
-            "--model" => a.model = Some(PathBuf::from(val())),
-            "--out" => a.out = Some(val()),
-            other => eprintln!("ignoring unknown argument {other}"),
-        }
-    }
-    a
-}
 
 fn timed<T>(dev: &Device, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, f64)> {
     dev.synchronize()?;
@@ -167,7 +168,7 @@ fn profile_step(
 }
 
 fn main() -> anyhow::Result<()> {
-    let a = args();
+    let a = <Args as clap::Parser>::parse();
     let (dev, dtype) = device::select(Some(&a.device))?;
     if let Some(dir) = &a.model {
         if a.vae_only {
