@@ -25,7 +25,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn pipeline() -> Pipeline {
-    let root = common::zimage_fixtures();
+    let root = common::recorded_fixtures();
     Pipeline::load(&root.join("tiny-zimage"), &Device::Cpu, DType::F32).unwrap()
 }
 

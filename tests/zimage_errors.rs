@@ -64,18 +64,23 @@ fn missing_weight_file_is_named() {
 #[test]
 fn wrong_shape_names_the_tensor() {
     let (_tmp, dir) = tiny_copy();
+    // The pad token is [1, dim] for the set's config; one short of it must be named.
+    let config = std::fs::read_to_string(dir.join("transformer/config.json")).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    let dim = config["dim"].as_u64().unwrap() as usize;
     let path = dir.join("transformer/diffusion_pytorch_model.safetensors");
     let mut t = candle_core::safetensors::load(&path, &Device::Cpu).unwrap();
     t.insert(
         "x_pad_token".into(),
-        Tensor::zeros((1, 63), candle_core::DType::F32, &Device::Cpu).unwrap(),
+        Tensor::zeros((1, dim - 1), candle_core::DType::F32, &Device::Cpu).unwrap(),
     );
     candle_core::safetensors::save(&t, &path).unwrap();
     let e = err_of(open_at(&dir));
     assert!(matches!(e, EngineError::Model(_)), "{e:?}");
     let msg = e.to_string();
+    let (short, want) = (format!("[1, {}]", dim - 1), format!("[1, {dim}]"));
     assert!(
-        msg.contains("'x_pad_token'") && msg.contains("[1, 63]") && msg.contains("[1, 64]"),
+        msg.contains("'x_pad_token'") && msg.contains(&short) && msg.contains(&want),
         "{msg}"
     );
 }

@@ -159,7 +159,7 @@ fn a_gguf_model_folder_edits_end_to_end() {
         ..Default::default()
     };
     let mut e = engine::open(&opts).unwrap();
-    let image = image::open(common::zimage_fixtures().join("fixtures/input.png"))
+    let image = image::open(common::recorded_fixtures().join("fixtures/input.png"))
         .unwrap()
         .to_rgb8();
     let req = EditRequest {

@@ -131,7 +131,7 @@ fn every_file_and_choice_is_near_the_f32_encoder() {
 #[test]
 fn the_tiny_references_are_the_shared_fixtures_prompt_embeddings() {
     let r = reference();
-    let shared = common::zimage_fixtures().join("fixtures");
+    let shared = common::recorded_fixtures().join("fixtures");
     for (i, case) in ["t2i", "img2img"].iter().enumerate() {
         let t = candle_core::safetensors::load(
             shared.join(case).join("tensors.safetensors"),
@@ -167,7 +167,7 @@ fn the_config_comes_from_the_metadata() {
     let c = f.config().unwrap();
     let shared: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            common::zimage_fixtures().join("tiny-zimage/text_encoder/config.json"),
+            common::recorded_fixtures().join("tiny-zimage/text_encoder/config.json"),
         )
         .unwrap(),
     )

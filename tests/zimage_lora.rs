@@ -144,11 +144,11 @@ fn the_engine_switches_loras_without_reloading() {
     use zedit::engine::{self, EditRequest, EngineOptions, Flow};
     let opts = EngineOptions {
         name: "zimage".into(),
-        model: Some(common::zimage_fixtures().join("tiny-zimage")),
+        model: Some(common::recorded_fixtures().join("tiny-zimage")),
         ..Default::default()
     };
     let mut e = engine::open(&opts).unwrap();
-    let image = image::open(common::zimage_fixtures().join("fixtures/input.png"))
+    let image = image::open(common::recorded_fixtures().join("fixtures/input.png"))
         .unwrap()
         .to_rgb8();
     let path = fixtures().join("kohya.safetensors");

@@ -17,7 +17,7 @@ pub fn gguf_fixtures() -> PathBuf {
 /// the fixture's `z_image_tiny-<label>.gguf` transformer with no config.json.
 pub fn gguf_model_folder(label: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    let src = super::zimage_fixtures().join("tiny-zimage");
+    let src = super::recorded_fixtures().join("tiny-zimage");
     for comp in ["text_encoder", "vae", "tokenizer", "scheduler"] {
         let to = tmp.path().join(comp);
         std::fs::create_dir_all(&to).unwrap();

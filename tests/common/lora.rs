@@ -19,7 +19,7 @@ pub fn adapter_fixtures(name: &str) -> PathBuf {
 
 /// The shared tiny model's transformer in f32 on the CPU, with its config.
 pub fn tiny_transformer() -> (Transformer, TransformerConfig) {
-    let dir = super::zimage_fixtures().join("tiny-zimage");
+    let dir = super::recorded_fixtures().join("tiny-zimage");
     let cfg: TransformerConfig = config::read(&dir, "transformer").unwrap();
     let w = Weights::open(&dir.join("transformer"), &Device::Cpu, DType::F32).unwrap();
     (
