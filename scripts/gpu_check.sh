@@ -18,7 +18,8 @@
 #      their first run on a GPU), with the deviation from diffusers and from the unfused run;
 #   7. last, where ncu is installed: one DiT call profiled kernel by kernel (time per kind and
 #      the top kernels: scripts/gpu_kernels.py).
-# Env: SIZE (1024), STEPS (8), PYTHON (python3), ZEDIT_GPU_WORK (/tmp/zedit-gpu), FUSED (1; 0
+# Env: SIZE (1024), STEPS (8), PYTHON (python3), ZEDIT_GPU_WORK (/tmp/zedit-gpu),
+# MODEL (/dev/shm/zedit-gpu-model with 40 GB free there, else $WORK/model), FUSED (1; 0
 # skips the fused run, under a minute), PROFILE (1; 0 skips the profile, about a minute).
 # A rehearsal of the script on a CPU, before spending GPU time: DEVICE=cpu SIZE=64 MODEL=DIR
 # ZEDIT_GPU_BIN=target/release/examples/zimage_speed, with DIR a model folder with
@@ -31,7 +32,15 @@ STEPS="${STEPS:-8}"
 PY="${PYTHON:-python3}"
 WORK="${ZEDIT_GPU_WORK:-/tmp/zedit-gpu}"
 DEVICE="${DEVICE:-cuda}"
+# The 21 GB of random weights are written once and read by every run: in memory (/dev/shm,
+# often noexec, so only the weights) where it has room for them, so that neither the write nor
+# the loads wait on the disk.
+shm_free="$(df --output=avail -B1G /dev/shm 2>/dev/null | tail -1 | tr -d ' ' || true)"
+if [ -z "${MODEL:-}" ] && [ "${shm_free:-0}" -ge 40 ] 2>/dev/null; then
+  MODEL=/dev/shm/zedit-gpu-model
+fi
 MODEL="${MODEL:-$WORK/model}"
+echo "work folder $WORK, model folder $MODEL"
 mkdir -p "$WORK"
 # The bundle travels compressed (the working tree and it share 64 MiB): unpack it here.
 # (benches/gpu.sh, where a toolchain is at hand, builds the binary and names it in ZEDIT_GPU_BIN.)
