@@ -107,6 +107,8 @@ export ZEDIT_REF_DEVICE="$DEVICE"
 if [ ! -f "$MODEL/inputs.safetensors" ]; then
   timeout 240 "$PY" scripts/gpu_reference.py make "$MODEL" "$SIZE"
 fi
+# section TITLE: a heading with the seconds since the check began, to see where its time goes.
+section() { echo "== $* [${SECONDS}s]"; }
 # Outputs of an earlier run in the same folder would be compared as if they were this run's.
 rm -f "$WORK"/zedit*.safetensors "$WORK/diffusers.safetensors" "$WORK"/vae_*.safetensors
 # compare A B: the deviation between two decoded images in $WORK, where both runs made one (a
@@ -117,24 +119,24 @@ compare() {
       echo "gpu_check: comparing $1 with $2 failed"
   fi
 }
-echo "== zedit"
+section "zedit"
 if ! timeout 240 "$BIN" --device "$DEVICE" --model "$MODEL" --steps "$STEPS" \
   --out "$WORK/zedit.safetensors" | tee "$WORK/zedit.log"; then
   echo "gpu_check: the zedit run failed (its error is above); going on with diffusers"
   rm -f "$WORK/zedit.safetensors"
 fi
-echo "== diffusers"
+section "diffusers"
 if ! timeout 240 "$PY" scripts/gpu_reference.py run "$MODEL" "$STEPS" "$WORK/diffusers.safetensors" \
   | tee "$WORK/diffusers.log"; then
   echo "gpu_check: the diffusers run failed (its error is above)"
   rm -f "$WORK/diffusers.safetensors"
 fi
-echo "== comparison"
+section "comparison"
 compare zedit diffusers
-echo "== zedit peak memory per stage"
+section "zedit peak memory per stage"
 "$PY" scripts/gpu_peaks.py "$WORK/zedit.log" "$WORK/vram.txt" || true
 
-echo "== zedit VAE: candle's im2col + GEMM convolutions, cuDNN's, diffusers'"
+section "zedit VAE: candle's im2col + GEMM convolutions, cuDNN's, diffusers'"
 # vae_run NAME BINARY [ENV...]: one VAE-only run, its log in $WORK/vae_NAME.log.
 vae_run() {
   local name="$1" bin="$2"
@@ -178,8 +180,9 @@ done
 # Last, so that everything above is printed even if this run is cut short: the DiT step and
 # one edit with the fused kernels (their first run on a GPU), and the deviations.
 if [ "${FUSED:-1}" = 1 ]; then
-  echo "== zedit with its fused CUDA kernels (norm + RoPE, flash attention; ZEDIT_CUDA_FUSED=check"
-  echo "   also compares the first blocks of the warm-up step with the unfused attention)"
+  section "zedit with its fused CUDA kernels (norm + RoPE, flash attention)"
+  echo "   ZEDIT_CUDA_FUSED=check also compares the first blocks of the warm-up step with the"
+  echo "   unfused attention"
   if ZEDIT_CUDA_FUSED=check timeout 180 "$BIN" --device "$DEVICE" --model "$MODEL" --steps "$STEPS" \
     --quick --out "$WORK/zedit_fused.safetensors" > "$WORK/zedit_fused.log" 2>&1; then
     grep -v '^STAGE \|^POOL ' "$WORK/zedit_fused.log" | sed 's/^/  [fused] /' || true
@@ -196,7 +199,7 @@ fi
 NCU="$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda*/bin/ncu 2> /dev/null |
   head -1 || true)"
 if [ "$DEVICE" = cuda ] && [ "${PROFILE:-1}" = 1 ] && [ -n "$NCU" ]; then
-  echo "== one DiT call at ${SIZE}x$SIZE, kernel by kernel ($NCU; clocks and caches left alone)"
+  section "one DiT call at ${SIZE}x$SIZE, kernel by kernel ($NCU; clocks and caches left alone)"
   if timeout 170 "$NCU" --profile-from-start off --clock-control none --cache-control none \
     --metrics gpu__time_duration.sum -f -o "$WORK/dit_step" \
     "$BIN" --device cuda --size "$SIZE" --dit-only --profile-step > "$WORK/ncu.log" 2>&1 &&
@@ -208,3 +211,4 @@ if [ "$DEVICE" = cuda ] && [ "${PROFILE:-1}" = 1 ] && [ -n "$NCU" ]; then
     tail -20 "$WORK/ncu.log"
   fi
 fi
+section "done"
