@@ -27,6 +27,8 @@
 # gpu_reference.py make DIR 64, about 3 GB) or a tiny model (gpu_reference.py inputs DIR 64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# section TITLE: a heading with the seconds since the check began, to see where its time goes.
+section() { echo "== $* [${SECONDS}s]"; }
 SIZE="${SIZE:-1024}"
 STEPS="${STEPS:-8}"
 PY="${PYTHON:-python3}"
@@ -105,10 +107,9 @@ fi
 export ZEDIT_REF_DEVICE="$DEVICE"
 
 if [ ! -f "$MODEL/inputs.safetensors" ]; then
+  section "writing the random full-size model"
   timeout 240 "$PY" scripts/gpu_reference.py make "$MODEL" "$SIZE"
 fi
-# section TITLE: a heading with the seconds since the check began, to see where its time goes.
-section() { echo "== $* [${SECONDS}s]"; }
 # Outputs of an earlier run in the same folder would be compared as if they were this run's.
 rm -f "$WORK"/zedit*.safetensors "$WORK/diffusers.safetensors" "$WORK"/vae_*.safetensors
 # compare A B: the deviation between two decoded images in $WORK, where both runs made one (a
