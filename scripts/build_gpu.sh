@@ -77,7 +77,9 @@ nvcc --version | tail -2
 # Two builds: the default CUDA one, and one with cuDNN convolutions in the VAE (--features cudnn;
 # libcudnn is loaded at run time, from the GPU machine's torch wheels).
 mkdir -p "$BUNDLE/bin"
-# What the binaries are built from, for gpu_check.sh to compare with the tree it runs in.
+# What the binaries are built from, for gpu_check.sh to compare with the tree it runs in; taken
+# before the build, and moved beside the tarball only once that is written, so that a failed
+# build leaves the previous tarball with its own digest.
 scripts/source_digest.sh > "$BUNDLE/bin/sources.sha256"
 for features in cuda cudnn; do
   if [ "$features" = cudnn ] && [ ! -e "$TK/lib64/stubs/libcudnn.so" ]; then
