@@ -8,7 +8,7 @@ an image that zedit's classic engine filled. Every transformer call, every noise
 latents after each step and the final latents are recorded. See tests/fixtures/flowedit/README.md
 for the exact math.
 
-Usage (from the repository root, with the venv of ../shared/fixtures/zimage-tiny):
+Usage (from the repository root, with a venv of ../shared/fixtures/zimage-tiny/requirements-frozen.txt):
     python scripts/flowedit_reference.py inputs            # input.png and mask.png
     python scripts/flowedit_reference.py cases --zedit target/debug/zedit
 The second step runs `zedit` (classic engine) to fill the mask of input.png into prefilled.png,
@@ -42,7 +42,8 @@ from diffusers.utils import torch_utils  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "fixtures", "flowedit")
-MODEL = os.path.join(ROOT, "..", "shared", "fixtures", "zimage-tiny", "tiny-zimage")
+# In the repository (not ../shared), so that these references never depend on a set outside it.
+MODEL = os.path.join(ROOT, "tests", "fixtures", "zimage-tiny-b", "tiny-zimage")
 W, H = 80, 48
 MAX_SEQ = 512
 
@@ -321,7 +322,7 @@ def write_manifest(cases):
     manifest = dict(
         versions=dict(torch=torch.__version__, diffusers=diffusers.__version__,
                       numpy=np.__version__),
-        model="../shared/fixtures/zimage-tiny/tiny-zimage",
+        model="tests/fixtures/zimage-tiny-b/tiny-zimage",
         cases={k: {"kind": v["kind"]} for k, v in cases.items()},
         sha256={f: sha256(os.path.join(OUT, f)) for f in files},
     )

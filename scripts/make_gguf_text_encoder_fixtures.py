@@ -15,9 +15,10 @@ gguf-py's tensor mapping, checked here with `gguf.get_tensor_name_map`): `token_
 transformers, and so they are here.
 
 Two encoders:
-  tiny  the shared fixture's text encoder (../shared/fixtures/zimage-tiny, hidden 32). Its rows
-        (32 and 64 values) fit Q8_0 and the other 32-value blocks but no K-quant (256 values),
-        so its files are Q8_0 and a mixed one.
+  tiny  the text encoder of tests/fixtures/zimage-tiny-b (hidden 32; in the repository, so that
+        these references never depend on a set outside it). Its rows (32, 64 and 96 values) fit
+        Q8_0 and the other 32-value blocks but no K-quant (256 values), so its files are Q8_0
+        and a mixed one.
   wide  a random Qwen3 (hidden 256, 4 heads of 64, 2 kv heads, intermediate 512, 3 layers,
         vocab 512): rows of 256 and 512, so Q4_K applies to every matrix.
 
@@ -55,7 +56,7 @@ import make_gguf_fixtures as dit  # noqa: E402  (its K-quant packer, transformer
 
 Q = gguf.GGMLQuantizationType
 HERE = os.path.dirname(os.path.abspath(__file__))
-TINY = os.path.join(HERE, "..", "..", "shared", "fixtures", "zimage-tiny")
+TINY = os.path.join(HERE, "..", "tests", "fixtures", "zimage-tiny-b")
 WIDE = dict(
     vocab_size=512,
     hidden_size=256,
@@ -145,7 +146,7 @@ def hidden_m2(model, ids):
 
 
 def tiny_cases():
-    """The prompt ids of the shared fixture's t2i and img2img cases (unpadded), and a sequence
+    """The prompt ids of the tiny set's t2i and img2img cases (unpadded), and a sequence
     of random ids."""
     from safetensors.torch import load_file
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""LoRAs for the shared tiny Z-Image transformer in each key format people bring, and the
+"""LoRAs for the tiny Z-Image transformer of tests/fixtures/zimage-tiny-b in each key format people bring, and the
 transformer outputs the references compute with them. Writes tests/fixtures/zimage-lora:
 
     /work/venv/bin/python scripts/make_lora_fixtures.py [--model DIR] [--out DIR]
 
-The base model is ../shared/fixtures/zimage-tiny/tiny-zimage (dim 64, 2 layers, 2 refiners).
+The base model is tests/fixtures/zimage-tiny-b/tiny-zimage (dim 48, 3 layers, 1 refiner each), in
+the repository so that the references never depend on a set outside it.
 Every LoRA is random (down and up N(0, 0.1), rank 4) with alpha 2, so its scale is alpha/rank
 times the weight asked for. Formats:
 
@@ -23,7 +24,7 @@ diffusers, kohya, partial and a stack of two; diffusers cannot load a fused qkv 
 comfy_qkv uses ComfyUI's merge (W += weight * alpha/rank * up @ down on the fused weight, then
 the q/k/v rows). That merge is checked against diffusers on the kohya file first.
 
-Also written, for refusals: `other_model` (a kohya LoRA for a dim-48 model) and `text_encoder`
+Also written, for refusals: `other_model` (a kohya LoRA for a model 32 wider) and `text_encoder`
 (kohya text-encoder keys only).
 """
 
@@ -164,7 +165,7 @@ def setup(fixture):
     """Parses --model and --out (default tests/fixtures/<fixture>); returns the model folder, the
     output folder (created), the transformer config and the call inputs (xs, ts, caps)."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default=os.path.join(HERE, "..", "..", "shared", "fixtures", "zimage-tiny", "tiny-zimage"))
+    ap.add_argument("--model", default=os.path.join(HERE, "..", "tests", "fixtures", "zimage-tiny-b", "tiny-zimage"))
     ap.add_argument("--out", default=os.path.join(HERE, "..", "tests", "fixtures", fixture))
     args = ap.parse_args()
     model_dir, out = os.path.abspath(args.model), os.path.abspath(args.out)
@@ -213,7 +214,8 @@ def main():
         "lora_unet_layers_9_attention_to_q.alpha": torch.tensor(ALPHA),
     }
     save_kohya(part, p("partial"), stray)
-    other = dict(cfg, dim=48, n_heads=3)
+    head_dim = cfg["dim"] // cfg["n_heads"]
+    other = dict(cfg, dim=cfg["dim"] + 32, n_heads=(cfg["dim"] + 32) // head_dim)
     save_kohya(random_lora(modules(other)[:4], SEED + 6), p("other_model"))
     g = torch.Generator().manual_seed(SEED + 7)
     te = "lora_te_text_model_encoder_layers_0_self_attn_q_proj"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""LyCORIS LoHa and LoKr adapters for the shared tiny Z-Image transformer, and the transformer
+"""LyCORIS LoHa and LoKr adapters for the tiny Z-Image transformer of tests/fixtures/zimage-tiny-b, and the transformer
 outputs their reference formulas give. Writes tests/fixtures/zimage-lycoris:
 
     /work/venv/bin/python scripts/make_lycoris_fixtures.py [--model DIR] [--out DIR]

@@ -3,7 +3,7 @@
 
 Adapted from ../shared/fixtures/zimage-tiny/make_fixtures.py (same layout, same recording) for a
 set that the first one cannot catch: another model config (3 heads of 16, 3 joint layers and 1
-refiner, a 2-layer text encoder of width 24, a VAE with 1 resnet per block and 2 norm groups), a
+refiner, a 2-layer text encoder with 2 heads of 32 and one kv head, a VAE with 1 resnet per block and 2 norm groups), a
 100x60 input that is neither square nor a multiple of 16 (the pipelines run it at 96x48), 6 and 9
 steps, CFG with truncation and normalization, Chinese prompts, and metadata naming the input
 files relative to the root (`"input_image": "fixtures/input.png"`). Inpaint cases also record the
@@ -83,7 +83,7 @@ TRANSFORMER_CONFIG = dict(
     n_kv_heads=3,  # unused by the code (no GQA in the DiT), kept equal to n_heads like the real config
     norm_eps=1e-5,
     qk_norm=True,
-    cap_feat_dim=24,  # == text encoder hidden_size
+    cap_feat_dim=32,  # == text encoder hidden_size
     rope_theta=256.0,
     t_scale=1000.0,
     axes_dims=[4, 6, 6],  # sum == head_dim == 16 (same 2:3:3 split as the real 32/48/48)
@@ -121,12 +121,14 @@ VAE_CONFIG = dict(
 # computed but unused -- same here with 3 layers.
 TEXT_ENCODER_CONFIG = dict(
     vocab_size=512,  # > tokenizer size (like the real 151936 > 151669)
-    hidden_size=24,
-    intermediate_size=40,
+    # Every matrix row (32, 64, 96 values) is a whole number of the 32-value GGUF blocks, so the
+    # GGUF text-encoder fixtures (scripts/make_gguf_text_encoder_fixtures.py) quantize this one.
+    hidden_size=32,
+    intermediate_size=96,
     num_hidden_layers=2,
-    num_attention_heads=3,
+    num_attention_heads=2,
     num_key_value_heads=1,  # GQA like the real model
-    head_dim=16,  # q_dim = 48 != hidden_size 24, like the real model
+    head_dim=32,  # q_dim = 64 != hidden_size 32, like the real model
     hidden_act="silu",
     max_position_embeddings=1024,
     rms_norm_eps=1e-6,

@@ -83,15 +83,17 @@ fn bad_lycoris_factors_are_refused_by_key() {
     let (_, cfg) = tiny_transformer();
     let tmp = tempfile::tempdir().unwrap();
     let q = "lora_unet_layers_0_attention_to_q";
-    // LoHa factors for a 48-wide model.
+    let d = cfg.dim;
+    // LoHa factors for a model 16 wider.
+    let o = d + 16;
     let p = write(
         tmp.path(),
         "other.safetensors",
         &[
-            (&format!("{q}.hada_w1_a"), &[48, 4]),
-            (&format!("{q}.hada_w1_b"), &[4, 48]),
-            (&format!("{q}.hada_w2_a"), &[48, 4]),
-            (&format!("{q}.hada_w2_b"), &[4, 48]),
+            (&format!("{q}.hada_w1_a"), &[o, 4]),
+            (&format!("{q}.hada_w1_b"), &[4, o]),
+            (&format!("{q}.hada_w2_a"), &[o, 4]),
+            (&format!("{q}.hada_w2_b"), &[4, o]),
         ],
     );
     let e = refused(&p, &cfg);
@@ -105,24 +107,25 @@ fn bad_lycoris_factors_are_refused_by_key() {
         tmp.path(),
         "half.safetensors",
         &[
-            (&format!("{q}.hada_w1_a"), &[64, 4]),
-            (&format!("{q}.hada_w1_b"), &[4, 64]),
-            (&format!("{q}.hada_w2_a"), &[64, 4]),
+            (&format!("{q}.hada_w1_a"), &[d, 4]),
+            (&format!("{q}.hada_w1_b"), &[4, d]),
+            (&format!("{q}.hada_w2_a"), &[d, 4]),
         ],
     );
     let e = refused(&p, &cfg);
     assert!(e.contains("'hada_w2_b'"), "{e}");
-    // A LoKr whose Kronecker product has another shape.
+    // A LoKr whose Kronecker product has another shape: [d/2, d] against the weight's [d, d].
     let p = write(
         tmp.path(),
         "kron.safetensors",
         &[
             (&format!("{q}.lokr_w1"), &[8, 8]),
-            (&format!("{q}.lokr_w2"), &[4, 8]),
+            (&format!("{q}.lokr_w2"), &[d / 16, d / 8]),
         ],
     );
     let e = refused(&p, &cfg);
-    assert!(e.contains("[32, 64]") && e.contains("[64, 64]"), "{e}");
+    let (kron, weight) = (format!("[{}, {d}]", d / 2), format!("[{d}, {d}]"));
+    assert!(e.contains(&kron) && e.contains(&weight), "{e}");
     // Tucker factors (convolution LyCORIS) and DoRA are named.
     let p = write(
         tmp.path(),
@@ -137,7 +140,7 @@ fn bad_lycoris_factors_are_refused_by_key() {
         "te.safetensors",
         &[(
             "lora_te_text_model_encoder_layers_0_mlp_fc1.hada_w1_a",
-            &[64, 4],
+            &[d, 4],
         )],
     );
     let e = refused(&p, &cfg);

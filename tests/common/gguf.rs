@@ -13,7 +13,7 @@ pub fn gguf_fixtures() -> PathBuf {
     ))
 }
 
-/// A model folder: the shared tiny model's text encoder, VAE, tokenizer and scheduler, and
+/// A model folder: tests/fixtures/zimage-tiny-b's text encoder, VAE, tokenizer and scheduler, and
 /// the fixture's `z_image_tiny-<label>.gguf` transformer with no config.json.
 pub fn gguf_model_folder(label: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();

@@ -17,7 +17,7 @@ pub fn adapter_fixtures(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The shared tiny model's transformer in f32 on the CPU, with its config.
+/// The transformer of tests/fixtures/zimage-tiny-b in f32 on the CPU, with its config.
 pub fn tiny_transformer() -> (Transformer, TransformerConfig) {
     let dir = super::recorded_fixtures().join("tiny-zimage");
     let cfg: TransformerConfig = config::read(&dir, "transformer").unwrap();

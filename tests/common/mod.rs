@@ -275,43 +275,12 @@ pub fn zimage_fixtures() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(SHARED_TINY))
 }
 
-/// The shared tiny set that the FlowEdit, LoRA and GGUF references under tests/fixtures were
-/// recorded from: of `ZEDIT_FIXTURES` and `../shared/fixtures/zimage-tiny`, the first whose files
-/// all have the sha256 that tests/fixtures/shared-zimage-tiny.json lists, so that
-/// `ZEDIT_FIXTURES` may name another set for the golden test. Panics naming both when neither is.
+/// The tiny set that the FlowEdit, LoRA, LyCORIS and GGUF references under tests/fixtures were
+/// recorded from: tests/fixtures/zimage-tiny-b, in the repository, so that those tests hold
+/// whatever set `ZEDIT_FIXTURES` or ../shared holds for the golden test.
 #[cfg(feature = "zimage")]
 pub fn recorded_fixtures() -> PathBuf {
-    static FOUND: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
-    FOUND
-        .get_or_init(|| {
-            let list = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/shared-zimage-tiny.json");
-            let text = std::fs::read_to_string(&list).unwrap();
-            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-            let files = json["sha256"].as_object().expect("a sha256 table");
-            let candidates = [zimage_fixtures(), PathBuf::from(SHARED_TINY)];
-            let mut why = Vec::new();
-            for root in &candidates {
-                let differing = files.iter().find(|(name, sha)| {
-                    std::fs::read(root.join(name)).map_or(true, |bytes| {
-                        let digest = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
-                        Some(format!("{digest:x}").as_str()) != sha.as_str()
-                    })
-                });
-                match differing {
-                    None => return Ok(root.clone()),
-                    Some((name, _)) => why.push(format!("{}/{name}", root.display())),
-                }
-            }
-            Err(format!(
-                "the references under tests/fixtures were recorded from the shared tiny set \
-                 whose files {} lists, but these are missing or differ: {}",
-                list.display(),
-                why.join(", ")
-            ))
-        })
-        .clone()
-        .unwrap_or_else(|e| panic!("{e}"))
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zimage-tiny-b")
 }
 
 /// A worker run as this test's own child (the test decides whether to reap it after a kill),

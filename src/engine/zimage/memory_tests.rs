@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 fn fixture_roots() -> Vec<PathBuf> {
     let shared = std::env::var_os("ZEDIT_FIXTURES")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(concat!(
