@@ -25,6 +25,15 @@ img2img (strength 0.6), inpaint (rectangular mask, strength 1.0).
 
 Every case is run twice through a pipeline *re-loaded from disk* and the two runs must be
 bit-identical.
+
+The FlowEdit, LoRA, LyCORIS and GGUF text-encoder references under tests/fixtures are recorded
+from this set's model, so that their tests never depend on a set outside the repository. The
+model's weights come from fixed seeds and do not change when this script is rerun; a change to a
+config above changes them, and then those references are recorded again, in this order:
+
+    scripts/make_lora_fixtures.py; scripts/make_lycoris_fixtures.py
+    scripts/make_gguf_text_encoder_fixtures.py
+    scripts/flowedit_reference.py inputs; scripts/flowedit_reference.py cases --zedit target/debug/zedit
 """
 
 import argparse
