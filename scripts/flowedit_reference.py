@@ -40,6 +40,9 @@ from diffusers.pipelines.z_image.pipeline_z_image import (  # noqa: E402
 )
 from diffusers.utils import torch_utils  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_lora_fixtures import recorded_from  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "fixtures", "flowedit")
 # In the repository (not ../shared), so that these references never depend on a set outside it.
@@ -323,6 +326,7 @@ def write_manifest(cases):
         versions=dict(torch=torch.__version__, diffusers=diffusers.__version__,
                       numpy=np.__version__),
         model="tests/fixtures/zimage-tiny-b/tiny-zimage",
+        recorded_from=recorded_from(os.path.dirname(MODEL), os.path.basename(MODEL)),
         cases={k: {"kind": v["kind"]} for k, v in cases.items()},
         sha256={f: sha256(os.path.join(OUT, f)) for f in files},
     )

@@ -53,6 +53,7 @@ from transformers import Qwen3Config, Qwen3Model  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_gguf_fixtures as dit  # noqa: E402  (its K-quant packer, transformer rules and GGUF writing)
+from make_lora_fixtures import recorded_from  # noqa: E402
 
 Q = gguf.GGMLQuantizationType
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -264,6 +265,9 @@ def main():
         json.dump(wide_json, f, indent=2, default=str)
     save_file({k: v.contiguous() for k, v in record.items()}, os.path.join(out, "reference.safetensors"))
     meta["versions"] = {"torch": torch.__version__, "gguf": "0.19"}
+    meta["recorded_from"] = recorded_from(
+        TINY, "tiny-zimage/text_encoder", "fixtures/t2i/tensors.safetensors", "fixtures/img2img/tensors.safetensors"
+    )
     with open(os.path.join(out, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2, default=str)
 

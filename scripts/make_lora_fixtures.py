@@ -29,6 +29,7 @@ Also written, for refusals: `other_model` (a kohya LoRA for a model 32 wider) an
 """
 
 import argparse
+import hashlib
 import json
 import os
 
@@ -161,6 +162,21 @@ def with_diffusers(model_dir, files_weights, xs, ts, caps):
     return run(model, xs, ts, caps)
 
 
+def recorded_from(root, *parts):
+    """The sha256 of each file under `parts` (folders or files) of the fixture set at `root`, by
+    its path in the set as the set's manifest lists it: what a reference is recorded from, for
+    its tests to check against the set the repository holds."""
+    found = {}
+    for part in parts:
+        top = os.path.join(root, part)
+        paths = [top] if os.path.isfile(top) else [os.path.join(d, f) for d, _, fs in os.walk(top) for f in fs]
+        for p in paths:
+            with open(p, "rb") as f:
+                found[os.path.relpath(p, root).replace(os.sep, "/")] = hashlib.sha256(f.read()).hexdigest()
+    assert found, f"nothing under {parts} in {root}"
+    return dict(sorted(found.items()))
+
+
 def setup(fixture):
     """Parses --model and --out (default tests/fixtures/<fixture>); returns the model folder, the
     output folder (created), the transformer config and the call inputs (xs, ts, caps)."""
@@ -255,6 +271,8 @@ def main():
         record[f"out.comfy_qkv.{i}"] = o
     meta["cases"]["comfy_qkv"] = {"loras": [["comfy_qkv.safetensors", 0.8]], "reference": "ComfyUI merge"}
     meta["used_keys"] = {"partial": [len(part), len(part) + 1]}
+    model_root = os.path.dirname(model_dir)
+    meta["recorded_from"] = recorded_from(model_root, os.path.basename(model_dir) + "/transformer")
     for name in meta["cases"]:
         d = max(float((record[f"out.{name}.{i}"] - record[f"out.base.{i}"]).abs().max()) for i in range(len(CALLS)))
         meta["cases"][name]["max_abs_change_from_base"] = d

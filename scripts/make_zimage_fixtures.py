@@ -29,7 +29,9 @@ bit-identical.
 The FlowEdit, LoRA, LyCORIS and GGUF text-encoder references under tests/fixtures are recorded
 from this set's model, so that their tests never depend on a set outside the repository. The
 model's weights come from fixed seeds and do not change when this script is rerun; a change to a
-config above changes them, and then those references are recorded again, in this order:
+config above changes them (each reference lists the files it was recorded from, as `recorded_from`,
+and a test checks them against this set's manifest), and then those references are recorded again,
+in this order:
 
     scripts/make_lora_fixtures.py; scripts/make_lycoris_fixtures.py
     scripts/make_gguf_text_encoder_fixtures.py

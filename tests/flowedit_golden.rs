@@ -199,3 +199,10 @@ fn a_cancelled_flowedit_stops_after_the_step() {
     assert!(matches!(r, Err(zedit::engine::EngineError::Cancelled)));
     assert_eq!(seen, 1);
 }
+
+#[test]
+fn recorded_from_the_tiny_set_in_the_repository() {
+    let text = std::fs::read_to_string(dir().join("manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    common::assert_recorded_from_the_tiny_set(&manifest, "tests/fixtures/flowedit");
+}

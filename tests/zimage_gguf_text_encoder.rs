@@ -291,3 +291,8 @@ fn a_missing_shard_is_named() {
         assert!(e.contains(&shards[1]), "{e}");
     }
 }
+
+#[test]
+fn recorded_from_the_tiny_set_in_the_repository() {
+    common::assert_recorded_from_the_tiny_set(&meta(), "tests/fixtures/zimage-gguf-te");
+}

@@ -200,3 +200,8 @@ fn the_engine_switches_loras_without_reloading() {
         "and switching on again repeats exactly"
     );
 }
+
+#[test]
+fn recorded_from_the_tiny_set_in_the_repository() {
+    common::assert_recorded_from_the_tiny_set(&meta(&fixtures()), "tests/fixtures/zimage-lora");
+}

@@ -146,3 +146,8 @@ fn bad_lycoris_factors_are_refused_by_key() {
     let e = refused(&p, &cfg);
     assert!(e.contains("text encoder"), "{e}");
 }
+
+#[test]
+fn recorded_from_the_tiny_set_in_the_repository() {
+    common::assert_recorded_from_the_tiny_set(&meta(&fixtures()), "tests/fixtures/zimage-lycoris");
+}

@@ -283,6 +283,29 @@ pub fn recorded_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zimage-tiny-b")
 }
 
+/// Checks that the reference whose metadata is `meta` was recorded from the files that
+/// [`recorded_fixtures`] holds: each sha256 of its `recorded_from` table against the set's
+/// manifest, so that a set made again from another config names the references to record again.
+#[cfg(feature = "zimage")]
+pub fn assert_recorded_from_the_tiny_set(meta: &serde_json::Value, what: &str) {
+    let manifest = recorded_fixtures().join("fixtures/manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let files = serde_json::from_str::<serde_json::Value>(&text).unwrap()["files"].clone();
+    let used = meta["recorded_from"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{what} names no `recorded_from` files"));
+    assert!(!used.is_empty(), "{what}: an empty `recorded_from`");
+    for (path, sha) in used {
+        assert_eq!(
+            files[path]["sha256"],
+            *sha,
+            "{what} was recorded from another {path} than {} lists: record it again (the \
+             generators are listed in scripts/make_zimage_fixtures.py)",
+            manifest.display()
+        );
+    }
+}
+
 /// A worker run as this test's own child (the test decides whether to reap it after a kill),
 /// each step slowed to 5 s, with one relight job on the session "s" at `dir` seen running.
 pub struct Running {
