@@ -177,6 +177,11 @@ def recorded_from(root, *parts):
     return dict(sorted(found.items()))
 
 
+def transformer_recorded_from(model_dir):
+    """`recorded_from` of the transformer of the model folder `model_dir`, by its path in its set."""
+    return recorded_from(os.path.dirname(model_dir), os.path.basename(model_dir) + "/transformer")
+
+
 def setup(fixture):
     """Parses --model and --out (default tests/fixtures/<fixture>); returns the model folder, the
     output folder (created), the transformer config and the call inputs (xs, ts, caps)."""
@@ -271,8 +276,7 @@ def main():
         record[f"out.comfy_qkv.{i}"] = o
     meta["cases"]["comfy_qkv"] = {"loras": [["comfy_qkv.safetensors", 0.8]], "reference": "ComfyUI merge"}
     meta["used_keys"] = {"partial": [len(part), len(part) + 1]}
-    model_root = os.path.dirname(model_dir)
-    meta["recorded_from"] = recorded_from(model_root, os.path.basename(model_dir) + "/transformer")
+    meta["recorded_from"] = transformer_recorded_from(model_dir)
     for name in meta["cases"]:
         d = max(float((record[f"out.{name}.{i}"] - record[f"out.base.{i}"]).abs().max()) for i in range(len(CALLS)))
         meta["cases"][name]["max_abs_change_from_base"] = d

@@ -141,7 +141,7 @@ def main():
 
     cases = {"loha": [("loha", 0.8)], "lokr": [("lokr", 0.8)], "stack": [("loha", 0.8), ("lokr", -0.5)]}
     meta = {"loha": {"rank": RANK, "alpha": ALPHA}, "lokr": {"rank": LOKR_RANK, "alpha": LOKR_ALPHA}, "calls": lf.CALLS, "formula_vs_peft": checks, "cases": {}}
-    meta["recorded_from"] = lf.recorded_from(os.path.dirname(model_dir), os.path.basename(model_dir) + "/transformer")
+    meta["recorded_from"] = lf.transformer_recorded_from(model_dir)
     for name, fw in cases.items():
         base.load_state_dict(merged(base_sd, [(files[f], w) for f, w in fw]))
         outs = lf.run(base, xs, ts, caps)
