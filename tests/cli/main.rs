@@ -1,6 +1,7 @@
-//! The command line, the classic engine, previews, recipes and the security checks, one test binary.
+//! Integration tests of the command line, the classic engine, previews, recipes and security.
 //!
-//! Each module was its own test binary; one binary links once and runs its tests side by side.
+//! Its modules share this one binary (one link, their tests side by side). A test that changes the
+//! environment or measures the process belongs in a file of its own instead (see the README).
 
 #[path = "../common/mod.rs"]
 mod common;

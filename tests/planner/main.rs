@@ -1,6 +1,7 @@
-//! The planner against its example, family and adversarial suites, one test binary.
+//! The planner against its example, family and adversarial suites.
 //!
-//! Each module was its own test binary; one binary links once and runs its tests side by side.
+//! Its modules share this one binary (one link, their tests side by side). A test that changes the
+//! environment or measures the process belongs in a file of its own instead (see the README).
 
 #[path = "../planner_cases/mod.rs"]
 mod planner_cases;

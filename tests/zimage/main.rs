@@ -1,6 +1,7 @@
-//! The zimage engine against its fixtures: golden, GGUF, LoRA, LyCORIS, FlowEdit and errors, one test binary.
+//! The zimage engine against its fixtures: golden, GGUF, LoRA, LyCORIS, FlowEdit, errors.
 //!
-//! Each module was its own test binary; one binary links once and runs its tests side by side.
+//! Its modules share this one binary (one link, their tests side by side). A test that changes the
+//! environment or measures the process belongs in a file of its own instead (see the README).
 
 #[path = "../common/mod.rs"]
 mod common;
