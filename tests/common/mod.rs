@@ -132,14 +132,30 @@ pub fn write_image(dir: &Path, name: &str, img: &RgbImage) -> PathBuf {
 /// Creates a session named `name` from a fresh test image and returns its folder.
 pub fn new_session(root: &Path, name: &str) -> PathBuf {
     let img = write_image(root, &format!("{name}-src.png"), &test_image(64, 48, 1));
+    session_from(root, name, &img)
+}
+
+/// Creates a session named `name` from `image` with `zedit new` and returns its folder.
+pub fn session_from(root: &Path, name: &str, image: &Path) -> PathBuf {
     zedit(root)
         .arg("new")
-        .arg(&img)
+        .arg(image)
         .arg("--name")
         .arg(name)
         .assert()
         .success();
     root.join(name)
+}
+
+/// The file names in a session's `images/`, sorted.
+pub fn images_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir.join("images"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
 }
 
 pub fn stderr_of(out: &std::process::Output) -> String {

@@ -12,27 +12,6 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grounding")
 }
 
-fn session_from(root: &Path, name: &str, image: &Path) -> PathBuf {
-    zedit(root)
-        .arg("new")
-        .arg(image)
-        .arg("--name")
-        .arg(name)
-        .assert()
-        .success();
-    root.join(name)
-}
-
-fn images_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir.join("images"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 /// The fixture models, and filters open enough for random weights (the default threshold of
 /// a folder model, 0.2, is above every similarity the tiny model gives).
 fn models(cmd: &mut assert_cmd::Command, sam_flag: &str, open: bool) {

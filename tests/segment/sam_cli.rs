@@ -16,27 +16,6 @@ fn fixture_image() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sam/image.png")
 }
 
-fn session_from(root: &Path, name: &str, image: &Path) -> PathBuf {
-    zedit(root)
-        .arg("new")
-        .arg(image)
-        .arg("--name")
-        .arg(name)
-        .assert()
-        .success();
-    root.join(name)
-}
-
-fn images_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir.join("images"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 fn segment(root: &Path, args: &[&str]) -> std::process::Output {
     segment_with(root, &model_dir(), args)
 }
