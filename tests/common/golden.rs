@@ -1,11 +1,26 @@
 //! What the golden tests share: fixture cases read from their files, the largest difference of
-//! two tensors, and each recorded transformer call replayed through zedit's transformer.
+//! two tensors (or of an image and its PNG), and each recorded transformer call replayed through
+//! zedit's transformer.
 
 use candle_core::{DType, Device, Tensor};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use zedit::engine::zimage::Pipeline;
+
+/// The largest difference, in 8-bit steps, between `got` and the PNG at `png` (same size).
+pub fn png_max_lsb(got: &image::RgbImage, png: &Path) -> u8 {
+    let want = image::open(png)
+        .unwrap_or_else(|e| panic!("{}: {e}", png.display()))
+        .to_rgb8();
+    assert_eq!(got.dimensions(), want.dimensions(), "{}", png.display());
+    got.as_raw()
+        .iter()
+        .zip(want.as_raw())
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap_or(0)
+}
 
 /// max |a − b| over all elements, in f32.
 pub fn max_diff(a: &Tensor, b: &Tensor) -> f32 {

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::golden::{self, max_diff, Case};
+use common::golden::{self, max_diff, png_max_lsb, Case};
 
 use candle_core::{DType, Device, Tensor};
 use std::path::PathBuf;
@@ -168,17 +168,8 @@ fn final_latents_match_from_the_recorded_noise() {
         let d = max_diff(&out.final_latents, c.get("final_latents"));
         println!("{}: final_latents max|diff| {d:.3e} (atol 5e-4)", c.name);
         assert!(d <= 5e-4, "{}: final latents differ by {d}", c.name);
-        let png = image::open(dir().join(&c.name).join("output.png"))
-            .unwrap()
-            .to_rgb8();
-        let got = out.to_rgb().unwrap();
-        let lsb = got
-            .as_raw()
-            .iter()
-            .zip(png.as_raw())
-            .map(|(a, b)| a.abs_diff(*b))
-            .max()
-            .unwrap();
+        let png = dir().join(&c.name).join("output.png");
+        let lsb = png_max_lsb(&out.to_rgb().unwrap(), &png);
         println!("{}: PNG max|diff| {lsb} LSB", c.name);
         assert!(lsb <= 1, "{}: PNG differs by {lsb} LSB", c.name);
     }
