@@ -130,6 +130,7 @@ impl Pipeline {
                 }
                 tail = Some((x, eps));
             }
+            self.finish_step()?;
             let latents = tail.as_ref().map_or(&z, |(x, _)| x);
             if on_step(StepInfo {
                 index: i - first,

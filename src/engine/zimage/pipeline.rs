@@ -158,6 +158,13 @@ impl Pipeline {
         &self.device
     }
 
+    /// Waits for the step's queued work. On CUDA and Metal a step's kernels are only queued when
+    /// its code returns, so without this the progress shown (and the moment a cancel is seen)
+    /// would run ahead of the device by a step or more. Nothing to wait for on the CPU.
+    pub(crate) fn finish_step(&self) -> Result<(), EngineError> {
+        self.device.synchronize().map_err(err)
+    }
+
     pub fn vae(&self) -> &Vae {
         &self.vae
     }
@@ -257,6 +264,7 @@ impl Pipeline {
                     + mask.broadcast_mul(&x).map_err(err)?)
                 .map_err(err)?;
             }
+            self.finish_step()?;
             if on_step(StepInfo {
                 index: i,
                 total,
