@@ -112,6 +112,16 @@ fn decode(
             "not an image (unknown format; zedit reads PNG, JPEG and WebP)".into(),
         ));
     };
+    if !matches!(
+        format,
+        image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::WebP
+    ) {
+        let name = format.extensions_str().first().unwrap_or(&"unknown");
+        return Err(bad(format!(
+            "a {} image; zedit reads PNG, JPEG and WebP (convert it first)",
+            name.to_uppercase()
+        )));
+    }
     let (w, h) = open()?
         .into_dimensions()
         .map_err(|e| bad(format!("not a readable image: {e}")))?;
@@ -233,6 +243,20 @@ mod tests {
         let mut trailing = whole.clone();
         trailing.extend_from_slice(b"camera maker data");
         assert!(jpeg_is_complete(&trailing), "data after EOI is allowed");
+    }
+
+    #[test]
+    fn another_format_is_named_not_decoded() {
+        let path = Path::new("shot.gif");
+        for (bytes, name) in [
+            (&b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"[..], "GIF"),
+            (&b"BM\x1e\x00\x00\x00\x00\x00\x00\x00\x1a\x00"[..], "BMP"),
+        ] {
+            let err = decode_image(bytes, path).unwrap_err().to_string();
+            assert!(err.contains("shot.gif"), "{err}");
+            assert!(err.contains(&format!("a {name} image")), "{err}");
+            assert!(err.contains("PNG, JPEG and WebP"), "{err}");
+        }
     }
 
     #[test]

@@ -130,6 +130,7 @@ pub fn load_tokenizer(path: &std::path::Path) -> Result<Tokenizer, SegmentError>
     let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
     let mut tok = Tokenizer::new(wp);
     tok.with_normalizer(Some(BertNormalizer::new(true, true, None, true)))
+        .map_err(|e| bad(format!("the normalizer does not fit the vocabulary ({e})")))?
         .with_pre_tokenizer(Some(BertPreTokenizer))
         .with_post_processor(Some(BertProcessing::new(
             ("[SEP]".into(), sep),
