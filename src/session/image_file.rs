@@ -90,6 +90,9 @@ fn decode_oriented(
     decode(bytes, path, true)
 }
 
+/// The formats zedit decodes, as its errors name them.
+const READS: &str = "zedit reads PNG, JPEG and WebP";
+
 fn decode(
     bytes: &[u8],
     path: &Path,
@@ -108,9 +111,7 @@ fn decode(
             .map_err(|e| bad(format!("cannot read: {e}")))
     };
     let Some(format) = open()?.format() else {
-        return Err(bad(
-            "not an image (unknown format; zedit reads PNG, JPEG and WebP)".into(),
-        ));
+        return Err(bad(format!("not an image (unknown format; {READS})")));
     };
     if !matches!(
         format,
@@ -118,7 +119,7 @@ fn decode(
     ) {
         let name = format.extensions_str().first().unwrap_or(&"unknown");
         return Err(bad(format!(
-            "a {} image; zedit reads PNG, JPEG and WebP (convert it first)",
+            "a {} image; {READS} (convert it first)",
             name.to_uppercase()
         )));
     }
